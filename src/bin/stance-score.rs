@@ -1,0 +1,85 @@
+//! `stance-score`: model(s) + comments in, one scored row per comment out.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use comment_stance::cli::{self, ColumnArgs};
+use comment_stance::io::{Format, Output, RowReader};
+use comment_stance::score::{self, OutFormat, ScoreOptions};
+use comment_stance::Model;
+
+/// Score comments for stance toward a target (and any other heads given).
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Model file; repeat to add heads (their columns are merged).
+    #[arg(long, required = true)]
+    model: Vec<PathBuf>,
+    /// Input file (CSV or JSONL by extension; .gz/.zst decompressed); `-` or none = stdin.
+    input: Option<String>,
+    /// Force the input format instead of guessing from the extension.
+    #[arg(long, value_enum)]
+    input_format: Option<Format>,
+    /// Stance target for every row (overrides the target column).
+    #[arg(long)]
+    target: Option<String>,
+    #[command(flatten)]
+    cols: ColumnArgs,
+    /// Output file (written atomically; .gz/.zst compressed); stdout when absent.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Output form: csv, jsonl or table. Default: by --out's extension, else a table on
+    /// a terminal and CSV in a pipe.
+    #[arg(long, value_enum)]
+    format: Option<OutFormat>,
+    /// Add the K n-grams that pushed hardest toward each predicted label.
+    #[arg(long, default_value_t = 0, value_name = "K")]
+    explain: usize,
+    /// Pass the input's other columns through to the output.
+    #[arg(long)]
+    keep_cols: bool,
+    /// Rows scored per parallel batch (memory holds one batch).
+    #[arg(long, default_value_t = 4096)]
+    batch_size: usize,
+}
+
+fn run(a: Args) -> comment_stance::Result<()> {
+    let models = a
+        .model
+        .iter()
+        .map(|p| Model::load(p))
+        .collect::<comment_stance::Result<Vec<_>>>()?;
+    let input = a.input.unwrap_or_else(|| "-".into());
+    let in_format = a.input_format.unwrap_or_else(|| Format::from_path(&input));
+    let mut columns = a.cols.columns(None);
+    columns.keep_others = a.keep_cols;
+    let mut out = Output::create(a.out.as_deref())?;
+    let format = a.format.unwrap_or_else(|| match &a.out {
+        Some(p) => match Format::from_path(&p.to_string_lossy()) {
+            Format::Jsonl => OutFormat::Jsonl,
+            Format::Csv => OutFormat::Csv,
+        },
+        None if out.is_terminal() => OutFormat::Table,
+        None => OutFormat::Csv,
+    });
+    let reader = RowReader::open(&input, in_format, &columns, a.cols.skip_bad_rows)?;
+    let explain = if format == OutFormat::Table && a.explain == 0 {
+        3
+    } else {
+        a.explain
+    };
+    let opts = ScoreOptions {
+        target: a.target,
+        explain,
+        batch_size: a.batch_size,
+        format,
+        progress: cli::stderr_is_terminal(),
+    };
+    score::score_stream(&models, reader, &mut out, &opts)?;
+    out.finish()
+}
+
+fn main() -> ExitCode {
+    cli::finish("stance-score", run(Args::parse()))
+}

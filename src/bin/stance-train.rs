@@ -1,0 +1,105 @@
+//! `stance-train`: labelled comments in, one self-contained model file out.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use comment_stance::cli::{self, ColumnArgs};
+use comment_stance::features::FeatureParams;
+use comment_stance::text::TextParams;
+use comment_stance::train::{self, ClassWeight, TrainConfig};
+
+/// Train a stance / moderation / sentiment head from labelled CSV or JSONL.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Labelled training file (CSV or JSONL by extension); repeat to add more.
+    #[arg(long, required = true)]
+    data: Vec<String>,
+    /// Where to write the model file (written atomically).
+    #[arg(long)]
+    out: PathBuf,
+    /// Validation file: picks C and class weighting, fits calibration, and its
+    /// metrics go into the model card. Without it, a seeded 15% of --data is held out.
+    #[arg(long)]
+    valid: Option<String>,
+    /// Task (head) name; output columns are prefixed with it.
+    #[arg(long, default_value = "stance")]
+    task: String,
+    /// Column holding the gold label.
+    #[arg(long, default_value = "label")]
+    label_col: String,
+    #[command(flatten)]
+    cols: ColumnArgs,
+    /// Seed of every random choice (same data + seed = same model file).
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Values of C (inverse L2 strength) to try, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "0.25,0.5,1,2,4,8,16")]
+    c: Vec<f64>,
+    /// Class weighting; `auto` tries both and keeps the better on validation.
+    #[arg(long, value_enum, default_value = "auto")]
+    class_weight: ClassWeight,
+    /// log2 of the number of hash buckets.
+    #[arg(long, default_value_t = 20)]
+    buckets_log2: u32,
+    /// Word n-gram range LO,HI (0,0 = off).
+    #[arg(long, default_value = "1,3", value_parser = cli::parse_range)]
+    word_ngrams: (usize, usize),
+    /// Character n-gram range LO,HI within words (0,0 = off).
+    #[arg(long, default_value = "2,5", value_parser = cli::parse_range)]
+    char_ngrams: (usize, usize),
+    /// Drop n-grams seen in fewer training rows than this.
+    #[arg(long, default_value_t = 2)]
+    min_df: u32,
+    /// Do not cross features with the target (one shared model for all targets).
+    #[arg(long)]
+    no_cross_target: bool,
+    /// Do not fold obfuscated spellings (leetspeak, homoglyphs, s.p.a.c.i.n.g).
+    #[arg(long)]
+    no_fold_obfuscation: bool,
+    /// L-BFGS iteration cap per fit.
+    #[arg(long, default_value_t = 500)]
+    max_iter: u64,
+    /// No progress messages.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn run(a: Args) -> comment_stance::Result<()> {
+    comment_stance::io::check_writable(&a.out)?;
+    let cfg = TrainConfig {
+        task: a.task,
+        data: a.data,
+        valid: a.valid,
+        columns: a.cols.columns(Some(&a.label_col)),
+        seed: a.seed,
+        text: TextParams {
+            fold_obfuscation: !a.no_fold_obfuscation,
+            ..TextParams::default()
+        },
+        features: FeatureParams {
+            buckets_log2: a.buckets_log2,
+            word_ngrams: a.word_ngrams,
+            char_ngrams: a.char_ngrams,
+            min_df: a.min_df,
+            cross_target: !a.no_cross_target,
+        },
+        c_grid: a.c,
+        class_weight: a.class_weight,
+        max_iterations: a.max_iter,
+        skip_bad_rows: a.cols.skip_bad_rows,
+        progress: !a.quiet,
+        ..TrainConfig::default()
+    };
+    let model = train::train(&cfg)?;
+    model.save(&a.out)?;
+    if !a.quiet {
+        eprintln!("[{}] wrote {}", model.task, a.out.display());
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    cli::finish("stance-train", run(Args::parse()))
+}

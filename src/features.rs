@@ -1,0 +1,531 @@
+//! Stage 2: tokens → a sparse feature vector.
+//!
+//! Owns the n-gram extraction (word n-grams and character n-grams within word
+//! boundaries, one pass per token), the hashing trick (no vocabulary: an n-gram's
+//! bucket is a fast non-cryptographic hash of it), TF-IDF weighting fitted on the
+//! training rows only, and the target crossing that gives every stance target its
+//! own copy of each feature beside the shared one ("frustratingly easy domain
+//! adaptation"). Explanations re-walk the same n-grams, so they are readable text,
+//! never hash ids.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::text::{NUMBER_TOKEN, URL_TOKEN, USER_TOKEN};
+
+/// Longest token (in chars) that character n-grams are taken from.
+pub const MAX_CHAR_NGRAM_TOKEN: usize = 40;
+/// Most tokens of one comment that are turned into features (a 10 MB comment must
+/// not need gigabytes); the rest of the comment is ignored.
+pub const MAX_TOKENS: usize = 20_000;
+
+/// Feature-stage hyperparameters.
+///
+/// | name | default | purpose |
+/// |---|---|---|
+/// | `buckets_log2` | 20 | hash space is `2^buckets_log2` buckets |
+/// | `word_ngrams` | (1, 3) | word n-gram lengths, inclusive |
+/// | `char_ngrams` | (2, 5) | character n-gram lengths within words, inclusive |
+/// | `min_df` | 2 | n-grams in fewer training rows than this are dropped |
+/// | `cross_target` | true | add a per-target copy of every feature |
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeatureParams {
+    /// log2 of the number of hash buckets (10..=24).
+    pub buckets_log2: u32,
+    /// Smallest and largest word n-gram length; (0, 0) turns word n-grams off.
+    pub word_ngrams: (usize, usize),
+    /// Smallest and largest character n-gram length; (0, 0) turns them off.
+    pub char_ngrams: (usize, usize),
+    /// Minimum document frequency in the training rows.
+    pub min_df: u32,
+    /// Cross every feature with the row's target (when the task has targets).
+    pub cross_target: bool,
+}
+
+impl Default for FeatureParams {
+    fn default() -> Self {
+        FeatureParams {
+            buckets_log2: 20,
+            word_ngrams: (1, 3),
+            char_ngrams: (2, 5),
+            min_df: 2,
+            cross_target: true,
+        }
+    }
+}
+
+impl FeatureParams {
+    /// Validates the parameters (ParamGuard-style: every rule in one place).
+    pub fn check(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::Params(m));
+        if !(10..=24).contains(&self.buckets_log2) {
+            return bad(format!(
+                "buckets_log2 must be in 10..=24, got {}",
+                self.buckets_log2
+            ));
+        }
+        for (name, (lo, hi)) in [("word", self.word_ngrams), ("char", self.char_ngrams)] {
+            if (lo, hi) != (0, 0) && (lo == 0 || lo > hi || hi > 8) {
+                return bad(format!(
+                    "{name} n-gram range must be 1 <= min <= max <= 8 (or 0,0 for off), got {lo},{hi}"
+                ));
+            }
+        }
+        if self.word_ngrams == (0, 0) && self.char_ngrams == (0, 0) {
+            return bad("at least one of word and char n-grams must be on".into());
+        }
+        Ok(())
+    }
+
+    /// Number of hash buckets.
+    pub fn buckets(&self) -> usize {
+        1 << self.buckets_log2
+    }
+}
+
+/// A sparse row: parallel bucket indices and values.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SparseVec {
+    /// Bucket indices (may repeat: repeated entries add up).
+    pub idx: Vec<u32>,
+    /// Values.
+    pub val: Vec<f32>,
+}
+
+impl SparseVec {
+    /// Empties the vector, keeping its allocation.
+    pub fn clear(&mut self) {
+        self.idx.clear();
+        self.val.clear();
+    }
+}
+
+/// Which group an n-gram belongs to; each group is L2-normalized on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// Word n-gram.
+    Word,
+    /// Character n-gram.
+    Char,
+}
+
+/// One n-gram occurrence: its bucket, its group and the tokens it spans.
+#[derive(Debug, Clone, Copy)]
+pub struct NgramHit {
+    /// Hash bucket.
+    pub bucket: u32,
+    /// Word or char group.
+    pub group: Group,
+    /// First token index.
+    pub start: u32,
+    /// One past the last token index.
+    pub end: u32,
+}
+
+const WORD_SEED: u64 = 0x9e37_79b9_7f4a_7c15;
+const CHAR_SEED: u64 = 0xc2b2_ae3d_27d4_eb4f;
+const TARGET_SEED: u64 = 0x1656_67b1_9e37_79f9;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+/// splitmix64's finalizer: a fast, well-mixing 64-bit permutation.
+#[inline]
+pub fn mix(mut x: u64) -> u64 {
+    x ^= x >> 30;
+    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x ^= x >> 27;
+    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// FNV-1a over bytes from a seed.
+#[inline]
+pub fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
+    let mut h = seed;
+    for &b in bytes {
+        h ^= b as u64;
+        h = h.wrapping_mul(FNV_PRIME);
+    }
+    h
+}
+
+/// Hash of a target name (trimmed, lowercased), for crossing.
+pub fn target_hash(target: &str) -> u64 {
+    hash_bytes(TARGET_SEED, target.trim().to_lowercase().as_bytes())
+}
+
+fn is_placeholder(tok: &str) -> bool {
+    matches!(tok, URL_TOKEN | USER_TOKEN | NUMBER_TOKEN)
+}
+
+/// Per-thread reusable buffers, so featurizing a row allocates nothing once warm.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    hits: Vec<NgramHit>,
+    token_hashes: Vec<u64>,
+    padded: Vec<u8>,
+    char_starts: Vec<usize>,
+}
+
+/// Walks every n-gram of `tokens` and calls `emit` with it.
+pub fn for_each_ngram(
+    params: &FeatureParams,
+    tokens: &[impl AsRef<str>],
+    scratch_hashes: &mut Vec<u64>,
+    padded: &mut Vec<u8>,
+    char_starts: &mut Vec<usize>,
+    mut emit: impl FnMut(NgramHit),
+) {
+    let shift = 64 - params.buckets_log2;
+    let tokens = &tokens[..tokens.len().min(MAX_TOKENS)];
+    scratch_hashes.clear();
+    scratch_hashes.extend(
+        tokens
+            .iter()
+            .map(|t| hash_bytes(WORD_SEED, t.as_ref().as_bytes())),
+    );
+    let (wlo, whi) = params.word_ngrams;
+    if wlo > 0 {
+        for i in 0..tokens.len() {
+            let mut h = WORD_SEED;
+            for n in 1..=whi.min(tokens.len() - i) {
+                h = mix(h ^ scratch_hashes[i + n - 1]).wrapping_add(n as u64);
+                if n >= wlo {
+                    emit(NgramHit {
+                        bucket: (mix(h) >> shift) as u32,
+                        group: Group::Word,
+                        start: i as u32,
+                        end: (i + n) as u32,
+                    });
+                }
+            }
+        }
+    }
+    let (clo, chi) = params.char_ngrams;
+    if clo > 0 {
+        for (ti, tok) in tokens.iter().enumerate() {
+            let tok = tok.as_ref();
+            if is_placeholder(tok) || !tok.chars().any(|c| c.is_alphanumeric()) {
+                continue;
+            }
+            padded.clear();
+            padded.push(b' ');
+            padded.extend_from_slice(tok.as_bytes());
+            padded.push(b' ');
+            char_starts.clear();
+            let s = std::str::from_utf8(padded).expect("token is valid UTF-8");
+            char_starts.extend(
+                s.char_indices()
+                    .map(|(i, _)| i)
+                    .take(MAX_CHAR_NGRAM_TOKEN + 2),
+            );
+            let nchars = char_starts.len();
+            char_starts.push(if nchars < s.chars().count() {
+                char_starts[nchars - 1]
+            } else {
+                padded.len()
+            });
+            // char_starts[k] is the byte offset of char k; the sentinel ends the last char.
+            let limit = char_starts.len() - 1;
+            for a in 0..limit {
+                let mut h = CHAR_SEED;
+                for n in 1..=chi.min(limit - a) {
+                    h = hash_bytes(h, &padded[char_starts[a + n - 1]..char_starts[a + n]]);
+                    if n >= clo {
+                        emit(NgramHit {
+                            bucket: (mix(h) >> shift) as u32,
+                            group: Group::Char,
+                            start: ti as u32,
+                            end: ti as u32 + 1,
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The fitted feature stage: parameters plus the IDF of every bucket (0 = dropped).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Featurizer {
+    params: FeatureParams,
+    idf: Vec<f32>,
+}
+
+impl Featurizer {
+    /// Fits IDF on tokenized training rows (document frequency per bucket).
+    pub fn fit(params: &FeatureParams, docs: &[Vec<String>]) -> Result<Self> {
+        params.check()?;
+        let mut df = vec![0u32; params.buckets()];
+        let mut scratch = Scratch::default();
+        let mut seen: Vec<u32> = Vec::new();
+        for doc in docs {
+            seen.clear();
+            let Scratch {
+                token_hashes,
+                padded,
+                char_starts,
+                ..
+            } = &mut scratch;
+            for_each_ngram(params, doc, token_hashes, padded, char_starts, |h| {
+                seen.push(h.bucket)
+            });
+            seen.sort_unstable();
+            seen.dedup();
+            for &b in &seen {
+                df[b as usize] += 1;
+            }
+        }
+        let n = docs.len() as f64;
+        let idf = df
+            .iter()
+            .map(|&d| {
+                if d < params.min_df.max(1) {
+                    0.0
+                } else {
+                    (((1.0 + n) / (1.0 + d as f64)).ln() + 1.0) as f32
+                }
+            })
+            .collect();
+        Ok(Featurizer {
+            params: params.clone(),
+            idf,
+        })
+    }
+
+    /// Rebuilds a fitted featurizer from its parts (model loading).
+    pub fn from_parts(params: FeatureParams, idf: Vec<f32>) -> Result<Self> {
+        params.check()?;
+        if idf.len() != params.buckets() {
+            return Err(Error::Params(format!(
+                "idf table has {} entries, expected {}",
+                idf.len(),
+                params.buckets()
+            )));
+        }
+        Ok(Featurizer { params, idf })
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &FeatureParams {
+        &self.params
+    }
+
+    /// The IDF table (one entry per bucket, 0 for dropped buckets).
+    pub fn idf(&self) -> &[f32] {
+        &self.idf
+    }
+
+    /// Turns tokens into a TF-IDF vector (sublinear tf, each group L2-normalized),
+    /// plus a crossed copy of every feature for `target_hash` when given.
+    /// `hits` receives the n-gram occurrences (for explanations) when not `None`.
+    pub fn transform(
+        &self,
+        tokens: &[impl AsRef<str>],
+        target: Option<u64>,
+        scratch: &mut Scratch,
+        out: &mut SparseVec,
+    ) {
+        out.clear();
+        let Scratch {
+            hits,
+            token_hashes,
+            padded,
+            char_starts,
+        } = scratch;
+        hits.clear();
+        for_each_ngram(
+            &self.params,
+            tokens,
+            token_hashes,
+            padded,
+            char_starts,
+            |h| {
+                if self.idf[h.bucket as usize] > 0.0 {
+                    hits.push(h)
+                }
+            },
+        );
+        hits.sort_unstable_by_key(|h| (h.group as u8, h.bucket));
+        for group in [Group::Word, Group::Char] {
+            let begin = out.idx.len();
+            let mut norm = 0.0f32;
+            let mut i = 0;
+            while i < hits.len() {
+                let b = hits[i].bucket;
+                let g = hits[i].group;
+                let mut j = i;
+                while j < hits.len() && hits[j].bucket == b && hits[j].group == g {
+                    j += 1;
+                }
+                if g == group {
+                    let v = (1.0 + ((j - i) as f32).ln()) * self.idf[b as usize];
+                    norm += v * v;
+                    out.idx.push(b);
+                    out.val.push(v);
+                }
+                i = j;
+            }
+            if norm > 0.0 {
+                let inv = 1.0 / norm.sqrt();
+                for v in &mut out.val[begin..] {
+                    *v *= inv;
+                }
+            }
+        }
+        if let Some(t) = target {
+            let shift = 64 - self.params.buckets_log2;
+            for k in 0..out.idx.len() {
+                let b = out.idx[k];
+                out.idx
+                    .push((mix(t ^ (b as u64).wrapping_mul(WORD_SEED)) >> shift) as u32);
+                out.val.push(out.val[k]);
+            }
+        }
+    }
+
+    /// The n-gram occurrences of the last [`Featurizer::transform`] with this scratch.
+    pub fn last_hits<'a>(&self, scratch: &'a Scratch) -> &'a [NgramHit] {
+        &scratch.hits
+    }
+
+    /// Crossed bucket of `bucket` for a target hash (as used by `transform`).
+    pub fn cross(&self, bucket: u32, target: u64) -> u32 {
+        let shift = 64 - self.params.buckets_log2;
+        (mix(target ^ (bucket as u64).wrapping_mul(WORD_SEED)) >> shift) as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(s: &str) -> Vec<String> {
+        s.split(' ').map(String::from).collect()
+    }
+
+    fn hits(params: &FeatureParams, tokens: &[String]) -> Vec<NgramHit> {
+        let mut out = Vec::new();
+        let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
+        for_each_ngram(params, tokens, &mut a, &mut b, &mut c, |h| out.push(h));
+        out
+    }
+
+    #[test]
+    fn word_ngram_counts() {
+        let p = FeatureParams {
+            char_ngrams: (0, 0),
+            ..Default::default()
+        };
+        // 4 tokens: 4 unigrams + 3 bigrams + 2 trigrams.
+        let h = hits(&p, &toks("no ceasefire for them"));
+        assert_eq!(h.len(), 9);
+        assert_eq!(h.iter().filter(|h| h.end - h.start == 2).count(), 3);
+    }
+
+    #[test]
+    fn char_ngram_counts() {
+        let p = FeatureParams {
+            word_ngrams: (0, 0),
+            char_ngrams: (2, 3),
+            ..Default::default()
+        };
+        // " war " has 5 chars: 4 bigrams + 3 trigrams.
+        assert_eq!(hits(&p, &toks("war")).len(), 7);
+        // Multi-byte chars count as one: " мир " also 5 chars.
+        assert_eq!(hits(&p, &toks("мир")).len(), 7);
+        // Punctuation and placeholders get no char n-grams.
+        assert_eq!(hits(&p, &toks("! xxnum")).len(), 0);
+    }
+
+    #[test]
+    fn same_ngram_same_bucket_and_order_matters() {
+        let p = FeatureParams::default();
+        let a = hits(&p, &toks("stop the war"));
+        let b = hits(&p, &toks("stop the war"));
+        assert_eq!(
+            a.iter().map(|h| h.bucket).collect::<Vec<_>>(),
+            b.iter().map(|h| h.bucket).collect::<Vec<_>>()
+        );
+        let p2 = FeatureParams {
+            char_ngrams: (0, 0),
+            word_ngrams: (2, 2),
+            ..Default::default()
+        };
+        assert_ne!(
+            hits(&p2, &toks("war stop"))[0].bucket,
+            hits(&p2, &toks("stop war"))[0].bucket
+        );
+    }
+
+    #[test]
+    fn hashing_stays_in_range() {
+        for log2 in [10u32, 12, 20] {
+            let p = FeatureParams {
+                buckets_log2: log2,
+                ..Default::default()
+            };
+            for h in hits(&p, &toks("a quick brown fox jumps über the lazy dog")) {
+                assert!((h.bucket as usize) < p.buckets());
+            }
+        }
+    }
+
+    #[test]
+    fn tfidf_rows_are_unit_norm_per_group() {
+        let p = FeatureParams {
+            min_df: 1,
+            cross_target: false,
+            ..Default::default()
+        };
+        let docs = vec![
+            toks("stop the war"),
+            toks("no truce no peace"),
+            toks("war war"),
+        ];
+        let f = Featurizer::fit(&p, &docs).unwrap();
+        let mut s = Scratch::default();
+        let mut v = SparseVec::default();
+        f.transform(&docs[1], None, &mut s, &mut v);
+        let norm: f32 = v.val.iter().map(|x| x * x).sum();
+        assert!(
+            (norm - 2.0).abs() < 1e-4,
+            "two unit-norm groups, got {norm}"
+        );
+        // Crossing duplicates every entry.
+        let n = v.idx.len();
+        f.transform(&docs[1], Some(target_hash("Ceasefire")), &mut s, &mut v);
+        assert_eq!(v.idx.len(), 2 * n);
+        assert_eq!(v.val[..n], v.val[n..]);
+    }
+
+    #[test]
+    fn idf_drops_rare_buckets_and_weights_common_ones_less() {
+        let p = FeatureParams {
+            min_df: 2,
+            char_ngrams: (0, 0),
+            word_ngrams: (1, 1),
+            ..Default::default()
+        };
+        let docs = vec![toks("war peace"), toks("war truce"), toks("war peace")];
+        let f = Featurizer::fit(&p, &docs).unwrap();
+        let b = |w: &str| hits(&p, &toks(w))[0].bucket as usize;
+        assert_eq!(f.idf()[b("truce")], 0.0, "df 1 < min_df 2");
+        // idf = ln((1+n)/(1+df)) + 1
+        assert!((f.idf()[b("war")] - 1.0).abs() < 1e-6);
+        assert!((f.idf()[b("peace")] - ((4.0f32 / 3.0).ln() + 1.0)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn rejects_bad_params() {
+        let bad = FeatureParams {
+            word_ngrams: (3, 1),
+            ..Default::default()
+        };
+        assert!(bad.check().is_err());
+        let bad = FeatureParams {
+            buckets_log2: 40,
+            ..Default::default()
+        };
+        assert!(bad.check().is_err());
+    }
+}

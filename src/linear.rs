@@ -1,0 +1,562 @@
+//! Stage 3: the sparse multinomial logistic regression (our own solver on linfa's traits).
+//!
+//! linfa's models fit dense matrices only, and a text matrix with a million hashed
+//! columns does not fit in memory densely. This module owns the sparse training core:
+//! a CSR matrix that implements linfa's `Records`, validated hyperparameters behind
+//! linfa's `ParamGuard`, and `Fit` / `FitWith` (warm start) implementations that
+//! minimise the L2-regularised, sample-weighted softmax cross-entropy with argmin's
+//! L-BFGS to convergence. Gradients are computed in parallel in a fixed order, so a fit
+//! is bit-for-bit deterministic whatever the number of threads.
+
+use std::sync::Mutex;
+
+use argmin::core::{CostFunction, Executor, Gradient, State};
+use argmin::solver::linesearch::MoreThuenteLineSearch;
+use argmin::solver::quasinewton::LBFGS;
+use linfa::dataset::Records;
+use linfa::traits::{Fit, FitWith};
+use linfa::{DatasetBase, ParamGuard};
+use ndarray::Array1;
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+
+/// Compressed sparse rows over hash-bucket columns.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CsrMatrix {
+    /// Row start offsets into `indices`/`values` (`nrows + 1` entries).
+    pub indptr: Vec<usize>,
+    /// Column of each stored value.
+    pub indices: Vec<u32>,
+    /// Stored values.
+    pub values: Vec<f32>,
+    /// Number of columns.
+    pub ncols: usize,
+}
+
+impl CsrMatrix {
+    /// An empty matrix with `ncols` columns.
+    pub fn new(ncols: usize) -> Self {
+        CsrMatrix {
+            indptr: vec![0],
+            indices: Vec::new(),
+            values: Vec::new(),
+            ncols,
+        }
+    }
+
+    /// Appends a row.
+    pub fn push_row(&mut self, idx: &[u32], val: &[f32]) {
+        self.indices.extend_from_slice(idx);
+        self.values.extend_from_slice(val);
+        self.indptr.push(self.indices.len());
+    }
+
+    /// Number of rows.
+    pub fn nrows(&self) -> usize {
+        self.indptr.len() - 1
+    }
+
+    /// Row `i` as (indices, values).
+    pub fn row(&self, i: usize) -> (&[u32], &[f32]) {
+        let (a, b) = (self.indptr[i], self.indptr[i + 1]);
+        (&self.indices[a..b], &self.values[a..b])
+    }
+
+    /// The rows at `rows`, in that order.
+    pub fn select(&self, rows: &[usize]) -> CsrMatrix {
+        let mut m = CsrMatrix::new(self.ncols);
+        for &r in rows {
+            let (i, v) = self.row(r);
+            m.push_row(i, v);
+        }
+        m
+    }
+}
+
+impl Records for CsrMatrix {
+    type Elem = f32;
+    fn nsamples(&self) -> usize {
+        self.nrows()
+    }
+    fn nfeatures(&self) -> usize {
+        self.ncols
+    }
+}
+
+/// Checked hyperparameters of [`SoftmaxParams`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SoftmaxValidParams {
+    c: f64,
+    n_classes: usize,
+    max_iterations: u64,
+    tolerance: f64,
+    memory: usize,
+}
+
+impl SoftmaxValidParams {
+    /// Inverse regularisation strength (larger = less regularisation).
+    pub fn c(&self) -> f64 {
+        self.c
+    }
+}
+
+/// Hyperparameters of the sparse softmax regression.
+///
+/// | name | default | purpose | range |
+/// |---|---|---|---|
+/// | `c` | 1.0 | inverse L2 strength, as scikit-learn's `C` | > 0, finite |
+/// | `n_classes` | 2 | number of labels | >= 2 |
+/// | `max_iterations` | 500 | L-BFGS iterations | >= 1 |
+/// | `tolerance` | 1e-6 | stop when the gradient norm falls below | > 0 |
+/// | `memory` | 7 | L-BFGS history length | >= 1 |
+#[derive(Debug, Clone, PartialEq)]
+pub struct SoftmaxParams(SoftmaxValidParams);
+
+impl Default for SoftmaxParams {
+    fn default() -> Self {
+        SoftmaxParams(SoftmaxValidParams {
+            c: 1.0,
+            n_classes: 2,
+            max_iterations: 500,
+            tolerance: 1e-6,
+            memory: 7,
+        })
+    }
+}
+
+impl SoftmaxParams {
+    /// Parameters for `n_classes` labels; other settings at their defaults.
+    pub fn new(n_classes: usize) -> Self {
+        let mut p = Self::default();
+        p.0.n_classes = n_classes;
+        p
+    }
+    /// Sets `C` (defaults to `1.0`).
+    pub fn c(mut self, c: f64) -> Self {
+        self.0.c = c;
+        self
+    }
+    /// Sets the iteration cap (defaults to `500`).
+    pub fn max_iterations(mut self, n: u64) -> Self {
+        self.0.max_iterations = n;
+        self
+    }
+    /// Sets the gradient-norm tolerance (defaults to `1e-6`).
+    pub fn tolerance(mut self, t: f64) -> Self {
+        self.0.tolerance = t;
+        self
+    }
+}
+
+impl ParamGuard for SoftmaxParams {
+    type Checked = SoftmaxValidParams;
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<&SoftmaxValidParams> {
+        let p = &self.0;
+        if !(p.c.is_finite() && p.c > 0.0) {
+            return Err(Error::Params(format!(
+                "C must be a positive, finite number, got {}",
+                p.c
+            )));
+        }
+        if p.n_classes < 2 {
+            return Err(Error::Params(format!(
+                "need at least 2 classes, got {}",
+                p.n_classes
+            )));
+        }
+        if p.max_iterations == 0 {
+            return Err(Error::Params("max_iterations must be at least 1".into()));
+        }
+        if !(p.tolerance.is_finite() && p.tolerance > 0.0) {
+            return Err(Error::Params(
+                "tolerance must be a positive, finite number".into(),
+            ));
+        }
+        if p.memory == 0 {
+            return Err(Error::Params("L-BFGS memory must be at least 1".into()));
+        }
+        Ok(p)
+    }
+
+    fn check(self) -> Result<SoftmaxValidParams> {
+        self.check_ref()?;
+        Ok(self.0)
+    }
+}
+
+/// A fitted sparse softmax regression over hash-bucket columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SparseSoftmax {
+    /// `ncols × n_classes`, row-major: the label dimension is contiguous per column.
+    pub weights: Vec<f32>,
+    /// One intercept per class.
+    pub bias: Vec<f32>,
+    /// Number of classes.
+    pub n_classes: usize,
+    /// Whether L-BFGS met its tolerance before the iteration cap.
+    pub converged: bool,
+    /// L-BFGS iterations used.
+    pub iterations: u64,
+}
+
+impl SparseSoftmax {
+    /// Raw scores (logits) of one sparse row into `out` (`n_classes` long).
+    #[inline]
+    pub fn logits(&self, idx: &[u32], val: &[f32], out: &mut [f32]) {
+        let k = self.n_classes;
+        out.copy_from_slice(&self.bias);
+        for (&j, &v) in idx.iter().zip(val) {
+            let w = &self.weights[j as usize * k..j as usize * k + k];
+            for (o, &wj) in out.iter_mut().zip(w) {
+                *o += v * wj;
+            }
+        }
+    }
+}
+
+/// In-place softmax of logits.
+pub fn softmax(z: &mut [f32]) {
+    let m = z.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+    let mut s = 0.0;
+    for x in z.iter_mut() {
+        *x = (*x - m).exp();
+        s += *x;
+    }
+    for x in z.iter_mut() {
+        *x /= s;
+    }
+}
+
+/// Fixed chunk size for parallel loops: results do not depend on the thread count.
+const CHUNK: usize = 256;
+
+/// The training problem over the columns that occur in the data ("active" columns).
+struct Problem<'a> {
+    x: &'a CsrMatrix,
+    /// Row-wise indices remapped to active columns.
+    cols: Vec<u32>,
+    /// CSC of the remapped matrix: column starts, row ids, values.
+    csc_ptr: Vec<usize>,
+    csc_rows: Vec<u32>,
+    csc_vals: Vec<f32>,
+    y: &'a [usize],
+    w: Vec<f64>,
+    k: usize,
+    n_active: usize,
+    inv_c: f64,
+    cache: Mutex<Option<(Array1<f64>, f64, Array1<f64>)>>,
+}
+
+impl<'a> Problem<'a> {
+    fn new(
+        x: &'a CsrMatrix,
+        y: &'a [usize],
+        weights: Vec<f64>,
+        k: usize,
+        c: f64,
+        active: &[u32],
+    ) -> Self {
+        let mut remap = vec![u32::MAX; x.ncols];
+        for (a, &col) in active.iter().enumerate() {
+            remap[col as usize] = a as u32;
+        }
+        let cols: Vec<u32> = x.indices.iter().map(|&j| remap[j as usize]).collect();
+        let n_active = active.len();
+        let mut counts = vec![0usize; n_active + 1];
+        for &j in &cols {
+            counts[j as usize + 1] += 1;
+        }
+        for i in 0..n_active {
+            counts[i + 1] += counts[i];
+        }
+        let csc_ptr = counts.clone();
+        let mut fill = counts;
+        let mut csc_rows = vec![0u32; cols.len()];
+        let mut csc_vals = vec![0f32; cols.len()];
+        for r in 0..x.nrows() {
+            for p in x.indptr[r]..x.indptr[r + 1] {
+                let j = cols[p] as usize;
+                csc_rows[fill[j]] = r as u32;
+                csc_vals[fill[j]] = x.values[p];
+                fill[j] += 1;
+            }
+        }
+        let total: f64 = weights.iter().sum();
+        let w = weights.iter().map(|s| s / total).collect();
+        Problem {
+            x,
+            cols,
+            csc_ptr,
+            csc_rows,
+            csc_vals,
+            y,
+            w,
+            k,
+            n_active,
+            inv_c: 1.0 / (c * total),
+            cache: Mutex::new(None),
+        }
+    }
+
+    fn eval(&self, theta: &Array1<f64>) -> (f64, Array1<f64>) {
+        if let Some((p, c, g)) = self.cache.lock().expect("cache lock").as_ref() {
+            if p == theta {
+                return (*c, g.clone());
+            }
+        }
+        let k = self.k;
+        let nw = self.n_active * k;
+        let t = theta.as_slice().expect("contiguous parameters");
+        let (wt, bias) = t.split_at(nw);
+        let n = self.x.nrows();
+        // Residuals r_i = w_i (p_i - e_{y_i}), and the weighted loss, per fixed chunk.
+        let parts: Vec<(f64, Vec<f64>)> = (0..n)
+            .collect::<Vec<_>>()
+            .par_chunks(CHUNK)
+            .map(|rows| {
+                let mut loss = 0.0;
+                let mut res = Vec::with_capacity(rows.len() * k);
+                let mut z = vec![0f64; k];
+                for &i in rows {
+                    z.copy_from_slice(bias);
+                    for p in self.x.indptr[i]..self.x.indptr[i + 1] {
+                        let j = self.cols[p] as usize;
+                        let v = self.x.values[p] as f64;
+                        for c in 0..k {
+                            z[c] += v * wt[j * k + c];
+                        }
+                    }
+                    let m = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                    let s: f64 = z.iter().map(|a| (a - m).exp()).sum();
+                    let lse = m + s.ln();
+                    loss += self.w[i] * (lse - z[self.y[i]]);
+                    for c in 0..k {
+                        let p = (z[c] - lse).exp();
+                        let e = if c == self.y[i] { 1.0 } else { 0.0 };
+                        res.push(self.w[i] * (p - e));
+                    }
+                }
+                (loss, res)
+            })
+            .collect();
+        let mut loss = 0.0;
+        let mut r = Vec::with_capacity(n * k);
+        for (l, part) in parts {
+            loss += l;
+            r.extend(part);
+        }
+        let reg: f64 = wt.iter().map(|a| a * a).sum::<f64>() * 0.5 * self.inv_c;
+        let mut grad = vec![0f64; nw + k];
+        let (gw, gb) = grad.split_at_mut(nw);
+        gw.par_chunks_mut(k * CHUNK)
+            .enumerate()
+            .for_each(|(chunk, g)| {
+                for (jj, gj) in g.chunks_mut(k).enumerate() {
+                    let j = chunk * CHUNK + jj;
+                    for p in self.csc_ptr[j]..self.csc_ptr[j + 1] {
+                        let row = self.csc_rows[p] as usize;
+                        let v = self.csc_vals[p] as f64;
+                        for c in 0..k {
+                            gj[c] += v * r[row * k + c];
+                        }
+                    }
+                    for c in 0..k {
+                        gj[c] += self.inv_c * wt[j * k + c];
+                    }
+                }
+            });
+        for row in r.chunks(k) {
+            for c in 0..k {
+                gb[c] += row[c];
+            }
+        }
+        let cost = loss + reg;
+        let g = Array1::from(grad);
+        *self.cache.lock().expect("cache lock") = Some((theta.clone(), cost, g.clone()));
+        (cost, g)
+    }
+}
+
+impl CostFunction for Problem<'_> {
+    type Param = Array1<f64>;
+    type Output = f64;
+    fn cost(&self, p: &Self::Param) -> std::result::Result<f64, argmin::core::Error> {
+        Ok(self.eval(p).0)
+    }
+}
+
+impl Gradient for Problem<'_> {
+    type Param = Array1<f64>;
+    type Gradient = Array1<f64>;
+    fn gradient(&self, p: &Self::Param) -> std::result::Result<Array1<f64>, argmin::core::Error> {
+        Ok(self.eval(p).1)
+    }
+}
+
+impl<'a> FitWith<'a, CsrMatrix, Array1<usize>, Error> for SoftmaxValidParams {
+    type ObjectIn = Option<&'a SparseSoftmax>;
+    type ObjectOut = SparseSoftmax;
+
+    /// Fits, starting from `init`'s weights when given (warm start along a C path).
+    fn fit_with(
+        &self,
+        init: Self::ObjectIn,
+        ds: &DatasetBase<CsrMatrix, Array1<usize>>,
+    ) -> Result<SparseSoftmax> {
+        let x = ds.records();
+        let y = ds.targets().as_slice().expect("contiguous targets");
+        let k = self.n_classes;
+        if x.nrows() != y.len() {
+            return Err(Error::Train(format!(
+                "{} rows but {} labels",
+                x.nrows(),
+                y.len()
+            )));
+        }
+        if x.nrows() == 0 {
+            return Err(Error::Train("no training rows".into()));
+        }
+        if let Some(bad) = y.iter().find(|&&c| c >= k) {
+            return Err(Error::Train(format!(
+                "label index {bad} out of range for {k} classes"
+            )));
+        }
+        let weights: Vec<f64> = match ds.weights() {
+            Some(w) if w.len() == y.len() => w.iter().map(|&v| v as f64).collect(),
+            _ => vec![1.0; y.len()],
+        };
+        let mut seen = vec![false; x.ncols];
+        for &j in &x.indices {
+            seen[j as usize] = true;
+        }
+        let active: Vec<u32> = (0..x.ncols as u32).filter(|&j| seen[j as usize]).collect();
+        let problem = Problem::new(x, y, weights, k, self.c, &active);
+        let mut theta = vec![0f64; active.len() * k + k];
+        if let Some(m) = init {
+            for (a, &col) in active.iter().enumerate() {
+                for c in 0..k {
+                    theta[a * k + c] = m.weights[col as usize * k + c] as f64;
+                }
+            }
+            for c in 0..k {
+                theta[active.len() * k + c] = m.bias[c] as f64;
+            }
+        }
+        let solver = LBFGS::new(MoreThuenteLineSearch::new(), self.memory)
+            .with_tolerance_grad(self.tolerance)
+            .and_then(|s| s.with_tolerance_cost(1e-12))
+            .map_err(|e| Error::Train(e.to_string()))?;
+        let res = Executor::new(problem, solver)
+            .configure(|s| s.param(Array1::from(theta)).max_iters(self.max_iterations))
+            .run()
+            .map_err(|e| Error::Train(format!("L-BFGS failed: {e}")))?;
+        let state = res.state();
+        let iterations = state.get_iter();
+        let converged = iterations < self.max_iterations;
+        let best = state
+            .get_best_param()
+            .ok_or_else(|| Error::Train("L-BFGS returned no parameters".into()))?;
+        let mut weights = vec![0f32; x.ncols * k];
+        for (a, &col) in active.iter().enumerate() {
+            for c in 0..k {
+                weights[col as usize * k + c] = best[a * k + c] as f32;
+            }
+        }
+        let bias = (0..k).map(|c| best[active.len() * k + c] as f32).collect();
+        Ok(SparseSoftmax {
+            weights,
+            bias,
+            n_classes: k,
+            converged,
+            iterations,
+        })
+    }
+}
+
+impl Fit<CsrMatrix, Array1<usize>, Error> for SoftmaxValidParams {
+    type Object = SparseSoftmax;
+    fn fit(&self, ds: &DatasetBase<CsrMatrix, Array1<usize>>) -> Result<SparseSoftmax> {
+        self.fit_with(None, ds)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toy() -> DatasetBase<CsrMatrix, Array1<usize>> {
+        // Three classes, each marked by its own column; column 3 is noise shared by all.
+        let mut x = CsrMatrix::new(4);
+        let mut y = Vec::new();
+        for i in 0..30 {
+            let c = i % 3;
+            x.push_row(&[c as u32, 3], &[1.0, 0.5]);
+            y.push(c);
+        }
+        DatasetBase::new(x, Array1::from(y))
+    }
+
+    #[test]
+    fn learns_a_separable_set_perfectly() {
+        let ds = toy();
+        let m = SoftmaxParams::new(3).c(100.0).fit(&ds).unwrap();
+        assert!(m.converged);
+        let mut z = vec![0f32; 3];
+        for i in 0..30 {
+            let (idx, val) = ds.records().row(i);
+            m.logits(idx, val, &mut z);
+            softmax(&mut z);
+            let pred = (0..3).max_by(|&a, &b| z[a].total_cmp(&z[b])).unwrap();
+            assert_eq!(pred, ds.targets()[i]);
+            assert!(z[pred] > 0.9);
+        }
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences() {
+        let ds = toy();
+        let y = ds.targets().as_slice().unwrap();
+        let p = Problem::new(ds.records(), y, vec![1.0; 30], 3, 0.7, &[0, 1, 2, 3]);
+        let theta = Array1::from(
+            (0..15)
+                .map(|i| (i as f64 * 0.37).sin() * 0.3)
+                .collect::<Vec<_>>(),
+        );
+        let (_, g) = p.eval(&theta);
+        for i in 0..15 {
+            let mut a = theta.clone();
+            a[i] += 1e-6;
+            let mut b = theta.clone();
+            b[i] -= 1e-6;
+            let num = (p.eval(&a).0 - p.eval(&b).0) / 2e-6;
+            assert!((num - g[i]).abs() < 1e-6, "param {i}: {num} vs {}", g[i]);
+        }
+    }
+
+    #[test]
+    fn stronger_regularisation_shrinks_weights() {
+        let ds = toy();
+        let strong = SoftmaxParams::new(3).c(0.01).fit(&ds).unwrap();
+        let weak = SoftmaxParams::new(3).c(10.0).fit(&ds).unwrap();
+        let norm = |m: &SparseSoftmax| m.weights.iter().map(|w| w * w).sum::<f32>();
+        assert!(norm(&strong) < norm(&weak));
+    }
+
+    #[test]
+    fn rejects_bad_params() {
+        assert!(SoftmaxParams::new(3).c(-1.0).check().is_err());
+        assert!(SoftmaxParams::new(1).check().is_err());
+        assert!(SoftmaxParams::new(2).c(f64::NAN).check().is_err());
+    }
+
+    #[test]
+    fn fit_is_deterministic() {
+        let ds = toy();
+        let a = SoftmaxParams::new(3).fit(&ds).unwrap();
+        let b = SoftmaxParams::new(3).fit(&ds).unwrap();
+        assert_eq!(a, b);
+    }
+}

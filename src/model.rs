@@ -1,0 +1,543 @@
+//! The fitted head: text stage + features + linear model + calibration, and its file.
+//!
+//! Owns [`Model`] (one task, e.g. `stance` or `offensive`): prediction of calibrated
+//! probabilities for a comment toward a target, explanations in readable n-grams, and
+//! the self-contained model file (magic, format version, SHA-256 of the payload, a JSON
+//! header with every parameter and the model card, then the sparse IDF and weight
+//! tables). Loading checks every size field against the bytes actually present before
+//! allocating, so a damaged file is a clear error, never a crash or a huge allocation.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::calibrate::Calibration;
+use crate::error::{Error, Result};
+use crate::features::{self, FeatureParams, Featurizer, Group, SparseVec};
+use crate::linear::{softmax, SparseSoftmax};
+use crate::text::{TextParams, TextPipeline};
+
+/// First bytes of every model file.
+pub const MAGIC: &[u8; 8] = b"CMSTANCE";
+/// Model file format version this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+const PREAMBLE: usize = 8 + 4 + 8 + 32;
+
+/// One training or validation file as recorded in the model card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataFile {
+    /// Path as given on the command line.
+    pub path: String,
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: String,
+    /// Rows used.
+    pub rows: usize,
+}
+
+/// Calibration quality on the rows it was fitted on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationReport {
+    /// ECE (15 bins) of the raw softmax.
+    pub ece_before: f64,
+    /// ECE after calibration.
+    pub ece_after: f64,
+    /// Brier score of the raw softmax.
+    pub brier_before: f64,
+    /// Brier score after calibration.
+    pub brier_after: f64,
+}
+
+/// Where a model came from (for retraining on new labels).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lineage {
+    /// SHA-256 of the parent model file.
+    pub parent_sha256: String,
+    /// Files added on top of the parent's data.
+    pub added: Vec<DataFile>,
+}
+
+/// Everything needed to say what a model is and to reproduce it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelCard {
+    /// comment-stance version that trained it.
+    pub tool_version: String,
+    /// Seed of every random choice in training.
+    pub seed: u64,
+    /// Training files.
+    pub data: Vec<DataFile>,
+    /// Validation file, when one was given.
+    pub valid: Option<DataFile>,
+    /// Column names used in training.
+    pub columns: BTreeMap<String, String>,
+    /// Chosen inverse regularisation strength.
+    pub c: f64,
+    /// Class weighting ("balanced" or "none").
+    pub class_weight: String,
+    /// Model-selection trace: (C, class weight, validation score).
+    pub selection: Vec<(f64, String, f64)>,
+    /// Name of the selection metric.
+    pub selection_metric: String,
+    /// Training rows per label.
+    pub label_counts: BTreeMap<String, usize>,
+    /// Validation metrics of the chosen model (the `stance-eval --json` summary).
+    pub validation: Option<serde_json::Value>,
+    /// Calibration quality.
+    pub calibration: Option<CalibrationReport>,
+    /// Whether the solver met its tolerance, and its iterations.
+    pub converged: bool,
+    /// L-BFGS iterations of the final fit.
+    pub iterations: u64,
+    /// Parent model and added data, for retrained models.
+    pub lineage: Option<Lineage>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Header {
+    task: String,
+    labels: Vec<String>,
+    targets: Vec<String>,
+    text: TextParams,
+    features: FeatureParams,
+    calibration: Calibration,
+    card: ModelCard,
+    n_idf: u64,
+    n_weight_rows: u64,
+}
+
+/// One n-gram's share in a decision.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reason {
+    /// The n-gram as normalized text.
+    pub ngram: String,
+    /// Its contribution to the log-probability of the label (positive = toward it).
+    pub weight: f32,
+}
+
+/// Reusable per-thread buffers for prediction.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    tokens: Vec<String>,
+    features: features::Scratch,
+    vec: SparseVec,
+    logits: Vec<f32>,
+}
+
+/// A trained head.
+#[derive(Debug)]
+pub struct Model {
+    /// Task name (output column prefix).
+    pub task: String,
+    /// Labels, in probability order.
+    pub labels: Vec<String>,
+    /// Targets seen in training (as first spelled there).
+    pub targets: Vec<String>,
+    target_hashes: Vec<(String, u64)>,
+    text: TextPipeline,
+    featurizer: Featurizer,
+    linear: SparseSoftmax,
+    /// Calibration map applied to the logits.
+    pub calibration: Calibration,
+    /// The model card.
+    pub card: ModelCard,
+}
+
+fn target_key(t: &str) -> String {
+    t.trim().to_lowercase()
+}
+
+impl Model {
+    /// Assembles a model from fitted parts.
+    pub fn new(
+        task: String,
+        labels: Vec<String>,
+        targets: Vec<String>,
+        text: TextParams,
+        featurizer: Featurizer,
+        linear: SparseSoftmax,
+        calibration: Calibration,
+        card: ModelCard,
+    ) -> Self {
+        let target_hashes = targets
+            .iter()
+            .map(|t| (target_key(t), features::target_hash(t)))
+            .collect();
+        Model {
+            task,
+            labels,
+            targets,
+            target_hashes,
+            text: TextPipeline::new(&text),
+            featurizer,
+            linear,
+            calibration,
+            card,
+        }
+    }
+
+    /// The text pipeline.
+    pub fn text(&self) -> &TextPipeline {
+        &self.text
+    }
+
+    /// The fitted feature stage.
+    pub fn featurizer(&self) -> &Featurizer {
+        &self.featurizer
+    }
+
+    /// The linear model.
+    pub fn linear(&self) -> &SparseSoftmax {
+        &self.linear
+    }
+
+    /// The crossing hash for `target` when the model knows it (and crosses targets).
+    pub fn target_code(&self, target: Option<&str>) -> Option<u64> {
+        if !self.featurizer.params().cross_target {
+            return None;
+        }
+        let key = target_key(target?);
+        self.target_hashes
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, h)| *h)
+    }
+
+    /// Whether `target` was seen in training.
+    pub fn knows_target(&self, target: &str) -> bool {
+        let key = target_key(target);
+        self.target_hashes.iter().any(|(k, _)| *k == key)
+    }
+
+    /// Featurizes a tokenized comment (used by training, which tokenizes once).
+    pub fn vectorize(
+        &self,
+        tokens: &[String],
+        target: Option<&str>,
+        s: &mut features::Scratch,
+        out: &mut SparseVec,
+    ) {
+        self.featurizer
+            .transform(tokens, self.target_code(target), s, out);
+    }
+
+    /// Raw logits of a comment toward `target`, into the scratch.
+    fn logits_into(&self, text: &str, target: Option<&str>, s: &mut Scratch) {
+        s.tokens.clear();
+        let norm = self.text.normalize(text);
+        self.text.tokenize_normalized(&norm, &mut s.tokens);
+        self.featurizer.transform(
+            &s.tokens,
+            self.target_code(target),
+            &mut s.features,
+            &mut s.vec,
+        );
+        s.logits.clear();
+        s.logits.resize(self.labels.len(), 0.0);
+        self.linear.logits(&s.vec.idx, &s.vec.val, &mut s.logits);
+    }
+
+    /// Raw (uncalibrated) logits of a comment.
+    pub fn logits(&self, text: &str, target: Option<&str>, s: &mut Scratch) -> Vec<f32> {
+        self.logits_into(text, target, s);
+        s.logits.clone()
+    }
+
+    /// Calibrated probabilities of every label for a comment toward `target`.
+    pub fn predict(&self, text: &str, target: Option<&str>, s: &mut Scratch) -> Vec<f32> {
+        self.logits_into(text, target, s);
+        let mut p = s.logits.clone();
+        self.calibration.apply(&mut p);
+        p
+    }
+
+    /// The `k` n-grams that pushed hardest toward `label` for this comment, with their
+    /// contribution to log p(label) (`x_j · (w_j,label − Σ_c p_c w_j,c)`); character
+    /// n-grams are credited to the word they are part of.
+    pub fn explain(
+        &self,
+        text: &str,
+        target: Option<&str>,
+        label: usize,
+        k: usize,
+        s: &mut Scratch,
+    ) -> Vec<Reason> {
+        if k == 0 {
+            return Vec::new();
+        }
+        self.logits_into(text, target, s);
+        let mut p = s.logits.clone();
+        softmax(&mut p);
+        let nc = self.labels.len();
+        let w = &self.linear.weights;
+        let delta = |b: u32| -> f32 {
+            let row = &w[b as usize * nc..b as usize * nc + nc];
+            row[label] - row.iter().zip(&p).map(|(a, q)| a * q).sum::<f32>()
+        };
+        let code = self.target_code(target);
+        let hits = self.featurizer.last_hits(&s.features);
+        // Values of each (group, bucket): s.vec holds word entries then char entries,
+        // each sorted by bucket (then the crossed copies).
+        let n_base = if code.is_some() {
+            s.vec.idx.len() / 2
+        } else {
+            s.vec.idx.len()
+        };
+        let n_word = hits
+            .iter()
+            .filter(|h| h.group == Group::Word)
+            .map(|h| h.bucket)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        let mut by_ngram: BTreeMap<String, f32> = BTreeMap::new();
+        let mut i = 0;
+        while i < hits.len() {
+            let (b, g) = (hits[i].bucket, hits[i].group);
+            let mut j = i;
+            while j < hits.len() && hits[j].bucket == b && hits[j].group == g {
+                j += 1;
+            }
+            let seg = match g {
+                Group::Word => 0..n_word,
+                Group::Char => n_word..n_base,
+            };
+            if let Ok(pos) = s.vec.idx[seg.clone()].binary_search(&b) {
+                let v = s.vec.val[seg.start + pos];
+                let mut contrib = v * delta(b);
+                if let Some(t) = code {
+                    contrib += v * delta(self.featurizer.cross(b, t));
+                }
+                let share = contrib / (j - i) as f32;
+                for h in &hits[i..j] {
+                    let name = s.tokens[h.start as usize..h.end as usize].join(" ");
+                    *by_ngram.entry(name).or_insert(0.0) += share;
+                }
+            }
+            i = j;
+        }
+        let mut reasons: Vec<Reason> = by_ngram
+            .into_iter()
+            .filter(|(_, v)| *v > 0.0)
+            .map(|(ngram, weight)| Reason { ngram, weight })
+            .collect();
+        reasons.sort_by(|a, b| {
+            b.weight
+                .total_cmp(&a.weight)
+                .then_with(|| a.ngram.cmp(&b.ngram))
+        });
+        reasons.truncate(k);
+        reasons
+    }
+
+    /// Serializes the model to bytes (deterministic: same model, same bytes).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let nc = self.labels.len();
+        let idf = self.featurizer.idf();
+        let idf_ids: Vec<u32> = (0..idf.len() as u32)
+            .filter(|&b| idf[b as usize] != 0.0)
+            .collect();
+        let w = &self.linear.weights;
+        let w_ids: Vec<u32> = (0..(w.len() / nc) as u32)
+            .filter(|&b| {
+                w[b as usize * nc..b as usize * nc + nc]
+                    .iter()
+                    .any(|&x| x != 0.0)
+            })
+            .collect();
+        let header = Header {
+            task: self.task.clone(),
+            labels: self.labels.clone(),
+            targets: self.targets.clone(),
+            text: self.text.params().clone(),
+            features: self.featurizer.params().clone(),
+            calibration: self.calibration,
+            card: self.card.clone(),
+            n_idf: idf_ids.len() as u64,
+            n_weight_rows: w_ids.len() as u64,
+        };
+        let json = serde_json::to_vec(&header).expect("header serializes");
+        let mut payload =
+            Vec::with_capacity(json.len() + idf_ids.len() * 8 + w_ids.len() * (4 + 4 * nc));
+        payload.extend_from_slice(&(json.len() as u64).to_le_bytes());
+        payload.extend_from_slice(&json);
+        for &b in &idf_ids {
+            payload.extend_from_slice(&b.to_le_bytes());
+        }
+        for &b in &idf_ids {
+            payload.extend_from_slice(&idf[b as usize].to_le_bytes());
+        }
+        for &b in &w_ids {
+            payload.extend_from_slice(&b.to_le_bytes());
+        }
+        for &b in &w_ids {
+            for x in &w[b as usize * nc..b as usize * nc + nc] {
+                payload.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+        for x in &self.linear.bias {
+            payload.extend_from_slice(&x.to_le_bytes());
+        }
+        let mut out = Vec::with_capacity(PREAMBLE + payload.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        out.extend_from_slice(&Sha256::digest(&payload));
+        out.extend_from_slice(&payload);
+        out
+    }
+
+    /// Writes the model file atomically.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        crate::io::write_atomic(path, &self.to_bytes())
+    }
+
+    /// Reads a model file.
+    pub fn load(path: &Path) -> Result<Model> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Model::from_bytes(&bytes, &path.display().to_string())
+    }
+
+    /// Parses a model from bytes; `name` is used in error messages.
+    pub fn from_bytes(bytes: &[u8], name: &str) -> Result<Model> {
+        let bad = |m: String| Error::model(name, m);
+        if bytes.len() < 8 || &bytes[..8] != MAGIC {
+            return Err(bad(
+                "not a comment-stance model file (wrong magic bytes)".into()
+            ));
+        }
+        if bytes.len() < PREAMBLE {
+            return Err(bad(format!(
+                "truncated: {} bytes, the header alone is {PREAMBLE}",
+                bytes.len()
+            )));
+        }
+        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+        if version != FORMAT_VERSION {
+            return Err(bad(format!(
+                "format version {version}, but this build of comment-stance reads version {FORMAT_VERSION}{}",
+                if version > FORMAT_VERSION { " (the file is from a newer release; upgrade comment-stance)" } else { "" }
+            )));
+        }
+        let len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
+        let payload = &bytes[PREAMBLE..];
+        if len != payload.len() as u64 {
+            return Err(bad(format!(
+                "truncated or padded: header says {len} payload bytes, file has {}",
+                payload.len()
+            )));
+        }
+        if Sha256::digest(payload).as_slice() != &bytes[20..52] {
+            return Err(bad("checksum mismatch: the file is corrupt".into()));
+        }
+        let mut cur = Cursor {
+            b: payload,
+            pos: 0,
+            name,
+        };
+        let json_len = cur.u64()?;
+        let json = cur.take(json_len)?;
+        let h: Header =
+            serde_json::from_slice(json).map_err(|e| bad(format!("bad header: {e}")))?;
+        h.features.check().map_err(|e| bad(e.to_string()))?;
+        let nc = h.labels.len();
+        if nc < 2 {
+            return Err(bad("fewer than two labels".into()));
+        }
+        let buckets = h.features.buckets();
+        let need = h
+            .n_idf
+            .checked_mul(8)
+            .and_then(|a| {
+                h.n_weight_rows
+                    .checked_mul(4 + 4 * nc as u64)
+                    .and_then(|b| a.checked_add(b))
+            })
+            .and_then(|a| a.checked_add(4 * nc as u64));
+        if need != Some(cur.remaining() as u64)
+            || h.n_idf > buckets as u64
+            || h.n_weight_rows > buckets as u64
+        {
+            return Err(bad("table sizes do not match the file length".into()));
+        }
+        let mut idf = vec![0f32; buckets];
+        let ids = cur.take(h.n_idf * 4)?;
+        let vals = cur.take(h.n_idf * 4)?;
+        for (i, v) in ids.chunks_exact(4).zip(vals.chunks_exact(4)) {
+            let b = u32::from_le_bytes(i.try_into().expect("4")) as usize;
+            *idf.get_mut(b)
+                .ok_or_else(|| bad(format!("bucket {b} out of range")))? =
+                f32::from_le_bytes(v.try_into().expect("4"));
+        }
+        let mut weights = vec![0f32; buckets * nc];
+        let ids = cur.take(h.n_weight_rows * 4)?;
+        let vals = cur.take(h.n_weight_rows * 4 * nc as u64)?;
+        for (i, row) in ids.chunks_exact(4).zip(vals.chunks_exact(4 * nc)) {
+            let b = u32::from_le_bytes(i.try_into().expect("4")) as usize;
+            if b >= buckets {
+                return Err(bad(format!("bucket {b} out of range")));
+            }
+            for (c, v) in row.chunks_exact(4).enumerate() {
+                weights[b * nc + c] = f32::from_le_bytes(v.try_into().expect("4"));
+            }
+        }
+        let bias = cur
+            .take(4 * nc as u64)?
+            .chunks_exact(4)
+            .map(|v| f32::from_le_bytes(v.try_into().expect("4")))
+            .collect();
+        let featurizer = Featurizer::from_parts(h.features, idf).map_err(|e| bad(e.to_string()))?;
+        let linear = SparseSoftmax {
+            weights,
+            bias,
+            n_classes: nc,
+            converged: h.card.converged,
+            iterations: h.card.iterations,
+        };
+        Ok(Model::new(
+            h.task,
+            h.labels,
+            h.targets,
+            h.text,
+            featurizer,
+            linear,
+            h.calibration,
+            h.card,
+        ))
+    }
+}
+
+struct Cursor<'a> {
+    b: &'a [u8],
+    pos: usize,
+    name: &'a str,
+}
+
+impl<'a> Cursor<'a> {
+    fn remaining(&self) -> usize {
+        self.b.len() - self.pos
+    }
+    fn take(&mut self, n: u64) -> Result<&'a [u8]> {
+        if n > self.remaining() as u64 {
+            return Err(Error::model(
+                self.name,
+                "truncated: a table runs past the end of the file",
+            ));
+        }
+        let s = &self.b[self.pos..self.pos + n as usize];
+        self.pos += n as usize;
+        Ok(s)
+    }
+    fn u64(&mut self) -> Result<u64> {
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
+    }
+}
+
+/// SHA-256 of bytes, lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -1,0 +1,271 @@
+//! Obfuscation folding, part of the text stage.
+//!
+//! People dodge filters by writing `1d10t`, `i.d.i.o.t`, `stuuuupid` or by slipping a
+//! Cyrillic `о` into a Latin word. [`fold`] maps such spellings back to the plain word
+//! so that the same features fire. It runs on lowercased NFKC text, before number
+//! placeholders, and is idempotent.
+
+/// Look-alike letters: (Cyrillic or Greek, Latin).
+const HOMOGLYPHS: &[(char, char)] = &[
+    ('а', 'a'),
+    ('в', 'b'),
+    ('е', 'e'),
+    ('к', 'k'),
+    ('м', 'm'),
+    ('н', 'h'),
+    ('о', 'o'),
+    ('р', 'p'),
+    ('с', 'c'),
+    ('т', 't'),
+    ('у', 'y'),
+    ('х', 'x'),
+    ('і', 'i'),
+    ('ј', 'j'),
+    ('ѕ', 's'),
+    ('һ', 'h'),
+    ('ԁ', 'd'),
+    ('ԛ', 'q'),
+    ('ԝ', 'w'),
+    ('α', 'a'),
+    ('ε', 'e'),
+    ('ι', 'i'),
+    ('κ', 'k'),
+    ('ν', 'v'),
+    ('ο', 'o'),
+    ('ρ', 'p'),
+    ('τ', 't'),
+    ('υ', 'u'),
+    ('χ', 'x'),
+];
+
+fn is_cyrillic(c: char) -> bool {
+    matches!(c as u32, 0x0400..=0x052F)
+}
+
+fn is_greek(c: char) -> bool {
+    matches!(c as u32, 0x0370..=0x03FF)
+}
+
+fn to_latin(c: char) -> Option<char> {
+    HOMOGLYPHS.iter().find(|(h, _)| *h == c).map(|(_, l)| *l)
+}
+
+fn to_cyrillic(c: char) -> Option<char> {
+    HOMOGLYPHS
+        .iter()
+        .find(|(h, l)| *l == c && is_cyrillic(*h))
+        .map(|(h, _)| *h)
+}
+
+fn leet(c: char) -> Option<char> {
+    Some(match c {
+        '0' => 'o',
+        '1' => 'i',
+        '3' => 'e',
+        '4' => 'a',
+        '5' => 's',
+        '7' => 't',
+        '@' => 'a',
+        '$' => 's',
+        _ => return None,
+    })
+}
+
+/// Folds obfuscated spellings in lowercased text. See the module docs.
+pub fn fold(text: &str) -> String {
+    let joined = join_spaced_letters(text);
+    let mut out = String::with_capacity(joined.len());
+    for (i, word) in joined.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let chars: Vec<char> = word.chars().collect();
+        let chars = fold_leet(chars);
+        let chars = fold_homoglyphs(chars);
+        squeeze_runs(&chars, &mut out);
+    }
+    out
+}
+
+/// `i d i o t`, `i.d.i.o.t`, `f-u-c-k`: three or more single letters separated by one
+/// space, dot, dash, underscore or asterisk become one word.
+fn join_spaced_letters(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let is_sep = |c: char| matches!(c, ' ' | '.' | '-' | '_' | '*');
+    let single_letter_at = |i: usize| {
+        chars[i].is_alphabetic()
+            && (i == 0 || !chars[i - 1].is_alphanumeric())
+            && (i + 1 == chars.len() || !chars[i + 1].is_alphanumeric())
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if single_letter_at(i) {
+            // Extend a run letter (sep letter)*; the separator must be the same kind.
+            let sep = chars.get(i + 1).copied().filter(|c| is_sep(*c));
+            let mut j = i;
+            let mut count = 1;
+            if let Some(sep) = sep {
+                while j + 2 < chars.len() && chars[j + 1] == sep && single_letter_at(j + 2) {
+                    j += 2;
+                    count += 1;
+                }
+            }
+            if count >= 3 {
+                for k in (i..=j).step_by(2) {
+                    out.push(chars[k]);
+                }
+                // A trailing separator of the same kind belongs to the run (i.d.i.o.t.).
+                i = j + 1;
+                if sep != Some(' ') && chars.get(i) == sep.as_ref() {
+                    i += 1;
+                }
+                continue;
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
+}
+
+/// Leet characters between letters (`sh1t`, `1d10t`) become letters. A run at the start
+/// or end of a word is folded only when the word also has one between letters, so
+/// `7th`, `mp3` and `$5` stay as they are.
+fn fold_leet(mut chars: Vec<char>) -> Vec<char> {
+    if !chars.iter().any(|c| c.is_alphabetic()) || !chars.iter().any(|c| leet(*c).is_some()) {
+        return chars;
+    }
+    // Runs of leet characters: (start, end exclusive).
+    let mut runs = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if leet(chars[i]).is_some() {
+            let s = i;
+            while i < chars.len() && leet(chars[i]).is_some() {
+                i += 1;
+            }
+            runs.push((s, i));
+        } else {
+            i += 1;
+        }
+    }
+    let letter = |k: Option<usize>| {
+        k.and_then(|k| chars.get(k))
+            .is_some_and(|c| c.is_alphabetic())
+    };
+    let interior: Vec<bool> = runs
+        .iter()
+        .map(|&(s, e)| letter(s.checked_sub(1)) && letter(Some(e)))
+        .collect();
+    if !interior.iter().any(|x| *x) {
+        return chars;
+    }
+    let fold: Vec<bool> = runs
+        .iter()
+        .zip(&interior)
+        .map(|(&(s, e), &inner)| {
+            inner || (s == 0 && letter(Some(e))) || (e == chars.len() && letter(s.checked_sub(1)))
+        })
+        .collect();
+    for (&(s, e), &f) in runs.iter().zip(&fold) {
+        if f {
+            for c in &mut chars[s..e] {
+                *c = leet(*c).expect("run holds leet characters only");
+            }
+        }
+    }
+    chars
+}
+
+/// A word written mostly in one script with look-alikes from the other is mapped to
+/// its majority script (`idiоt` with a Cyrillic `о` → `idiot`).
+fn fold_homoglyphs(mut chars: Vec<char>) -> Vec<char> {
+    let latin = chars.iter().filter(|c| c.is_ascii_alphabetic()).count();
+    let other = chars
+        .iter()
+        .filter(|c| is_cyrillic(**c) || is_greek(**c))
+        .count();
+    if latin == 0 || other == 0 {
+        return chars;
+    }
+    if latin >= other {
+        for c in &mut chars {
+            if let Some(l) = to_latin(*c) {
+                *c = l;
+            }
+        }
+    } else {
+        for c in &mut chars {
+            if let Some(cy) = to_cyrillic(*c) {
+                *c = cy;
+            }
+        }
+    }
+    chars
+}
+
+/// Runs of three or more of the same letter become two (`stuuuupid` → `stuupid`).
+fn squeeze_runs(chars: &[char], out: &mut String) {
+    let mut run = 0;
+    let mut prev = None;
+    for &c in chars {
+        if Some(c) == prev {
+            run += 1;
+        } else {
+            run = 1;
+            prev = Some(c);
+        }
+        if run <= 2 || !c.is_alphabetic() {
+            out.push(c);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fold;
+
+    #[test]
+    fn spaced_letters_are_joined() {
+        assert_eq!(fold("you i.d.i.o.t."), "you idiot");
+        assert_eq!(fold("you i d i o t ok"), "you idiot ok");
+        assert_eq!(fold("f-u-c-k off"), "fuck off");
+        assert_eq!(fold("a b test"), "a b test");
+    }
+
+    #[test]
+    fn leet_inside_words() {
+        assert_eq!(fold("1d10t"), "idiot");
+        assert_eq!(fold("sh1t"), "shit");
+        assert_eq!(fold("b!tch 7th mp3 $5 covid19"), "b!tch 7th mp3 $5 covid19");
+        assert_eq!(fold("st@pid"), "stapid");
+    }
+
+    #[test]
+    fn homoglyphs_follow_the_majority_script() {
+        assert_eq!(fold("idi\u{043E}t"), "idiot");
+        assert_eq!(fold("п\u{0065}ремирие"), "перемирие");
+        assert_eq!(fold("мир peace"), "мир peace");
+    }
+
+    #[test]
+    fn long_runs_are_squeezed() {
+        assert_eq!(fold("stuuuupid nooooo"), "stuupid noo");
+        assert_eq!(fold("good 1000"), "good 1000");
+    }
+
+    #[test]
+    fn fold_is_idempotent() {
+        for s in [
+            "1d10t",
+            "i.d.i.o.t.",
+            "s o o o o",
+            "idi\u{043E}t",
+            "heeeey 100",
+        ] {
+            let once = fold(s);
+            assert_eq!(fold(&once), once, "{s}");
+        }
+    }
+}

@@ -1,0 +1,377 @@
+//! Stages 5-6: scoring a comment stream with one or more heads, and writing the rows.
+//!
+//! Owns the streaming loop (read a batch, score it on all cores with rayon while
+//! keeping input order, write it, repeat: memory holds one batch, never the file) and
+//! the output forms: CSV columns `<task>`, `<task>_confidence`, `<task>_p_<label>`
+//! per head after `id`; JSONL with the same nested under the task name; and a
+//! readable terminal table.
+
+use std::io::Write;
+
+use rayon::prelude::*;
+use serde_json::json;
+
+use crate::error::{Error, Result};
+use crate::io::{Output, Row, RowReader};
+use crate::metrics::argmax;
+use crate::model::{Model, Reason, Scratch};
+
+/// Output form of `stance-score`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutFormat {
+    /// CSV with a header.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+    /// A readable table for the terminal.
+    Table,
+}
+
+/// Scoring options.
+#[derive(Debug, Clone)]
+pub struct ScoreOptions {
+    /// Target for every row (overrides the target column).
+    pub target: Option<String>,
+    /// Number of explaining n-grams per head (0 = none).
+    pub explain: usize,
+    /// Rows per parallel batch.
+    pub batch_size: usize,
+    /// Output form.
+    pub format: OutFormat,
+    /// Show a progress bar on stderr.
+    pub progress: bool,
+}
+
+impl Default for ScoreOptions {
+    fn default() -> Self {
+        ScoreOptions {
+            target: None,
+            explain: 0,
+            batch_size: 4096,
+            format: OutFormat::Csv,
+            progress: false,
+        }
+    }
+}
+
+/// One head's verdict on one comment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeadResult {
+    /// Index of the predicted label.
+    pub label: usize,
+    /// Calibrated probabilities, in the model's label order.
+    pub probs: Vec<f32>,
+    /// Explaining n-grams toward the predicted label.
+    pub reasons: Vec<Reason>,
+}
+
+/// A scored comment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scored {
+    /// The input row.
+    pub row: Row,
+    /// One result per model, in `--model` order.
+    pub heads: Vec<HeadResult>,
+}
+
+/// Scores one row with every model.
+pub fn score_row(
+    models: &[Model],
+    row: &Row,
+    target: Option<&str>,
+    explain: usize,
+    s: &mut Scratch,
+) -> Vec<HeadResult> {
+    let target = target.or(row.target.as_deref());
+    models
+        .iter()
+        .map(|m| {
+            let probs = m.predict(&row.text, target, s);
+            let label = argmax(&probs);
+            let reasons = m.explain(&row.text, target, label, explain, s);
+            HeadResult {
+                label,
+                probs,
+                reasons,
+            }
+        })
+        .collect()
+}
+
+/// Scores a batch in parallel, keeping order.
+pub fn score_batch(models: &[Model], rows: Vec<Row>, opts: &ScoreOptions) -> Vec<Scored> {
+    rows.into_par_iter()
+        .map_init(Scratch::default, |s, row| {
+            let heads = score_row(models, &row, opts.target.as_deref(), opts.explain, s);
+            Scored { row, heads }
+        })
+        .collect()
+}
+
+/// Writes scored rows in one of the output forms.
+pub struct Sink<'a> {
+    out: &'a mut Output,
+    format: OutFormat,
+    csv_header_done: bool,
+    table: Vec<Scored>,
+    explain: bool,
+}
+
+fn fmt_p(p: f32) -> String {
+    format!("{p:.4}")
+}
+
+fn reasons_text(r: &[Reason]) -> String {
+    r.iter()
+        .map(|r| format!("{} ({:+.2})", r.ngram, r.weight))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl<'a> Sink<'a> {
+    /// A sink writing `format` to `out`.
+    pub fn new(out: &'a mut Output, format: OutFormat, explain: bool) -> Self {
+        Sink {
+            out,
+            format,
+            csv_header_done: false,
+            table: Vec::new(),
+            explain,
+        }
+    }
+
+    fn io(e: std::io::Error) -> Error {
+        Error::io("<output>", e)
+    }
+
+    /// Writes one batch.
+    pub fn write(&mut self, models: &[Model], batch: Vec<Scored>) -> Result<()> {
+        match self.format {
+            OutFormat::Table => {
+                self.table.extend(batch);
+                Ok(())
+            }
+            OutFormat::Jsonl => {
+                let mut buf = Vec::with_capacity(batch.len() * 256);
+                for s in &batch {
+                    let mut obj = serde_json::Map::new();
+                    obj.insert("id".into(), json!(s.row.id));
+                    for (k, v) in &s.row.extra {
+                        obj.insert(k.clone(), json!(v));
+                    }
+                    for (m, h) in models.iter().zip(&s.heads) {
+                        let mut head = serde_json::Map::new();
+                        head.insert("label".into(), json!(m.labels[h.label]));
+                        head.insert("confidence".into(), json!(round4(h.probs[h.label])));
+                        let p: serde_json::Map<String, serde_json::Value> = m
+                            .labels
+                            .iter()
+                            .zip(&h.probs)
+                            .map(|(l, &p)| (l.clone(), json!(round4(p))))
+                            .collect();
+                        head.insert("p".into(), p.into());
+                        if self.explain {
+                            head.insert(
+                                "explain".into(),
+                                h.reasons
+                                    .iter()
+                                    .map(|r| json!({"ngram": r.ngram, "weight": round4(r.weight)}))
+                                    .collect::<Vec<_>>()
+                                    .into(),
+                            );
+                        }
+                        obj.insert(m.task.clone(), head.into());
+                    }
+                    serde_json::to_writer(&mut buf, &obj).expect("JSON to memory");
+                    buf.push(b'\n');
+                }
+                self.out.write_all(&buf).map_err(Self::io)
+            }
+            OutFormat::Csv => {
+                let mut w = csv::Writer::from_writer(Vec::with_capacity(batch.len() * 128));
+                let csv_err =
+                    |e: csv::Error| Error::io("<output>", std::io::Error::other(e.to_string()));
+                if !self.csv_header_done {
+                    let mut header = vec!["id".to_string()];
+                    if let Some(first) = batch.first() {
+                        header.extend(first.row.extra.iter().map(|(k, _)| k.clone()));
+                    }
+                    for m in models {
+                        header.push(m.task.clone());
+                        header.push(format!("{}_confidence", m.task));
+                        for l in &m.labels {
+                            header.push(format!("{}_p_{l}", m.task));
+                        }
+                        if self.explain {
+                            header.push(format!("{}_explain", m.task));
+                        }
+                    }
+                    w.write_record(&header).map_err(csv_err)?;
+                    self.csv_header_done = true;
+                }
+                for s in &batch {
+                    let mut rec = vec![s.row.id.clone()];
+                    rec.extend(s.row.extra.iter().map(|(_, v)| v.clone()));
+                    for (m, h) in models.iter().zip(&s.heads) {
+                        rec.push(m.labels[h.label].clone());
+                        rec.push(fmt_p(h.probs[h.label]));
+                        rec.extend(h.probs.iter().map(|&p| fmt_p(p)));
+                        if self.explain {
+                            rec.push(reasons_text(&h.reasons));
+                        }
+                    }
+                    w.write_record(&rec).map_err(csv_err)?;
+                }
+                let bytes = w
+                    .into_inner()
+                    .map_err(|e| Error::io("<output>", std::io::Error::other(e.to_string())))?;
+                self.out.write_all(&bytes).map_err(Self::io)
+            }
+        }
+    }
+
+    /// Finishes the output (the table is laid out here, once all rows are known).
+    pub fn finish(self, models: &[Model]) -> Result<()> {
+        if self.format == OutFormat::Table {
+            let t = render_table(models, &self.table);
+            self.out.write_all(t.as_bytes()).map_err(Self::io)?;
+        }
+        Ok(())
+    }
+}
+
+fn round4(x: f32) -> f64 {
+    (x as f64 * 10_000.0).round() / 10_000.0
+}
+
+fn truncate_chars(s: &str, n: usize) -> String {
+    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= n {
+        flat
+    } else {
+        let mut t: String = flat.chars().take(n.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// Renders scored rows as a plain-text table: id, comment, one column per head,
+/// and the top reasons of the first head.
+pub fn render_table(models: &[Model], rows: &[Scored]) -> String {
+    let mut header = vec!["id".to_string(), "comment".to_string()];
+    header.extend(models.iter().map(|m| m.task.clone()));
+    header.push("why".to_string());
+    let mut table: Vec<Vec<String>> = vec![header];
+    for s in rows {
+        let mut line = vec![s.row.id.clone(), truncate_chars(&s.row.text, 44)];
+        for (m, h) in models.iter().zip(&s.heads) {
+            line.push(format!("{} {:.2}", m.labels[h.label], h.probs[h.label]));
+        }
+        let why = s
+            .heads
+            .first()
+            .map(|h| {
+                h.reasons
+                    .iter()
+                    .map(|r| r.ngram.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        line.push(truncate_chars(&why, 40));
+        table.push(line);
+    }
+    let ncols = table[0].len();
+    let widths: Vec<usize> = (0..ncols)
+        .map(|c| {
+            table
+                .iter()
+                .map(|r| r[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for (i, r) in table.iter().enumerate() {
+        let cells: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(c, (cell, &w))| {
+                if c + 1 == ncols {
+                    cell.clone()
+                } else {
+                    format!("{cell}{}", " ".repeat(w - cell.chars().count()))
+                }
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+        if i == 0 {
+            let rule: Vec<String> = widths.iter().map(|&w| "-".repeat(w)).collect();
+            out.push_str(&rule.join("  "));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// What a scoring run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScoreSummary {
+    /// Rows written.
+    pub rows: u64,
+    /// Rows skipped as malformed.
+    pub skipped: u64,
+}
+
+/// Streams `reader` through the models into `out`, batch by batch.
+pub fn score_stream(
+    models: &[Model],
+    mut reader: RowReader,
+    out: &mut Output,
+    opts: &ScoreOptions,
+) -> Result<ScoreSummary> {
+    let bar = if opts.progress {
+        let b = indicatif::ProgressBar::new_spinner();
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {human_pos} comments scored ({per_sec}) {elapsed}",
+            )
+            .expect("valid template"),
+        );
+        Some(b)
+    } else {
+        None
+    };
+    let mut sink = Sink::new(out, opts.format, opts.explain > 0);
+    let mut summary = ScoreSummary::default();
+    let mut batch = Vec::with_capacity(opts.batch_size);
+    loop {
+        batch.clear();
+        for r in reader.by_ref().take(opts.batch_size.max(1)) {
+            batch.push(r?);
+        }
+        if batch.is_empty() {
+            break;
+        }
+        let n = batch.len() as u64;
+        let scored = score_batch(models, std::mem::take(&mut batch), opts);
+        sink.write(models, scored)?;
+        summary.rows += n;
+        if let Some(b) = &bar {
+            b.inc(n);
+        }
+    }
+    if summary.rows == 0 && opts.format == OutFormat::Csv {
+        // Header-only output for an input with no rows.
+        sink.write(models, Vec::new())?;
+    }
+    sink.finish(models)?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    summary.skipped = reader.bad_rows().count;
+    reader.bad_rows().report(reader.name());
+    Ok(summary)
+}

@@ -1,0 +1,314 @@
+//! Stage 1: text → normalized tokens.
+//!
+//! Owns everything that happens to a comment before features are taken from it:
+//! hashtag expansion and obfuscation folding (our own passes, because they need the
+//! original case or look across characters), then the Hugging Face `tokenizers`
+//! normalizers (control and invisible characters, NFKD → strip accents → NFKC,
+//! lowercase, URL / @mention / number placeholders) and its `Split` pre-tokenizer.
+//! The result is a list of tokens; a token is a word (letters, digits, `#`, inner
+//! apostrophes) or a single punctuation mark.
+
+use serde::{Deserialize, Serialize};
+use tokenizers::normalizers::replace::{Replace, ReplacePattern};
+use tokenizers::normalizers::strip::{Strip, StripAccents};
+use tokenizers::normalizers::unicode::{NFKC, NFKD};
+use tokenizers::normalizers::utils::Lowercase;
+use tokenizers::pre_tokenizers::split::{Split, SplitPattern};
+use tokenizers::{
+    NormalizedString, Normalizer, OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer,
+    SplitDelimiterBehavior,
+};
+
+/// Placeholder token for URLs.
+pub const URL_TOKEN: &str = "xxurl";
+/// Placeholder token for @mentions.
+pub const USER_TOKEN: &str = "xxuser";
+/// Placeholder token for numbers.
+pub const NUMBER_TOKEN: &str = "xxnum";
+
+/// Text-stage settings, stored in the model file so scoring normalizes as training did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextParams {
+    /// Split `#CamelCaseTags` into their words (the tag itself is kept too).
+    pub split_hashtags: bool,
+    /// Fold obfuscations: homoglyphs, leetspeak inside words, s.p.a.c.e.d letters,
+    /// long runs of one letter.
+    pub fold_obfuscation: bool,
+}
+
+impl Default for TextParams {
+    fn default() -> Self {
+        TextParams {
+            split_hashtags: true,
+            fold_obfuscation: true,
+        }
+    }
+}
+
+/// A ready-to-use normalizer + pre-tokenizer built from [`TextParams`].
+pub struct TextPipeline {
+    params: TextParams,
+    normalizers: Vec<Box<dyn Normalizer + Send + Sync>>,
+    placeholders: Vec<Replace>,
+    splitter: Split,
+}
+
+impl std::fmt::Debug for TextPipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TextPipeline")
+            .field("params", &self.params)
+            .finish()
+    }
+}
+
+fn replace(pattern: &str, content: &str) -> Replace {
+    Replace::new(ReplacePattern::Regex(pattern.to_string()), content)
+        .expect("built-in normalizer regex is valid")
+}
+
+impl TextPipeline {
+    /// Builds the pipeline. The regexes are constants, so this cannot fail.
+    pub fn new(params: &TextParams) -> Self {
+        let normalizers: Vec<Box<dyn Normalizer + Send + Sync>> = vec![
+            // Control characters (newlines, tabs, NUL...) become spaces; format
+            // characters (zero-width space/joiner, BOM, bidi marks, soft hyphen) vanish.
+            Box::new(replace(r"[\p{Cc}\p{Zl}\p{Zp}]", " ")),
+            Box::new(replace(r"[\p{Cf}\x{115F}\x{1160}\x{3164}\x{FFA0}]", "")),
+            Box::new(NFKD),
+            Box::new(StripAccents),
+            Box::new(NFKC),
+            Box::new(Lowercase),
+            Box::new(Strip::new(true, true)),
+            // URLs and mentions fold before obfuscation folding (which would read
+            // `www` as a stretched letter and `@` as leetspeak).
+            Box::new(replace(
+                r"(?:https?://|www\.)\S+",
+                &format!(" {URL_TOKEN} "),
+            )),
+            Box::new(replace(r"@\w+", &format!(" {USER_TOKEN} "))),
+        ];
+        let placeholders = vec![replace(r"\d+(?:[.,:]\d+)*", &format!(" {NUMBER_TOKEN} "))];
+        let splitter = Split::new(
+            SplitPattern::Regex(r"[\w#]+(?:['’][\w]+)*|[^\s\w]".to_string()),
+            SplitDelimiterBehavior::Removed,
+            true,
+        )
+        .expect("built-in splitter regex is valid");
+        TextPipeline {
+            params: params.clone(),
+            normalizers,
+            placeholders,
+            splitter,
+        }
+    }
+
+    /// The settings this pipeline was built from.
+    pub fn params(&self) -> &TextParams {
+        &self.params
+    }
+
+    /// Normalizes one comment: the canonical lowercase form that tokens are cut from.
+    /// Idempotent: `normalize(normalize(x)) == normalize(x)`.
+    pub fn normalize(&self, raw: &str) -> String {
+        let expanded;
+        let text = if self.params.split_hashtags && raw.contains('#') {
+            expanded = expand_hashtags(raw);
+            expanded.as_str()
+        } else {
+            raw
+        };
+        let mut n = NormalizedString::from(text);
+        for step in &self.normalizers {
+            step.normalize(&mut n)
+                .expect("built-in normalizers do not fail");
+        }
+        let folded;
+        let mut s = n.get();
+        if self.params.fold_obfuscation {
+            folded = crate::obfuscation::fold(s);
+            s = folded.as_str();
+        }
+        let mut n = NormalizedString::from(s);
+        for step in &self.placeholders {
+            step.normalize(&mut n)
+                .expect("built-in normalizers do not fail");
+        }
+        // Collapse the whitespace runs the placeholders leave behind.
+        n.get().split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    /// Cuts a normalized string into tokens, appending them to `out`.
+    pub fn tokenize_normalized(&self, normalized: &str, out: &mut Vec<String>) {
+        let mut pre = PreTokenizedString::from(normalized);
+        self.splitter
+            .pre_tokenize(&mut pre)
+            .expect("built-in pre-tokenizer does not fail");
+        out.extend(
+            pre.get_splits(OffsetReferential::Normalized, OffsetType::Byte)
+                .into_iter()
+                .map(|(s, _, _)| s.to_string()),
+        );
+    }
+
+    /// Normalizes and tokenizes one comment.
+    pub fn tokens(&self, raw: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        self.tokenize_normalized(&self.normalize(raw), &mut out);
+        out
+    }
+}
+
+/// `#StopTheWar` → `#StopTheWar (stop the war)`-style expansion: the tag is kept and
+/// its camel-case or underscore-separated words follow it. Lower-case tags stay as
+/// they are (splitting them would need a dictionary).
+pub fn expand_hashtags(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len() + 16);
+    let mut chars = raw.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        out.push(c);
+        if c != '#' {
+            continue;
+        }
+        let start = i + c.len_utf8();
+        let mut end = start;
+        while let Some(&(j, d)) = chars.peek() {
+            if d.is_alphanumeric() || d == '_' {
+                end = j + d.len_utf8();
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        let tag = &raw[start..end];
+        out.push_str(tag);
+        let words = split_tag_words(tag);
+        if words.len() > 1 {
+            out.push(' ');
+            out.push_str(&words.join(" "));
+            out.push(' ');
+        }
+    }
+    out
+}
+
+fn split_tag_words(tag: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let mut prev: Option<char> = None;
+    for c in tag.chars() {
+        let boundary = match prev {
+            None => false,
+            Some(p) => {
+                c == '_'
+                    || (c.is_uppercase() && p.is_lowercase())
+                    || (c.is_numeric() != p.is_numeric())
+            }
+        };
+        if boundary && !cur.is_empty() {
+            words.push(std::mem::take(&mut cur));
+        }
+        if c != '_' {
+            cur.push(c);
+        }
+        prev = Some(c);
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p() -> TextPipeline {
+        TextPipeline::new(&TextParams::default())
+    }
+
+    #[test]
+    fn lowercases_strips_accents_and_nfkc() {
+        assert_eq!(p().normalize("Café ＦＵＬＬ width"), "cafe full width");
+    }
+
+    #[test]
+    fn removes_zero_width_and_control_characters() {
+        assert_eq!(
+            p().normalize("cease\u{200B}fire\u{0}now\tok"),
+            "ceasefire now ok"
+        );
+        assert_eq!(p().normalize("\u{FEFF}bom"), "bom");
+    }
+
+    #[test]
+    fn folds_urls_mentions_numbers() {
+        assert_eq!(
+            p().normalize("@user see https://x.com/a?b=1 in 30 days"),
+            "xxuser see xxurl in xxnum days"
+        );
+        assert_eq!(
+            p().normalize("www.rt.com 2,500 troops"),
+            "xxurl xxnum troops"
+        );
+    }
+
+    #[test]
+    fn hashtags_kept_and_split() {
+        assert_eq!(
+            p().normalize("#StopTheWar now"),
+            "#stopthewar stop the war now"
+        );
+        assert_eq!(p().normalize("#peace"), "#peace");
+        assert_eq!(p().normalize("#no_truce"), "#no_truce no truce");
+    }
+
+    #[test]
+    fn tokens_split_words_and_punctuation() {
+        assert_eq!(
+            p().tokens("Don't give an inch! No ceasefire?!"),
+            vec![
+                "don't",
+                "give",
+                "an",
+                "inch",
+                "!",
+                "no",
+                "ceasefire",
+                "?",
+                "!"
+            ]
+        );
+        assert_eq!(
+            p().tokens("Don’t stop #PeaceNow"),
+            vec!["don’t", "stop", "#peacenow", "peace", "now"]
+        );
+    }
+
+    #[test]
+    fn cyrillic_is_kept() {
+        assert_eq!(
+            p().tokens("Никакого перемирия!"),
+            vec!["никакого", "перемирия", "!"]
+        );
+    }
+
+    #[test]
+    fn empty_text_has_no_tokens() {
+        assert!(p().tokens("").is_empty());
+        assert!(p().tokens("   \u{200B} ").is_empty());
+    }
+
+    #[test]
+    fn normalize_is_idempotent_on_examples() {
+        let pl = p();
+        for s in [
+            "#StopTheWar NOW!!",
+            "i.d.i.o.t",
+            "Ｃａｆé @bob 12,5",
+            "sooooo baaad",
+        ] {
+            let once = pl.normalize(s);
+            assert_eq!(pl.normalize(&once), once, "{s}");
+        }
+    }
+}

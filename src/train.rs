@@ -1,0 +1,483 @@
+//! Training orchestration: labelled files in, a calibrated [`Model`] out.
+//!
+//! Owns reading and checking the labelled data, the seeded split when no validation
+//! file is given, model selection (C and class weighting, warm-started along the C
+//! path, chosen by validation F_avg for stance-like labels and macro-F1 otherwise),
+//! calibration on the held-out rows, and the model card. Every step is deterministic
+//! for a given seed, so the same data gives the same model file byte for byte.
+
+use std::collections::BTreeMap;
+
+use linfa::traits::FitWith;
+use linfa::{DatasetBase, ParamGuard};
+use ndarray::Array1;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use crate::calibrate::Calibration;
+use crate::error::{Error, Result};
+use crate::features::{self, FeatureParams, Featurizer, SparseVec};
+use crate::io::{read_all, Columns, Row};
+use crate::linear::{CsrMatrix, SoftmaxParams, SparseSoftmax};
+use crate::metrics::{self, Summary};
+use crate::model::{sha256_hex, CalibrationReport, DataFile, Model, ModelCard};
+use crate::text::{TextParams, TextPipeline};
+
+/// How training rows are weighted by class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClassWeight {
+    /// Every row weighs 1.
+    None,
+    /// Rows weigh n / (k · n_class), as scikit-learn's "balanced".
+    Balanced,
+    /// Try both and keep the better on validation.
+    Auto,
+}
+
+/// Everything `stance-train` can be asked to do.
+#[derive(Debug, Clone)]
+pub struct TrainConfig {
+    /// Task (head) name.
+    pub task: String,
+    /// Training files.
+    pub data: Vec<String>,
+    /// Validation file for model selection and calibration.
+    pub valid: Option<String>,
+    /// Column mapping (the label column must be set).
+    pub columns: Columns,
+    /// Seed of every random choice.
+    pub seed: u64,
+    /// Text-stage settings.
+    pub text: TextParams,
+    /// Feature-stage settings.
+    pub features: FeatureParams,
+    /// Values of C to try (ascending).
+    pub c_grid: Vec<f64>,
+    /// Class weighting.
+    pub class_weight: ClassWeight,
+    /// Iteration cap of each fit.
+    pub max_iterations: u64,
+    /// Share of training rows held out when no validation file is given.
+    pub holdout: f64,
+    /// Skip malformed rows (reported on stderr) instead of failing.
+    pub skip_bad_rows: bool,
+    /// Print progress on stderr.
+    pub progress: bool,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            task: "stance".into(),
+            data: Vec::new(),
+            valid: None,
+            columns: Columns {
+                label: Some("label".into()),
+                ..Columns::default()
+            },
+            seed: 42,
+            text: TextParams::default(),
+            features: FeatureParams::default(),
+            c_grid: vec![0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0],
+            class_weight: ClassWeight::Auto,
+            max_iterations: 500,
+            holdout: 0.15,
+            skip_bad_rows: false,
+            progress: false,
+        }
+    }
+}
+
+/// Labelled rows read from files, with their card records.
+#[derive(Debug, Clone, Default)]
+pub struct Labelled {
+    /// Rows.
+    pub rows: Vec<Row>,
+    /// One record per file.
+    pub files: Vec<DataFile>,
+}
+
+/// Reads labelled files, recording each file's SHA-256 and row count.
+pub fn read_labelled(paths: &[String], columns: &Columns, skip_bad: bool) -> Result<Labelled> {
+    let mut out = Labelled::default();
+    for p in paths {
+        let bytes = std::fs::read(p).map_err(|e| Error::io(p, e))?;
+        let (rows, bad, _) = read_all(p, columns, skip_bad)?;
+        bad.report(p);
+        out.files.push(DataFile {
+            path: p.clone(),
+            sha256: sha256_hex(&bytes),
+            rows: rows.len(),
+        });
+        out.rows.extend(rows);
+    }
+    Ok(out)
+}
+
+fn progress(cfg: &TrainConfig, msg: impl AsRef<str>) {
+    if cfg.progress {
+        eprintln!("[{}] {}", cfg.task, msg.as_ref());
+    }
+}
+
+/// Target spellings seen in rows: one per case-insensitive key, sorted by key.
+fn collect_targets(rows: &[Row]) -> Vec<String> {
+    let mut m: BTreeMap<String, String> = BTreeMap::new();
+    for r in rows {
+        if let Some(t) = r.target.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            m.entry(t.to_lowercase()).or_insert_with(|| t.to_string());
+        }
+    }
+    m.into_values().collect()
+}
+
+/// Tokenizes rows in parallel, in order.
+fn tokenize(text: &TextPipeline, rows: &[Row]) -> Vec<Vec<String>> {
+    rows.par_iter().map(|r| text.tokens(&r.text)).collect()
+}
+
+/// Featurizes tokenized rows into a CSR matrix, in parallel, in order.
+fn featurize(f: &Featurizer, docs: &[Vec<String>], targets: &[Option<u64>]) -> CsrMatrix {
+    let rows: Vec<SparseVec> = docs
+        .par_iter()
+        .zip(targets.par_iter())
+        .map_init(features::Scratch::default, |s, (d, t)| {
+            let mut v = SparseVec::default();
+            f.transform(d, *t, s, &mut v);
+            v
+        })
+        .collect();
+    let mut m = CsrMatrix::new(f.params().buckets());
+    for r in &rows {
+        m.push_row(&r.idx, &r.val);
+    }
+    m
+}
+
+fn label_index(
+    labels: &[String],
+    rows: &[Row],
+    file: &str,
+    column: Option<u64>,
+) -> Result<Vec<usize>> {
+    rows.iter()
+        .map(|r| {
+            let l = r.label.as_deref().unwrap_or("");
+            labels.iter().position(|x| x == l).ok_or_else(|| {
+                Error::input(
+                    file,
+                    Some(r.line),
+                    column,
+                    format!(
+                        "label '{l}' is not one of the training labels ({})",
+                        labels.join(", ")
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+fn sample_weights(y: &[usize], k: usize, balanced: bool) -> Array1<f32> {
+    let mut counts = vec![0usize; k];
+    for &c in y {
+        counts[c] += 1;
+    }
+    let n = y.len() as f32;
+    y.iter()
+        .map(|&c| {
+            if balanced {
+                n / (k as f32 * counts[c] as f32)
+            } else {
+                1.0
+            }
+        })
+        .collect()
+}
+
+fn all_logits(m: &SparseSoftmax, x: &CsrMatrix) -> Vec<Vec<f32>> {
+    (0..x.nrows())
+        .into_par_iter()
+        .map(|i| {
+            let (idx, val) = x.row(i);
+            let mut z = vec![0f32; m.n_classes];
+            m.logits(idx, val, &mut z);
+            z
+        })
+        .collect()
+}
+
+/// Probabilities after a calibration map.
+pub fn calibrated(logits: &[Vec<f32>], cal: &Calibration) -> Vec<Vec<f32>> {
+    logits
+        .iter()
+        .map(|z| {
+            let mut p = z.clone();
+            cal.apply(&mut p);
+            p
+        })
+        .collect()
+}
+
+/// Seeded stratified split of row indices into (fit, held out).
+pub fn stratified_split(y: &[usize], k: usize, share: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut fit = Vec::new();
+    let mut held = Vec::new();
+    for c in 0..k {
+        let mut idx: Vec<usize> = (0..y.len()).filter(|&i| y[i] == c).collect();
+        idx.shuffle(&mut rng);
+        let n_held = ((idx.len() as f64 * share).round() as usize).min(idx.len().saturating_sub(1));
+        held.extend_from_slice(&idx[..n_held]);
+        fit.extend_from_slice(&idx[n_held..]);
+    }
+    fit.sort_unstable();
+    held.sort_unstable();
+    (fit, held)
+}
+
+/// Trains a model as configured.
+pub fn train(cfg: &TrainConfig) -> Result<Model> {
+    train_on(
+        cfg,
+        read_labelled(&cfg.data, &cfg.columns, cfg.skip_bad_rows)?,
+        None,
+    )
+}
+
+/// Trains on already-read rows (`cfg.data` only names them in the card).
+pub fn train_on(
+    cfg: &TrainConfig,
+    train: Labelled,
+    lineage: Option<crate::model::Lineage>,
+) -> Result<Model> {
+    cfg.features.check()?;
+    let label_col = cfg.columns.label.clone().unwrap_or_else(|| "label".into());
+    if train.rows.is_empty() {
+        return Err(Error::Train(format!(
+            "no training rows in {}",
+            cfg.data.join(", ")
+        )));
+    }
+    let labels: Vec<String> = train
+        .rows
+        .iter()
+        .filter_map(|r| r.label.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if labels.len() < 2 {
+        return Err(Error::Train(format!(
+            "the label column '{label_col}' of {} has a single class ({}); a classifier needs at least two",
+            cfg.data.join(", "),
+            labels.join(", ")
+        )));
+    }
+    let k = labels.len();
+    let targets = collect_targets(&train.rows);
+    let cross = cfg.features.cross_target && !targets.is_empty();
+    let code = |r: &Row| -> Option<u64> {
+        if !cross {
+            return None;
+        }
+        let t = r.target.as_deref()?.trim();
+        (!t.is_empty()).then(|| features::target_hash(t))
+    };
+    let y_all = label_index(
+        &labels,
+        &train.rows,
+        train.files.first().map_or("", |f| f.path.as_str()),
+        None,
+    )?;
+    progress(
+        cfg,
+        format!(
+            "{} training rows, labels: {}",
+            train.rows.len(),
+            labels.join(", ")
+        ),
+    );
+
+    // Held-out rows for selection and calibration.
+    let (fit_rows, held_rows, held_y, valid_file): (
+        Vec<Row>,
+        Vec<Row>,
+        Vec<usize>,
+        Option<DataFile>,
+    ) = match &cfg.valid {
+        Some(v) => {
+            let vl = read_labelled(std::slice::from_ref(v), &cfg.columns, cfg.skip_bad_rows)?;
+            let col = {
+                let rdr = crate::io::RowReader::open(
+                    v,
+                    crate::io::Format::from_path(v),
+                    &cfg.columns,
+                    false,
+                )?;
+                rdr.label_column()
+            };
+            let vy = label_index(&labels, &vl.rows, v, col)?;
+            (train.rows.clone(), vl.rows, vy, vl.files.into_iter().next())
+        }
+        None => {
+            let (fit, held) = stratified_split(&y_all, k, cfg.holdout, cfg.seed);
+            let hy = held.iter().map(|&i| y_all[i]).collect();
+            (
+                fit.iter().map(|&i| train.rows[i].clone()).collect(),
+                held.iter().map(|&i| train.rows[i].clone()).collect(),
+                hy,
+                None,
+            )
+        }
+    };
+    let fit_y = label_index(&labels, &fit_rows, "", None)?;
+
+    let text = TextPipeline::new(&cfg.text);
+    let fit_tokens = tokenize(&text, &fit_rows);
+    let held_tokens = tokenize(&text, &held_rows);
+    let featurizer = Featurizer::fit(&cfg.features, &fit_tokens)?;
+    let x_fit = featurize(
+        &featurizer,
+        &fit_tokens,
+        &fit_rows.iter().map(code).collect::<Vec<_>>(),
+    );
+    let x_held = featurize(
+        &featurizer,
+        &held_tokens,
+        &held_rows.iter().map(code).collect::<Vec<_>>(),
+    );
+    progress(
+        cfg,
+        format!(
+            "features: {} stored values for {} rows",
+            x_fit.values.len(),
+            x_fit.nrows()
+        ),
+    );
+
+    let weightings: Vec<bool> = match cfg.class_weight {
+        ClassWeight::None => vec![false],
+        ClassWeight::Balanced => vec![true],
+        ClassWeight::Auto => vec![false, true],
+    };
+    let mut selection = Vec::new();
+    let mut best: Option<(f64, f64, bool, SparseSoftmax)> = None;
+    let y_fit = Array1::from(fit_y.clone());
+    for &balanced in &weightings {
+        let ds = DatasetBase::new(x_fit.clone(), y_fit.clone())
+            .with_weights(sample_weights(&fit_y, k, balanced));
+        let mut prev: Option<SparseSoftmax> = None;
+        for &c in &cfg.c_grid {
+            let params = SoftmaxParams::new(k)
+                .c(c)
+                .max_iterations(cfg.max_iterations)
+                .check()?;
+            let m = params.fit_with(prev.as_ref(), &ds)?;
+            let logits = all_logits(&m, &x_held);
+            let pred: Vec<usize> = logits.iter().map(|z| metrics::argmax(z)).collect();
+            let score = Summary::new(&labels, &held_y, &pred).primary();
+            let cw = if balanced { "balanced" } else { "none" };
+            progress(
+                cfg,
+                format!(
+                    "C={c} class_weight={cw}: held-out score {score:.4} ({} iterations)",
+                    m.iterations
+                ),
+            );
+            selection.push((c, cw.to_string(), score));
+            if best.as_ref().is_none_or(|b| score > b.0) {
+                best = Some((score, c, balanced, m.clone()));
+            }
+            prev = Some(m);
+        }
+    }
+    let (_, c, balanced, mut linear) = best.expect("the C grid is not empty");
+    // Calibrate on the held-out rows with the selected model.
+    let held_logits = all_logits(&linear, &x_held);
+    let calibration = Calibration::fit(&held_logits, &held_y)?;
+    let raw = calibrated(&held_logits, &Calibration::None);
+    let cal = calibrated(&held_logits, &calibration);
+    let report = CalibrationReport {
+        ece_before: metrics::ece(&raw, &held_y, 15),
+        ece_after: metrics::ece(&cal, &held_y, 15),
+        brier_before: metrics::brier(&raw, &held_y),
+        brier_after: metrics::brier(&cal, &held_y),
+    };
+    let pred: Vec<usize> = cal.iter().map(|p| metrics::argmax(p)).collect();
+    let summary = Summary::new(&labels, &held_y, &pred);
+    let mut featurizer = featurizer;
+    if cfg.valid.is_none() {
+        // Refit on every training row with the chosen settings.
+        let all_tokens = tokenize(&text, &train.rows);
+        featurizer = Featurizer::fit(&cfg.features, &all_tokens)?;
+        let x = featurize(
+            &featurizer,
+            &all_tokens,
+            &train.rows.iter().map(code).collect::<Vec<_>>(),
+        );
+        let ds = DatasetBase::new(x, Array1::from(y_all.clone()))
+            .with_weights(sample_weights(&y_all, k, balanced));
+        linear = SoftmaxParams::new(k)
+            .c(c)
+            .max_iterations(cfg.max_iterations)
+            .check()?
+            .fit_with(None, &ds)?;
+    }
+    let mut label_counts = BTreeMap::new();
+    for &yv in &y_all {
+        *label_counts.entry(labels[yv].clone()).or_insert(0) += 1;
+    }
+    let mut columns = BTreeMap::new();
+    columns.insert("text".to_string(), cfg.columns.text.clone());
+    columns.insert("label".to_string(), label_col);
+    columns.insert("target".to_string(), cfg.columns.target.clone());
+    let card = ModelCard {
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        seed: cfg.seed,
+        data: train.files.clone(),
+        valid: valid_file,
+        columns,
+        c,
+        class_weight: if balanced { "balanced" } else { "none" }.into(),
+        selection,
+        selection_metric: if metrics::stance_pair(&labels).is_some() {
+            "f_avg"
+        } else {
+            "macro_f1"
+        }
+        .into(),
+        label_counts,
+        validation: Some(serde_json::to_value(&summary).expect("summary serializes")),
+        calibration: Some(report),
+        converged: linear.converged,
+        iterations: linear.iterations,
+        lineage,
+    };
+    progress(
+        cfg,
+        format!(
+            "chosen C={c}, class_weight={}; held-out {} = {:.4}",
+            card.class_weight,
+            card.selection_metric,
+            summary.primary()
+        ),
+    );
+    let targets = if cross { targets } else { Vec::new() };
+    let features = FeatureParams {
+        cross_target: cross,
+        ..cfg.features.clone()
+    };
+    let featurizer = Featurizer::from_parts(features, featurizer.idf().to_vec())?;
+    Ok(Model::new(
+        cfg.task.clone(),
+        labels,
+        targets,
+        cfg.text.clone(),
+        featurizer,
+        linear,
+        calibration,
+        card,
+    ))
+}
