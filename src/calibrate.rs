@@ -83,10 +83,16 @@ fn fit_platt(logits: &[Vec<f32>], gold: &[usize]) -> Result<Calibration> {
         .max_iterations(200)
         .fit(&DatasetBase::new(x, y))
         .map_err(|e| Error::Train(format!("Platt scaling: {e}")))?;
-    // linfa's positive class is the larger label (1), so p(1) = sigmoid(a·m + b).
+    // linfa 0.8.1 documents its positive class as the larger label, but takes the
+    // first label seen in the data: read it back and orient the map toward label 1.
+    let sign = if model.labels().pos.class == 1 {
+        1.0
+    } else {
+        -1.0
+    };
     Ok(Calibration::Platt {
-        a: model.params()[0] as f32,
-        b: model.intercept() as f32,
+        a: (sign * model.params()[0]) as f32,
+        b: (sign * model.intercept()) as f32,
     })
 }
 
@@ -171,6 +177,24 @@ mod tests {
         cal.apply(&mut p);
         assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-5);
         assert!((p[0] - 0.75).abs() < 0.05, "calibrated top prob {}", p[0]);
+    }
+
+    #[test]
+    fn platt_is_oriented_whichever_label_comes_first() {
+        // Same data, rows reversed: the first label seen differs, the map must not.
+        let (z, g) = overconfident(2);
+        let a = Calibration::fit(&z, &g).unwrap();
+        let (zr, gr): (Vec<_>, Vec<_>) = z.into_iter().zip(g).rev().unzip();
+        let b = Calibration::fit(&zr, &gr).unwrap();
+        let (Calibration::Platt { a: a1, b: b1 }, Calibration::Platt { a: a2, b: b2 }) = (a, b)
+        else {
+            panic!("binary heads get Platt scaling")
+        };
+        assert!(
+            a1 > 0.0 && a2 > 0.0,
+            "slope toward label 1 is positive: {a1} {a2}"
+        );
+        assert!((a1 - a2).abs() < 1e-3 && (b1 - b2).abs() < 1e-3);
     }
 
     #[test]

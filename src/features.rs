@@ -28,7 +28,7 @@ pub const MAX_TOKENS: usize = 20_000;
 /// | `char_ngrams` | (2, 5) | character n-gram lengths within words, inclusive |
 /// | `min_df` | 2 | n-grams in fewer training rows than this are dropped |
 /// | `cross_target` | true | add a per-target copy of every feature |
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeatureParams {
     /// log2 of the number of hash buckets (10..=24).
     pub buckets_log2: u32,
@@ -40,6 +40,9 @@ pub struct FeatureParams {
     pub min_df: u32,
     /// Cross every feature with the row's target (when the task has targets).
     pub cross_target: bool,
+    /// Scale of the shared copy when a row's target is crossed (1 = equal to the
+    /// per-target copy; smaller makes per-target weights cheaper to use).
+    pub shared_weight: f32,
 }
 
 impl Default for FeatureParams {
@@ -50,6 +53,7 @@ impl Default for FeatureParams {
             char_ngrams: (2, 5),
             min_df: 2,
             cross_target: true,
+            shared_weight: 1.0,
         }
     }
 }
@@ -70,6 +74,12 @@ impl FeatureParams {
                     "{name} n-gram range must be 1 <= min <= max <= 8 (or 0,0 for off), got {lo},{hi}"
                 ));
             }
+        }
+        if !(self.shared_weight.is_finite() && (0.0..=4.0).contains(&self.shared_weight)) {
+            return bad(format!(
+                "shared_weight must be in [0, 4], got {}",
+                self.shared_weight
+            ));
         }
         if self.word_ngrams == (0, 0) && self.char_ngrams == (0, 0) {
             return bad("at least one of word and char n-grams must be on".into());
@@ -373,12 +383,20 @@ impl Featurizer {
             }
         }
         if let Some(t) = target {
-            let shift = 64 - self.params.buckets_log2;
-            for k in 0..out.idx.len() {
-                let b = out.idx[k];
-                out.idx
-                    .push((mix(t ^ (b as u64).wrapping_mul(WORD_SEED)) >> shift) as u32);
+            let n = out.idx.len();
+            for k in 0..n {
+                out.idx.push(self.cross(out.idx[k], t));
                 out.val.push(out.val[k]);
+            }
+        }
+        if self.params.cross_target && self.params.shared_weight != 1.0 {
+            let n = if target.is_some() {
+                out.idx.len() / 2
+            } else {
+                out.idx.len()
+            };
+            for v in &mut out.val[..n] {
+                *v *= self.params.shared_weight;
             }
         }
     }

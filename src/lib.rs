@@ -9,7 +9,8 @@
 //! 3. [`linear`]: sparse multinomial logistic regression on linfa's traits.
 //! 4. [`calibrate`]: logits → calibrated probabilities (Platt / temperature).
 //! 5. [`model`]: the fitted head and its self-contained file; [`train`] builds one.
-//! 6. [`score`]: streaming, parallel, order-keeping scoring and output forms;
+//! 6. [`policy`]: probabilities → approve / review / reject, with reasons.
+//! 7. [`score`]: streaming, parallel, order-keeping scoring and output forms;
 //!    [`eval`] and [`metrics`]: evaluation.
 //!
 //! [`io`] and [`compress`] read and write the data; [`cli`] holds what the three
@@ -28,6 +29,7 @@ pub mod linear;
 pub mod metrics;
 pub mod model;
 pub mod obfuscation;
+pub mod policy;
 pub mod score;
 pub mod text;
 pub mod train;

@@ -67,8 +67,8 @@ pub struct ModelCard {
     pub seed: u64,
     /// Training files.
     pub data: Vec<DataFile>,
-    /// Validation file, when one was given.
-    pub valid: Option<DataFile>,
+    /// Validation files (empty: a seeded share of the training rows was held out).
+    pub valid: Vec<DataFile>,
     /// Column names used in training.
     pub columns: BTreeMap<String, String>,
     /// Chosen inverse regularisation strength.
@@ -289,7 +289,7 @@ impl Model {
             .map(|h| h.bucket)
             .collect::<std::collections::BTreeSet<_>>()
             .len();
-        let mut by_ngram: BTreeMap<String, f32> = BTreeMap::new();
+        let mut by_span: BTreeMap<(u32, u32), f32> = BTreeMap::new();
         let mut i = 0;
         while i < hits.len() {
             let (b, g) = (hits[i].bucket, hits[i].group);
@@ -302,31 +302,19 @@ impl Model {
                 Group::Char => n_word..n_base,
             };
             if let Ok(pos) = s.vec.idx[seg.clone()].binary_search(&b) {
-                let v = s.vec.val[seg.start + pos];
-                let mut contrib = v * delta(b);
+                let mut contrib = s.vec.val[seg.start + pos] * delta(b);
                 if let Some(t) = code {
-                    contrib += v * delta(self.featurizer.cross(b, t));
+                    contrib +=
+                        s.vec.val[n_base + seg.start + pos] * delta(self.featurizer.cross(b, t));
                 }
                 let share = contrib / (j - i) as f32;
                 for h in &hits[i..j] {
-                    let name = s.tokens[h.start as usize..h.end as usize].join(" ");
-                    *by_ngram.entry(name).or_insert(0.0) += share;
+                    *by_span.entry((h.start, h.end)).or_insert(0.0) += share;
                 }
             }
             i = j;
         }
-        let mut reasons: Vec<Reason> = by_ngram
-            .into_iter()
-            .filter(|(_, v)| *v > 0.0)
-            .map(|(ngram, weight)| Reason { ngram, weight })
-            .collect();
-        reasons.sort_by(|a, b| {
-            b.weight
-                .total_cmp(&a.weight)
-                .then_with(|| a.ngram.cmp(&b.ngram))
-        });
-        reasons.truncate(k);
-        reasons
+        phrase_reasons(&s.tokens, &by_span, k)
     }
 
     /// Serializes the model to bytes (deterministic: same model, same bytes).
@@ -504,6 +492,77 @@ impl Model {
             h.card,
         ))
     }
+}
+
+/// Turns per-n-gram contributions into at most `k` readable phrases: every span of
+/// 1-3 word tokens (no punctuation) is scored by the contributions of the n-grams
+/// inside it; the best non-overlapping spans are taken, then trimmed at the edges while
+/// they keep 90% of their score, so a phrase is as short as its evidence.
+fn phrase_reasons(tokens: &[String], contrib: &BTreeMap<(u32, u32), f32>, k: usize) -> Vec<Reason> {
+    let n = tokens.len().min(features::MAX_TOKENS);
+    let mut starting: Vec<Vec<(usize, f32)>> = vec![Vec::new(); n];
+    for (&(a, b), &v) in contrib {
+        if (a as usize) < n {
+            starting[a as usize].push((b as usize, v));
+        }
+    }
+    let score = |i: usize, j: usize| -> f32 {
+        (i..j)
+            .flat_map(|a| starting[a].iter())
+            .filter(|(b, _)| *b <= j)
+            .map(|(_, v)| v)
+            .sum()
+    };
+    let wordy = |t: &str| t.chars().any(|c| c.is_alphanumeric());
+    let mut cands: Vec<(usize, usize, f32)> = Vec::new();
+    for i in 0..n {
+        for j in i + 1..=(i + 3).min(n) {
+            if !wordy(&tokens[j - 1]) {
+                break;
+            }
+            if wordy(&tokens[i]) {
+                cands.push((i, j, score(i, j)));
+            }
+        }
+    }
+    cands.sort_by(|x, y| y.2.total_cmp(&x.2).then((x.0, x.1).cmp(&(y.0, y.1))));
+    let mut chosen: Vec<(usize, usize, f32)> = Vec::new();
+    for (i, j, v) in cands {
+        if chosen.len() >= k || v <= 0.0 {
+            break;
+        }
+        if chosen.iter().any(|&(c, d, _)| i < d && c < j) {
+            continue;
+        }
+        let (mut i, mut j, mut v) = (i, j, v);
+        while j - i > 1 {
+            let (l, r) = (score(i + 1, j), score(i, j - 1));
+            if l >= r && l >= 0.9 * v {
+                i += 1;
+                v = l;
+            } else if r >= 0.9 * v {
+                j -= 1;
+                v = r;
+            } else {
+                break;
+            }
+        }
+        chosen.push((i, j, v));
+    }
+    let mut reasons: Vec<Reason> = Vec::new();
+    for (i, j, weight) in chosen {
+        let ngram = tokens[i..j].join(" ");
+        match reasons.iter_mut().find(|r| r.ngram == ngram) {
+            Some(r) => r.weight += weight,
+            None => reasons.push(Reason { ngram, weight }),
+        }
+    }
+    reasons.sort_by(|a, b| {
+        b.weight
+            .total_cmp(&a.weight)
+            .then_with(|| a.ngram.cmp(&b.ngram))
+    });
+    reasons
 }
 
 struct Cursor<'a> {

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::io::{Output, Row, RowReader};
 use crate::metrics::argmax;
 use crate::model::{Model, Reason, Scratch};
+use crate::policy::{Action, HeadView, Policy, Trigger};
 
 /// Output form of `stance-score`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -40,6 +41,8 @@ pub struct ScoreOptions {
     pub format: OutFormat,
     /// Show a progress bar on stderr.
     pub progress: bool,
+    /// Decision policy (adds `action` and `reasons`).
+    pub policy: Policy,
 }
 
 impl Default for ScoreOptions {
@@ -50,6 +53,7 @@ impl Default for ScoreOptions {
             batch_size: 4096,
             format: OutFormat::Csv,
             progress: false,
+            policy: Policy::default_policy(),
         }
     }
 }
@@ -72,6 +76,10 @@ pub struct Scored {
     pub row: Row,
     /// One result per model, in `--model` order.
     pub heads: Vec<HeadResult>,
+    /// The policy's decision.
+    pub action: Action,
+    /// Why (most severe first), with the n-grams behind each flag.
+    pub reasons: Vec<String>,
 }
 
 /// Scores one row with every model.
@@ -98,12 +106,63 @@ pub fn score_row(
         .collect()
 }
 
+/// Applies the policy to a row's head results; flags that fired are explained by
+/// their top n-grams.
+pub fn decide(
+    models: &[Model],
+    row: &Row,
+    heads: &[HeadResult],
+    policy: &Policy,
+    target: Option<&str>,
+    s: &mut Scratch,
+) -> (Action, Vec<String>) {
+    let views: Vec<HeadView> = models
+        .iter()
+        .zip(heads)
+        .map(|(m, h)| HeadView {
+            task: &m.task,
+            label: &m.labels[h.label],
+            confidence: h.probs[h.label],
+            flag_p: crate::eval::positive_label(&m.labels).map(|i| h.probs[i]),
+        })
+        .collect();
+    let (action, triggers) = policy.decide(&views);
+    let target = target.or(row.target.as_deref());
+    let reasons = triggers
+        .iter()
+        .map(|t: &Trigger| {
+            let Some((mi, m)) = models.iter().enumerate().find(|(_, m)| m.task == t.task) else {
+                return t.condition.clone();
+            };
+            let label = crate::eval::positive_label(&m.labels)
+                .filter(|_| policy.flags.contains_key(&t.task))
+                .unwrap_or(heads[mi].label);
+            let why = m.explain(&row.text, target, label, 3, s);
+            let ngrams: Vec<&str> = why.iter().map(|r| r.ngram.as_str()).collect();
+            format!(
+                "{}: {} [{}]",
+                t.action.as_str(),
+                t.condition,
+                ngrams.join(", ")
+            )
+        })
+        .collect();
+    (action, reasons)
+}
+
 /// Scores a batch in parallel, keeping order.
 pub fn score_batch(models: &[Model], rows: Vec<Row>, opts: &ScoreOptions) -> Vec<Scored> {
     rows.into_par_iter()
         .map_init(Scratch::default, |s, row| {
-            let heads = score_row(models, &row, opts.target.as_deref(), opts.explain, s);
-            Scored { row, heads }
+            let target = opts.target.as_deref();
+            let heads = score_row(models, &row, target, opts.explain, s);
+            let (action, reasons) = decide(models, &row, &heads, &opts.policy, target, s);
+            Scored {
+                row,
+                heads,
+                action,
+                reasons,
+            }
         })
         .collect()
 }
@@ -182,6 +241,8 @@ impl<'a> Sink<'a> {
                         }
                         obj.insert(m.task.clone(), head.into());
                     }
+                    obj.insert("action".into(), json!(s.action.as_str()));
+                    obj.insert("reasons".into(), json!(s.reasons));
                     serde_json::to_writer(&mut buf, &obj).expect("JSON to memory");
                     buf.push(b'\n');
                 }
@@ -206,6 +267,8 @@ impl<'a> Sink<'a> {
                             header.push(format!("{}_explain", m.task));
                         }
                     }
+                    header.push("action".into());
+                    header.push("reasons".into());
                     w.write_record(&header).map_err(csv_err)?;
                     self.csv_header_done = true;
                 }
@@ -220,6 +283,8 @@ impl<'a> Sink<'a> {
                             rec.push(reasons_text(&h.reasons));
                         }
                     }
+                    rec.push(s.action.as_str().to_string());
+                    rec.push(s.reasons.join(" | "));
                     w.write_record(&rec).map_err(csv_err)?;
                 }
                 let bytes = w
@@ -260,6 +325,7 @@ fn truncate_chars(s: &str, n: usize) -> String {
 pub fn render_table(models: &[Model], rows: &[Scored]) -> String {
     let mut header = vec!["id".to_string(), "comment".to_string()];
     header.extend(models.iter().map(|m| m.task.clone()));
+    header.push("action".to_string());
     header.push("why".to_string());
     let mut table: Vec<Vec<String>> = vec![header];
     for s in rows {

@@ -110,6 +110,13 @@ impl TextPipeline {
     /// Normalizes one comment: the canonical lowercase form that tokens are cut from.
     /// Idempotent: `normalize(normalize(x)) == normalize(x)`.
     pub fn normalize(&self, raw: &str) -> String {
+        let unescaped;
+        let raw = if raw.contains("\\u") {
+            unescaped = decode_unicode_escapes(raw);
+            unescaped.as_str()
+        } else {
+            raw
+        };
         let expanded;
         let text = if self.params.split_hashtags && raw.contains('#') {
             expanded = expand_hashtags(raw);
@@ -156,6 +163,34 @@ impl TextPipeline {
         self.tokenize_normalized(&self.normalize(raw), &mut out);
         out
     }
+}
+
+/// Decodes literal `\uXXXX` escapes (`I\u2019m`, `shit\u002c`), which dumps exported
+/// through JSON twice are full of. Anything that is not a valid escape is kept as is.
+pub fn decode_unicode_escapes(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(i) = rest.find("\\u") {
+        out.push_str(&rest[..i]);
+        let hex = rest
+            .get(i + 2..i + 6)
+            .filter(|h| h.chars().all(|c| c.is_ascii_hexdigit()));
+        match hex
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .and_then(char::from_u32)
+        {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[i + 6..];
+            }
+            None => {
+                out.push_str("\\u");
+                rest = &rest[i + 2..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `#StopTheWar` → `#StopTheWar (stop the war)`-style expansion: the tag is kept and
@@ -282,6 +317,12 @@ mod tests {
             p().tokens("Don’t stop #PeaceNow"),
             vec!["don’t", "stop", "#peacenow", "peace", "now"]
         );
+    }
+
+    #[test]
+    fn literal_unicode_escapes_are_decoded() {
+        assert_eq!(p().normalize("I\\u2019m shit\\u002c ok"), "i’m shit, ok");
+        assert_eq!(p().normalize("bad \\uZQ escape"), "bad \\uzq escape");
     }
 
     #[test]

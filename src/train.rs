@@ -43,8 +43,8 @@ pub struct TrainConfig {
     pub task: String,
     /// Training files.
     pub data: Vec<String>,
-    /// Validation file for model selection and calibration.
-    pub valid: Option<String>,
+    /// Validation files for model selection and calibration (none: hold out a share).
+    pub valid: Vec<String>,
     /// Column mapping (the label column must be set).
     pub columns: Columns,
     /// Seed of every random choice.
@@ -72,7 +72,7 @@ impl Default for TrainConfig {
         TrainConfig {
             task: "stance".into(),
             data: Vec::new(),
-            valid: None,
+            valid: Vec::new(),
             columns: Columns {
                 label: Some("label".into()),
                 ..Columns::default()
@@ -80,7 +80,7 @@ impl Default for TrainConfig {
             seed: 42,
             text: TextParams::default(),
             features: FeatureParams::default(),
-            c_grid: vec![0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0],
+            c_grid: vec![0.5, 1.0, 2.0, 4.0, 8.0, 16.0],
             class_weight: ClassWeight::Auto,
             max_iterations: 500,
             holdout: 0.15,
@@ -278,6 +278,10 @@ pub fn train_on(
     let k = labels.len();
     let targets = collect_targets(&train.rows);
     let cross = cfg.features.cross_target && !targets.is_empty();
+    let features = FeatureParams {
+        cross_target: cross,
+        ..cfg.features.clone()
+    };
     let code = |r: &Row| -> Option<u64> {
         if !cross {
             return None;
@@ -301,43 +305,44 @@ pub fn train_on(
     );
 
     // Held-out rows for selection and calibration.
-    let (fit_rows, held_rows, held_y, valid_file): (
+    let (fit_rows, held_rows, held_y, valid_files): (
         Vec<Row>,
         Vec<Row>,
         Vec<usize>,
-        Option<DataFile>,
-    ) = match &cfg.valid {
-        Some(v) => {
+        Vec<DataFile>,
+    ) = if cfg.valid.is_empty() {
+        let (fit, held) = stratified_split(&y_all, k, cfg.holdout, cfg.seed);
+        (
+            fit.iter().map(|&i| train.rows[i].clone()).collect(),
+            held.iter().map(|&i| train.rows[i].clone()).collect(),
+            held.iter().map(|&i| y_all[i]).collect(),
+            Vec::new(),
+        )
+    } else {
+        let mut rows = Vec::new();
+        let mut ys = Vec::new();
+        let mut files = Vec::new();
+        for v in &cfg.valid {
             let vl = read_labelled(std::slice::from_ref(v), &cfg.columns, cfg.skip_bad_rows)?;
-            let col = {
-                let rdr = crate::io::RowReader::open(
-                    v,
-                    crate::io::Format::from_path(v),
-                    &cfg.columns,
-                    false,
-                )?;
-                rdr.label_column()
-            };
-            let vy = label_index(&labels, &vl.rows, v, col)?;
-            (train.rows.clone(), vl.rows, vy, vl.files.into_iter().next())
+            let col = crate::io::RowReader::open(
+                v,
+                crate::io::Format::from_path(v),
+                &cfg.columns,
+                false,
+            )?
+            .label_column();
+            ys.extend(label_index(&labels, &vl.rows, v, col)?);
+            rows.extend(vl.rows);
+            files.extend(vl.files);
         }
-        None => {
-            let (fit, held) = stratified_split(&y_all, k, cfg.holdout, cfg.seed);
-            let hy = held.iter().map(|&i| y_all[i]).collect();
-            (
-                fit.iter().map(|&i| train.rows[i].clone()).collect(),
-                held.iter().map(|&i| train.rows[i].clone()).collect(),
-                hy,
-                None,
-            )
-        }
+        (train.rows.clone(), rows, ys, files)
     };
     let fit_y = label_index(&labels, &fit_rows, "", None)?;
 
     let text = TextPipeline::new(&cfg.text);
     let fit_tokens = tokenize(&text, &fit_rows);
     let held_tokens = tokenize(&text, &held_rows);
-    let featurizer = Featurizer::fit(&cfg.features, &fit_tokens)?;
+    let featurizer = Featurizer::fit(&features, &fit_tokens)?;
     let x_fit = featurize(
         &featurizer,
         &fit_tokens,
@@ -408,10 +413,10 @@ pub fn train_on(
     let pred: Vec<usize> = cal.iter().map(|p| metrics::argmax(p)).collect();
     let summary = Summary::new(&labels, &held_y, &pred);
     let mut featurizer = featurizer;
-    if cfg.valid.is_none() {
+    if cfg.valid.is_empty() {
         // Refit on every training row with the chosen settings.
         let all_tokens = tokenize(&text, &train.rows);
-        featurizer = Featurizer::fit(&cfg.features, &all_tokens)?;
+        featurizer = Featurizer::fit(&features, &all_tokens)?;
         let x = featurize(
             &featurizer,
             &all_tokens,
@@ -437,7 +442,7 @@ pub fn train_on(
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         seed: cfg.seed,
         data: train.files.clone(),
-        valid: valid_file,
+        valid: valid_files,
         columns,
         c,
         class_weight: if balanced { "balanced" } else { "none" }.into(),
@@ -465,11 +470,6 @@ pub fn train_on(
         ),
     );
     let targets = if cross { targets } else { Vec::new() };
-    let features = FeatureParams {
-        cross_target: cross,
-        ..cfg.features.clone()
-    };
-    let featurizer = Featurizer::from_parts(features, featurizer.idf().to_vec())?;
     Ok(Model::new(
         cfg.task.clone(),
         labels,

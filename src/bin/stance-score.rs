@@ -6,12 +6,13 @@ use std::process::ExitCode;
 use clap::Parser;
 use comment_stance::cli::{self, ColumnArgs};
 use comment_stance::io::{Format, Output, RowReader};
+use comment_stance::policy::Policy;
 use comment_stance::score::{self, OutFormat, ScoreOptions};
 use comment_stance::Model;
 
 /// Score comments for stance toward a target (and any other heads given).
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version, about, after_help = concat!("Default policy (used without --policy):\n\n", include_str!("../policy_default.toml")))]
 struct Args {
     /// Model file; repeat to add heads (their columns are merged).
     #[arg(long, required = true)]
@@ -39,6 +40,9 @@ struct Args {
     /// Pass the input's other columns through to the output.
     #[arg(long)]
     keep_cols: bool,
+    /// Decision policy (TOML) mapping flag probabilities to approve / review / reject.
+    #[arg(long)]
+    policy: Option<String>,
     /// Rows scored per parallel batch (memory holds one batch).
     #[arg(long, default_value_t = 4096)]
     batch_size: usize,
@@ -69,7 +73,12 @@ fn run(a: Args) -> comment_stance::Result<()> {
     } else {
         a.explain
     };
+    let policy = match &a.policy {
+        Some(p) => Policy::load(p)?,
+        None => Policy::default_policy(),
+    };
     let opts = ScoreOptions {
+        policy,
         target: a.target,
         explain,
         batch_size: a.batch_size,

@@ -19,10 +19,10 @@ struct Args {
     /// Where to write the model file (written atomically).
     #[arg(long)]
     out: PathBuf,
-    /// Validation file: picks C and class weighting, fits calibration, and its
-    /// metrics go into the model card. Without it, a seeded 15% of --data is held out.
+    /// Validation file (repeatable): picks C and class weighting, fits calibration, and
+    /// its metrics go into the model card. Without it, a seeded 15% of --data is held out.
     #[arg(long)]
-    valid: Option<String>,
+    valid: Vec<String>,
     /// Task (head) name; output columns are prefixed with it.
     #[arg(long, default_value = "stance")]
     task: String,
@@ -35,7 +35,7 @@ struct Args {
     #[arg(long, default_value_t = 42)]
     seed: u64,
     /// Values of C (inverse L2 strength) to try, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "0.25,0.5,1,2,4,8,16")]
+    #[arg(long, value_delimiter = ',', default_value = "0.5,1,2,4,8,16")]
     c: Vec<f64>,
     /// Class weighting; `auto` tries both and keeps the better on validation.
     #[arg(long, value_enum, default_value = "auto")]
@@ -55,6 +55,9 @@ struct Args {
     /// Do not cross features with the target (one shared model for all targets).
     #[arg(long)]
     no_cross_target: bool,
+    /// Scale of the shared feature copy beside the per-target copy.
+    #[arg(long, default_value_t = 1.0)]
+    shared_weight: f32,
     /// Do not fold obfuscated spellings (leetspeak, homoglyphs, s.p.a.c.i.n.g).
     #[arg(long)]
     no_fold_obfuscation: bool,
@@ -84,6 +87,7 @@ fn run(a: Args) -> comment_stance::Result<()> {
             char_ngrams: a.char_ngrams,
             min_df: a.min_df,
             cross_target: !a.no_cross_target,
+            shared_weight: a.shared_weight,
         },
         c_grid: a.c,
         class_weight: a.class_weight,
