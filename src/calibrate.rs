@@ -155,7 +155,7 @@ mod tests {
             let mut z = vec![0.0; k];
             z[pred] = 6.0;
             logits.push(z);
-            gold.push(if (i / k) % 4 == 0 {
+            gold.push(if (i / k).is_multiple_of(4) {
                 (pred + 1) % k
             } else {
                 pred

@@ -28,6 +28,7 @@ pub const MAX_TOKENS: usize = 20_000;
 /// | `char_ngrams` | (2, 5) | character n-gram lengths within words, inclusive |
 /// | `min_df` | 2 | n-grams in fewer training rows than this are dropped |
 /// | `cross_target` | true | add a per-target copy of every feature |
+/// | `shared_weight` | 0.5 | scale of the shared copy beside the per-target one |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeatureParams {
     /// log2 of the number of hash buckets (10..=24).
@@ -53,7 +54,7 @@ impl Default for FeatureParams {
             char_ngrams: (2, 5),
             min_df: 2,
             cross_target: true,
-            shared_weight: 1.0,
+            shared_weight: 0.5,
         }
     }
 }

@@ -247,8 +247,11 @@ struct Problem<'a> {
     k: usize,
     n_active: usize,
     inv_c: f64,
-    cache: Mutex<Option<(Array1<f64>, f64, Array1<f64>)>>,
+    cache: Mutex<Option<Evaluation>>,
 }
+
+/// A cached (parameters, cost, gradient) triple.
+type Evaluation = (Array1<f64>, f64, Array1<f64>);
 
 impl<'a> Problem<'a> {
     fn new(
@@ -277,10 +280,11 @@ impl<'a> Problem<'a> {
         let mut csc_rows = vec![0u32; cols.len()];
         let mut csc_vals = vec![0f32; cols.len()];
         for r in 0..x.nrows() {
-            for p in x.indptr[r]..x.indptr[r + 1] {
-                let j = cols[p] as usize;
+            let span = x.indptr[r]..x.indptr[r + 1];
+            for (&j, &v) in cols[span.clone()].iter().zip(&x.values[span]) {
+                let j = j as usize;
                 csc_rows[fill[j]] = r as u32;
-                csc_vals[fill[j]] = x.values[p];
+                csc_vals[fill[j]] = v;
                 fill[j] += 1;
             }
         }
@@ -336,8 +340,8 @@ impl<'a> Problem<'a> {
                     let s: f64 = z.iter().map(|a| (a - m).exp()).sum();
                     let lse = m + s.ln();
                     loss += self.w[i] * (lse - z[self.y[i]]);
-                    for c in 0..k {
-                        let p = (z[c] - lse).exp();
+                    for (c, &zc) in z.iter().enumerate() {
+                        let p = (zc - lse).exp();
                         let e = if c == self.y[i] { 1.0 } else { 0.0 };
                         res.push(self.w[i] * (p - e));
                     }

@@ -149,6 +149,7 @@ fn target_key(t: &str) -> String {
 
 impl Model {
     /// Assembles a model from fitted parts.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         task: String,
         labels: Vec<String>,

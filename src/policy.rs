@@ -204,7 +204,7 @@ impl Policy {
                 }
             }
         }
-        triggers.sort_by(|a, b| b.action.cmp(&a.action));
+        triggers.sort_by_key(|t| std::cmp::Reverse(t.action));
         let action = triggers.first().map_or(Action::Approve, |t| t.action);
         (action, triggers)
     }

@@ -344,7 +344,13 @@ pub fn render_table(models: &[Model], rows: &[Scored]) -> String {
                     .join(", ")
             })
             .unwrap_or_default();
-        line.push(truncate_chars(&why, 40));
+        line.push(s.action.as_str().to_string());
+        let flagged = s
+            .reasons
+            .first()
+            .map(|r| format!("; {}", r.split(" [").next().unwrap_or(r)))
+            .unwrap_or_default();
+        line.push(format!("{}{flagged}", truncate_chars(&why, 48)));
         table.push(line);
     }
     let ncols = table[0].len();

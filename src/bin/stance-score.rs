@@ -14,8 +14,9 @@ use comment_stance::Model;
 #[derive(Debug, Parser)]
 #[command(version, about, after_help = concat!("Default policy (used without --policy):\n\n", include_str!("../policy_default.toml")))]
 struct Args {
-    /// Model file; repeat to add heads (their columns are merged).
-    #[arg(long, required = true)]
+    /// Model file; repeat to add heads (their columns are merged). Default: the
+    /// built-in stance, offensive and sentiment models.
+    #[arg(long)]
     model: Vec<PathBuf>,
     /// Input file (CSV or JSONL by extension; .gz/.zst decompressed); `-` or none = stdin.
     input: Option<String>,
@@ -48,12 +49,35 @@ struct Args {
     batch_size: usize,
 }
 
+/// The default models, built by `scripts/build-default-models.sh` and compiled in, so
+/// the binary works from any folder after `cargo install`.
+const DEFAULT_MODELS: &[(&str, &[u8])] = &[
+    (
+        "<built-in stance>",
+        include_bytes!("../../models/stance.model"),
+    ),
+    (
+        "<built-in offensive>",
+        include_bytes!("../../models/offensive.model"),
+    ),
+    (
+        "<built-in sentiment>",
+        include_bytes!("../../models/sentiment.model"),
+    ),
+];
+
 fn run(a: Args) -> comment_stance::Result<()> {
-    let models = a
-        .model
-        .iter()
-        .map(|p| Model::load(p))
-        .collect::<comment_stance::Result<Vec<_>>>()?;
+    let models = if a.model.is_empty() {
+        DEFAULT_MODELS
+            .iter()
+            .map(|(name, bytes)| Model::from_bytes(bytes, name))
+            .collect::<comment_stance::Result<Vec<_>>>()?
+    } else {
+        a.model
+            .iter()
+            .map(|p| Model::load(p))
+            .collect::<comment_stance::Result<Vec<_>>>()?
+    };
     let input = a.input.unwrap_or_else(|| "-".into());
     let in_format = a.input_format.unwrap_or_else(|| Format::from_path(&input));
     let mut columns = a.cols.columns(None);

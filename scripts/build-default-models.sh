@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Rebuilds the default models in models/ from the data, byte for byte.
+# Needs the public datasets at ../shared/data (override with SHARED_DATA=...); the paths
+# are recorded in each model card as given here, so run it from any folder: it cds to the
+# repository root first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+S=${SHARED_DATA:-../shared/data}
+cargo build --release --bin stance-train
+T=target/release/stance-train
+mkdir -p models
+# Stance toward the article's target: the five SemEval-2016 targets (TweetEval split)
+# and the project-written ceasefire comments.
+$T --task stance \
+   --data "$S/tweeteval_stance/train.csv" --data data/ceasefire/comments_train.csv \
+   --valid "$S/tweeteval_stance/val.csv" --valid data/ceasefire/comments_val.csv \
+   --out models/stance.model
+# Moderation: offensive language (OLID, TweetEval split).
+$T --task offensive --buckets-log2 19 \
+   --data "$S/tweeteval_offensive/train.csv" --valid "$S/tweeteval_offensive/val.csv" \
+   --out models/offensive.model
+# Sentiment (SemEval-2017 4A, TweetEval validation split).
+# (47k rows: a shorter C grid, balanced weights for TweetEval's macro-recall.)
+$T --task sentiment --buckets-log2 19 --min-df 3 --c 0.5,1,2 --class-weight balanced \
+   --data "$S/tweeteval_sentiment/train.csv" --valid "$S/tweeteval_sentiment/val.csv" \
+   --out models/sentiment.model
+ls -l models/
