@@ -19,6 +19,15 @@ $T --task stance \
 $T --task offensive --buckets-log2 19 \
    --data "$S/tweeteval_offensive/train.csv" --valid "$S/tweeteval_offensive/val.csv" \
    --out models/offensive.model
+# Moderation: hate speech against immigrants and women (HatEval, TweetEval split).
+$T --task hate --buckets-log2 19 \
+   --data "$S/tweeteval_hate/train.csv" --valid "$S/tweeteval_hate/val.csv" \
+   --out models/hate.model
+# Moderation: toxicity of news comments (SFU corpus, seeded split; see scripts/split_sfu.py).
+SHARED_DATA="$S" python3 scripts/split_sfu.py
+$T --task toxicity --buckets-log2 18 \
+   --data build/sfu/train.csv --valid build/sfu/val.csv \
+   --out models/toxicity.model
 # Sentiment (SemEval-2017 4A, TweetEval validation split).
 # (47k rows: a shorter C grid, balanced weights for TweetEval's macro-recall.)
 $T --task sentiment --buckets-log2 19 --min-df 3 --c 0.5,1,2 --class-weight balanced \
