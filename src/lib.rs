@@ -32,6 +32,7 @@ pub mod obfuscation;
 pub mod policy;
 pub mod score;
 pub mod text;
+pub mod thread;
 pub mod train;
 
 pub use error::{Error, Result};

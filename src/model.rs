@@ -118,6 +118,8 @@ pub struct Reason {
 /// Reusable per-thread buffers for prediction.
 #[derive(Debug, Default)]
 pub struct Scratch {
+    /// Parent text for pair heads (set by [`Model::predict_pair`]).
+    parent: Option<String>,
     tokens: Vec<String>,
     features: features::Scratch,
     vec: SparseVec,
@@ -222,11 +224,39 @@ impl Model {
             .transform(tokens, self.target_code(target), s, out);
     }
 
+    /// Whether this head reads a reply with its parent (a reply-relation head).
+    pub fn is_pair(&self) -> bool {
+        self.text.params().pair
+    }
+
+    /// Tokens of a row as this head reads it (pair heads read the parent too).
+    pub fn row_tokens(&self, text: &str, parent: Option<&str>) -> Vec<String> {
+        if self.is_pair() {
+            self.text.pair_tokens(text, parent.unwrap_or(""))
+        } else {
+            self.text.tokens(text)
+        }
+    }
+
+    /// Calibrated probabilities for a reply given its parent's text (pair heads).
+    pub fn predict_pair(&self, text: &str, parent: &str, s: &mut Scratch) -> Vec<f32> {
+        s.parent = Some(parent.to_string());
+        let p = self.predict(text, None, s);
+        s.parent = None;
+        p
+    }
+
     /// Raw logits of a comment toward `target`, into the scratch.
     fn logits_into(&self, text: &str, target: Option<&str>, s: &mut Scratch) {
         s.tokens.clear();
-        let norm = self.text.normalize(text);
-        self.text.tokenize_normalized(&norm, &mut s.tokens);
+        if self.is_pair() {
+            s.tokens = self
+                .text
+                .pair_tokens(text, s.parent.as_deref().unwrap_or(""));
+        } else {
+            let norm = self.text.normalize(text);
+            self.text.tokenize_normalized(&norm, &mut s.tokens);
+        }
         self.featurizer.transform(
             &s.tokens,
             self.target_code(target),

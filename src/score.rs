@@ -16,6 +16,7 @@ use crate::io::{Output, Row, RowReader};
 use crate::metrics::argmax;
 use crate::model::{Model, Reason, Scratch};
 use crate::policy::{Action, HeadView, Policy, Trigger};
+use crate::thread::ThreadCache;
 
 /// Output form of `stance-score`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -43,6 +44,8 @@ pub struct ScoreOptions {
     pub progress: bool,
     /// Decision policy (adds `action` and `reasons`).
     pub policy: Policy,
+    /// Comments remembered for parent lookup (0 = do not read threads).
+    pub thread_cache: usize,
 }
 
 impl Default for ScoreOptions {
@@ -54,6 +57,7 @@ impl Default for ScoreOptions {
             format: OutFormat::Csv,
             progress: false,
             policy: Policy::default_policy(),
+            thread_cache: crate::thread::DEFAULT_CACHE,
         }
     }
 }
@@ -67,6 +71,8 @@ pub struct HeadResult {
     pub probs: Vec<f32>,
     /// Explaining n-grams toward the predicted label.
     pub reasons: Vec<Reason>,
+    /// The head does not apply to this row (a reply-relation head on a top-level comment).
+    pub skipped: bool,
 }
 
 /// A scored comment.
@@ -76,6 +82,8 @@ pub struct Scored {
     pub row: Row,
     /// One result per model, in `--model` order.
     pub heads: Vec<HeadResult>,
+    /// Where the stance came from (`text`, `thread:<parent>`, ...), when threads are read.
+    pub stance_source: Option<String>,
     /// The policy's decision.
     pub action: Action,
     /// Why (most severe first), with the n-grams behind each flag.
@@ -98,6 +106,7 @@ pub fn score_row(
             let label = argmax(&probs);
             let reasons = m.explain(&row.text, target, label, explain, s);
             HeadResult {
+                skipped: false,
                 label,
                 probs,
                 reasons,
@@ -150,21 +159,84 @@ pub fn decide(
     (action, reasons)
 }
 
-/// Scores a batch in parallel, keeping order.
-pub fn score_batch(models: &[Model], rows: Vec<Row>, opts: &ScoreOptions) -> Vec<Scored> {
-    rows.into_par_iter()
+/// Scores a batch: every head on every row in parallel (order kept), then the thread
+/// pass in input order (a reply after its parent, even within the batch), then the
+/// policy in parallel.
+pub fn score_batch(
+    models: &[Model],
+    rows: Vec<Row>,
+    opts: &ScoreOptions,
+    cache: &mut ThreadCache,
+) -> Vec<Scored> {
+    let target = opts.target.as_deref();
+    let mut scored: Vec<Scored> = rows
+        .into_par_iter()
         .map_init(Scratch::default, |s, row| {
-            let target = opts.target.as_deref();
             let heads = score_row(models, &row, target, opts.explain, s);
-            let (action, reasons) = decide(models, &row, &heads, &opts.policy, target, s);
             Scored {
                 row,
                 heads,
-                action,
-                reasons,
+                stance_source: None,
+                action: Action::Approve,
+                reasons: Vec::new(),
             }
         })
-        .collect()
+        .collect();
+    let stance = models
+        .iter()
+        .position(|m| m.task == "stance" && !m.is_pair());
+    let relation = models.iter().position(|m| m.is_pair());
+    if relation.is_some() {
+        let mut s = Scratch::default();
+        for row in &mut scored {
+            let own = stance.map(|i| row.heads[i].probs.clone());
+            let own_reasons = stance
+                .map(|i| row.heads[i].reasons.clone())
+                .unwrap_or_default();
+            let t = target.or(row.row.target.as_deref());
+            let v = crate::thread::read_row(
+                cache,
+                stance.map(|i| &models[i]),
+                relation.map(|i| &models[i]),
+                &row.row.id,
+                &row.row.text,
+                row.row.parent_id.as_deref(),
+                row.row.parent_text.as_deref(),
+                t,
+                own.as_deref(),
+                &own_reasons,
+                opts.explain,
+                &mut s,
+            );
+            if let Some(i) = relation {
+                match v.relation {
+                    Some(r) => {
+                        row.heads[i].label = argmax(&r);
+                        row.heads[i].probs = r;
+                    }
+                    None => row.heads[i].skipped = true,
+                }
+            }
+            if let (Some(i), Some(p)) = (stance, v.stance) {
+                row.heads[i].label = argmax(&p);
+                row.heads[i].probs = p;
+                if !v.parent_reasons.is_empty() {
+                    row.heads[i].reasons = v.parent_reasons;
+                }
+            }
+            if relation.is_some() {
+                row.stance_source = Some(v.source);
+            }
+        }
+    }
+    scored
+        .par_iter_mut()
+        .for_each_init(Scratch::default, |s, row| {
+            let (action, reasons) = decide(models, &row.row, &row.heads, &opts.policy, target, s);
+            row.action = action;
+            row.reasons = reasons;
+        });
+    scored
 }
 
 /// Writes scored rows in one of the output forms.
@@ -219,6 +291,10 @@ impl<'a> Sink<'a> {
                         obj.insert(k.clone(), json!(v));
                     }
                     for (m, h) in models.iter().zip(&s.heads) {
+                        if h.skipped {
+                            obj.insert(m.task.clone(), serde_json::Value::Null);
+                            continue;
+                        }
                         let mut head = serde_json::Map::new();
                         head.insert("label".into(), json!(m.labels[h.label]));
                         head.insert("confidence".into(), json!(round4(h.probs[h.label])));
@@ -240,6 +316,9 @@ impl<'a> Sink<'a> {
                             );
                         }
                         obj.insert(m.task.clone(), head.into());
+                    }
+                    if let Some(src) = &s.stance_source {
+                        obj.insert("stance_source".into(), json!(src));
                     }
                     obj.insert("action".into(), json!(s.action.as_str()));
                     obj.insert("reasons".into(), json!(s.reasons));
@@ -267,6 +346,9 @@ impl<'a> Sink<'a> {
                             header.push(format!("{}_explain", m.task));
                         }
                     }
+                    if models.iter().any(Model::is_pair) {
+                        header.push("stance_source".into());
+                    }
                     header.push("action".into());
                     header.push("reasons".into());
                     w.write_record(&header).map_err(csv_err)?;
@@ -276,12 +358,22 @@ impl<'a> Sink<'a> {
                     let mut rec = vec![s.row.id.clone()];
                     rec.extend(s.row.extra.iter().map(|(_, v)| v.clone()));
                     for (m, h) in models.iter().zip(&s.heads) {
+                        if h.skipped {
+                            rec.extend(std::iter::repeat_n(
+                                String::new(),
+                                2 + m.labels.len() + self.explain as usize,
+                            ));
+                            continue;
+                        }
                         rec.push(m.labels[h.label].clone());
                         rec.push(fmt_p(h.probs[h.label]));
                         rec.extend(h.probs.iter().map(|&p| fmt_p(p)));
                         if self.explain {
                             rec.push(reasons_text(&h.reasons));
                         }
+                    }
+                    if models.iter().any(Model::is_pair) {
+                        rec.push(s.stance_source.clone().unwrap_or_default());
                     }
                     rec.push(s.action.as_str().to_string());
                     rec.push(s.reasons.join(" | "));
@@ -325,13 +417,28 @@ fn truncate_chars(s: &str, n: usize) -> String {
 pub fn render_table(models: &[Model], rows: &[Scored]) -> String {
     let mut header = vec!["id".to_string(), "comment".to_string()];
     header.extend(models.iter().map(|m| m.task.clone()));
+    if models.iter().any(Model::is_pair) {
+        header.push("stance from".to_string());
+    }
     header.push("action".to_string());
     header.push("why".to_string());
     let mut table: Vec<Vec<String>> = vec![header];
     for s in rows {
         let mut line = vec![s.row.id.clone(), truncate_chars(&s.row.text, 44)];
         for (m, h) in models.iter().zip(&s.heads) {
-            line.push(format!("{} {:.2}", m.labels[h.label], h.probs[h.label]));
+            if h.skipped {
+                line.push("-".into());
+            } else {
+                line.push(format!("{} {:.2}", m.labels[h.label], h.probs[h.label]));
+            }
+        }
+        if let Some(src) = &s.stance_source {
+            let src = src.strip_prefix("text").map_or(src.as_str(), str::trim);
+            line.push(if src.is_empty() {
+                "-".into()
+            } else {
+                src.to_string()
+            });
         }
         let why = s
             .heads
@@ -419,6 +526,7 @@ pub fn score_stream(
     let mut sink = Sink::new(out, opts.format, opts.explain > 0);
     let mut summary = ScoreSummary::default();
     let mut batch = Vec::with_capacity(opts.batch_size);
+    let mut cache = ThreadCache::new(opts.thread_cache);
     loop {
         batch.clear();
         for r in reader.by_ref().take(opts.batch_size.max(1)) {
@@ -428,7 +536,7 @@ pub fn score_stream(
             break;
         }
         let n = batch.len() as u64;
-        let scored = score_batch(models, std::mem::take(&mut batch), opts);
+        let scored = score_batch(models, std::mem::take(&mut batch), opts, &mut cache);
         sink.write(models, scored)?;
         summary.rows += n;
         if let Some(b) = &bar {

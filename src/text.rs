@@ -34,6 +34,9 @@ pub struct TextParams {
     /// Fold obfuscations: homoglyphs, leetspeak inside words, s.p.a.c.e.d letters,
     /// long runs of one letter.
     pub fold_obfuscation: bool,
+    /// The head reads a reply together with its parent comment ([`TextPipeline::pair_tokens`]).
+    #[serde(default)]
+    pub pair: bool,
 }
 
 impl Default for TextParams {
@@ -41,6 +44,7 @@ impl Default for TextParams {
         TextParams {
             split_hashtags: true,
             fold_obfuscation: true,
+            pair: false,
         }
     }
 }
@@ -193,6 +197,61 @@ pub fn decode_unicode_escapes(raw: &str) -> String {
     out
 }
 
+/// Marker tokens of the pair features; they cannot come out of the tokenizer (which
+/// never yields `⟨`), so they never collide with a word.
+const CUE_START: &str = "⟨start⟩";
+const SEP: &str = "⟨sep⟩";
+const NEGATION_WORDS: &[&str] = &[
+    "not", "no", "never", "nonsense", "wrong", "nope", "don't", "isn't", "can't", "won't", "нет",
+    "не", "ні",
+];
+
+impl TextPipeline {
+    /// Tokens of a reply read against its parent, for reply-relation heads: the reply's
+    /// tokens; cue tokens for how it opens (its first word and first two words, where
+    /// "I agree" and "Nonsense" sit), for negation, for quoting the parent (five or more
+    /// parent tokens in a row) and for the share of its words found in the parent; then
+    /// the parent's tokens in their own namespace (`p:` prefix).
+    pub fn pair_tokens(&self, reply: &str, parent: &str) -> Vec<String> {
+        let mut out = self.tokens(reply);
+        let parent_tokens = self.tokens(parent);
+        let words: Vec<&String> = out
+            .iter()
+            .filter(|t| t.chars().any(char::is_alphanumeric))
+            .collect();
+        let mut cues = Vec::new();
+        if let Some(first) = words.first() {
+            cues.push(format!("{CUE_START}{first}"));
+        }
+        if words.len() >= 2 {
+            cues.push(format!("{CUE_START}{}_{}", words[0], words[1]));
+        }
+        if words.iter().any(|w| NEGATION_WORDS.contains(&w.as_str())) {
+            cues.push("⟨negation⟩".into());
+        }
+        if !parent_tokens.is_empty() {
+            let content: Vec<&&String> = words.iter().filter(|w| w.chars().count() > 3).collect();
+            if !content.is_empty() {
+                let shared = content.iter().filter(|w| parent_tokens.contains(w)).count();
+                cues.push(format!("⟨overlap{}⟩", (4 * shared) / content.len()));
+            }
+            if out.len() >= 5
+                && out
+                    .windows(5)
+                    .any(|w| parent_tokens.windows(5).any(|p| p == w))
+            {
+                cues.push("⟨quote⟩".into());
+            }
+        } else {
+            cues.push("⟨no-parent⟩".into());
+        }
+        out.extend(cues);
+        out.push(SEP.into());
+        out.extend(parent_tokens.into_iter().map(|t| format!("p:{t}")));
+        out
+    }
+}
+
 /// `#StopTheWar` → `#StopTheWar (stop the war)`-style expansion: the tag is kept and
 /// its camel-case or underscore-separated words follow it. Lower-case tags stay as
 /// they are (splitting them would need a dictionary).
@@ -323,6 +382,22 @@ mod tests {
     fn literal_unicode_escapes_are_decoded() {
         assert_eq!(p().normalize("I\\u2019m shit\\u002c ok"), "i’m shit, ok");
         assert_eq!(p().normalize("bad \\uZQ escape"), "bad \\uzq escape");
+    }
+
+    #[test]
+    fn pair_tokens_carry_cues_and_a_namespaced_parent() {
+        let t = p().pair_tokens("I agree, no truce.", "No truce with Kiev");
+        assert!(t.contains(&"⟨start⟩i".to_string()));
+        assert!(t.contains(&"⟨start⟩i_agree".to_string()));
+        assert!(t.contains(&"⟨negation⟩".to_string()));
+        assert!(t.contains(&"p:kiev".to_string()));
+        // Content words "agree" and "truce"; only "truce" is in the parent: bin 4·1/2 = 2.
+        assert!(t.contains(&"⟨overlap2⟩".to_string()), "{t:?}");
+        let q = p().pair_tokens(
+            "you said we must stop the war now, wrong",
+            "We must stop the war now",
+        );
+        assert!(q.contains(&"⟨quote⟩".to_string()), "{q:?}");
     }
 
     #[test]

@@ -133,9 +133,17 @@ fn collect_targets(rows: &[Row]) -> Vec<String> {
     m.into_values().collect()
 }
 
-/// Tokenizes rows in parallel, in order.
+/// Tokenizes rows in parallel, in order (pair heads read each row's parent text too).
 fn tokenize(text: &TextPipeline, rows: &[Row]) -> Vec<Vec<String>> {
-    rows.par_iter().map(|r| text.tokens(&r.text)).collect()
+    rows.par_iter()
+        .map(|r| {
+            if text.params().pair {
+                text.pair_tokens(&r.text, r.parent_text.as_deref().unwrap_or(""))
+            } else {
+                text.tokens(&r.text)
+            }
+        })
+        .collect()
 }
 
 /// Featurizes tokenized rows into a CSR matrix, in parallel, in order.

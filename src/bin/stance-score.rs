@@ -44,6 +44,16 @@ struct Args {
     /// Decision policy (TOML) mapping flag probabilities to approve / review / reject.
     #[arg(long)]
     policy: Option<String>,
+    /// Column holding the parent comment's id (replies); Reddit `t1_`/`t3_` ids work.
+    #[arg(long, default_value = "parent_id")]
+    parent_col: String,
+    /// Column holding the parent comment's text, for replies given as explicit pairs.
+    #[arg(long, default_value = "parent_text")]
+    parent_text_col: String,
+    /// Comments remembered for finding a reply's parent (about 300 bytes each, so the
+    /// default 200,000 is about 60 MB); parents older than that are "not found".
+    #[arg(long, default_value_t = comment_stance::thread::DEFAULT_CACHE)]
+    thread_cache: usize,
     /// Rows scored per parallel batch (memory holds one batch).
     #[arg(long, default_value_t = 4096)]
     batch_size: usize,
@@ -82,6 +92,8 @@ fn run(a: Args) -> comment_stance::Result<()> {
     let in_format = a.input_format.unwrap_or_else(|| Format::from_path(&input));
     let mut columns = a.cols.columns(None);
     columns.keep_others = a.keep_cols;
+    columns.parent = a.parent_col.clone();
+    columns.parent_text = a.parent_text_col.clone();
     let mut out = Output::create(a.out.as_deref())?;
     let format = a.format.unwrap_or_else(|| match &a.out {
         Some(p) => match Format::from_path(&p.to_string_lossy()) {
@@ -103,6 +115,7 @@ fn run(a: Args) -> comment_stance::Result<()> {
     };
     let opts = ScoreOptions {
         policy,
+        thread_cache: a.thread_cache,
         target: a.target,
         explain,
         batch_size: a.batch_size,

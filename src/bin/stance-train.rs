@@ -62,6 +62,10 @@ struct Args {
     /// Do not fold obfuscated spellings (leetspeak, homoglyphs, s.p.a.c.i.n.g).
     #[arg(long)]
     no_fold_obfuscation: bool,
+    /// Train a reply-relation head on (reply, parent) pairs: the column holding the
+    /// parent comment's text.
+    #[arg(long)]
+    parent_text_col: Option<String>,
     /// L-BFGS iteration cap per fit.
     #[arg(long, default_value_t = 500)]
     max_iter: u64,
@@ -72,14 +76,19 @@ struct Args {
 
 fn run(a: Args) -> comment_stance::Result<()> {
     comment_stance::io::check_writable(&a.out)?;
+    let mut columns = a.cols.columns(Some(&a.label_col));
+    if let Some(p) = &a.parent_text_col {
+        columns.parent_text = p.clone();
+    }
     let cfg = TrainConfig {
         task: a.task,
         data: a.data,
         valid: a.valid,
-        columns: a.cols.columns(Some(&a.label_col)),
+        columns,
         seed: a.seed,
         text: TextParams {
             fold_obfuscation: !a.no_fold_obfuscation,
+            pair: a.parent_text_col.is_some(),
             ..TextParams::default()
         },
         features: FeatureParams {
