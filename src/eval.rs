@@ -281,13 +281,11 @@ pub fn evaluate(
     min_precision: f64,
     skip_bad: bool,
 ) -> Result<(EvalReport, Vec<Row>, Scored)> {
-    let (rows, bad, _) = crate::io::read_all(path, columns, skip_bad)?;
+    let (rows, bad, col) = crate::io::read_all(path, columns, skip_bad)?;
     bad.report(path);
     if rows.is_empty() {
         return Err(Error::input(path, None, None, "no rows to evaluate"));
     }
-    let col = crate::io::RowReader::open(path, crate::io::Format::from_path(path), columns, false)?
-        .label_column();
     let gold = gold_indices(model, &rows, path, col)?;
     let mut rows = rows;
     if let Some(t) = target {

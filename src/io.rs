@@ -357,14 +357,6 @@ impl RowReader {
         }
     }
 
-    /// Whether the input has a target column (CSV; JSONL rows say per row).
-    pub fn has_target_column(&self) -> bool {
-        match &self.inner {
-            Inner::Csv { cols, .. } => cols.target.is_some(),
-            Inner::Jsonl { .. } => true,
-        }
-    }
-
     /// Rows skipped so far under `skip_bad`.
     pub fn bad_rows(&self) -> &BadRows {
         &self.bad
@@ -618,15 +610,20 @@ impl Iterator for RowReader {
     }
 }
 
-/// Reads every row of a file (for training and evaluation, which need them all).
-pub fn read_all(path: &str, spec: &Columns, skip_bad: bool) -> Result<(Vec<Row>, BadRows, bool)> {
+/// Reads every row of a file (for training and evaluation, which need them all), with
+/// the skipped rows and the label column's field number (for error messages).
+pub fn read_all(
+    path: &str,
+    spec: &Columns,
+    skip_bad: bool,
+) -> Result<(Vec<Row>, BadRows, Option<u64>)> {
     let mut rdr = RowReader::open(path, Format::from_path(path), spec, skip_bad)?;
     let mut rows = Vec::new();
     for r in rdr.by_ref() {
         rows.push(r?);
     }
-    let has_target = rdr.has_target_column();
-    Ok((rows, rdr.bad, has_target))
+    let label_column = rdr.label_column();
+    Ok((rows, rdr.bad, label_column))
 }
 
 /// A destination for output: stdout, or a file written atomically.

@@ -120,26 +120,13 @@ pub fn stance_pair(labels: &[String]) -> Option<(usize, usize)> {
     Some((find(FAVOR_LIKE)?, find(AGAINST_LIKE)?))
 }
 
-/// Expected calibration error of the top-label confidence, in `bins` equal-width bins.
+/// Expected calibration error of the top-label confidence, in `bins` equal-width bins:
+/// the row-weighted mean gap between confidence and accuracy over [`reliability_bins`].
 pub fn ece(probs: &[Vec<f32>], gold: &[usize], bins: usize) -> f64 {
-    let mut conf = vec![0f64; bins];
-    let mut acc = vec![0f64; bins];
-    let mut n = vec![0usize; bins];
-    for (p, &g) in probs.iter().zip(gold) {
-        let (top, &c) = p
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.total_cmp(b.1))
-            .expect("at least one class");
-        let b = ((c as f64 * bins as f64) as usize).min(bins - 1);
-        conf[b] += c as f64;
-        acc[b] += (top == g) as u8 as f64;
-        n[b] += 1;
-    }
     let total = probs.len().max(1) as f64;
-    (0..bins)
-        .filter(|&b| n[b] > 0)
-        .map(|b| (acc[b] - conf[b]).abs() / total)
+    reliability_bins(probs, gold, bins)
+        .iter()
+        .map(|&(conf, acc, n)| (acc - conf).abs() * n as f64 / total)
         .sum()
 }
 

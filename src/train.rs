@@ -97,6 +97,8 @@ pub struct Labelled {
     pub rows: Vec<Row>,
     /// One record per file.
     pub files: Vec<DataFile>,
+    /// Field number of the label column in the last file read (for error messages).
+    pub label_column: Option<u64>,
 }
 
 /// Reads labelled files, recording each file's SHA-256 and row count.
@@ -104,7 +106,8 @@ pub fn read_labelled(paths: &[String], columns: &Columns, skip_bad: bool) -> Res
     let mut out = Labelled::default();
     for p in paths {
         let bytes = std::fs::read(p).map_err(|e| Error::io(p, e))?;
-        let (rows, bad, _) = read_all(p, columns, skip_bad)?;
+        let (rows, bad, label_column) = read_all(p, columns, skip_bad)?;
+        out.label_column = label_column;
         bad.report(p);
         out.files.push(DataFile {
             path: p.clone(),
@@ -332,14 +335,7 @@ pub fn train_on(
         let mut files = Vec::new();
         for v in &cfg.valid {
             let vl = read_labelled(std::slice::from_ref(v), &cfg.columns, cfg.skip_bad_rows)?;
-            let col = crate::io::RowReader::open(
-                v,
-                crate::io::Format::from_path(v),
-                &cfg.columns,
-                false,
-            )?
-            .label_column();
-            ys.extend(label_index(&labels, &vl.rows, v, col)?);
+            ys.extend(label_index(&labels, &vl.rows, v, vl.label_column)?);
             rows.extend(vl.rows);
             files.extend(vl.files);
         }
