@@ -2,20 +2,20 @@
 //!
 //! Owns the map from raw logits to reported probabilities, fitted on held-out rows
 //! (the validation split). Binary heads get Platt scaling of the logit margin, fitted
-//! with linfa-logistic (a small dense problem: the honest place for linfa's solver);
-//! multi-class heads get temperature scaling, one parameter found with argmin's Brent
-//! minimiser on the negative log-likelihood.
+//! by the project's own softmax regression (`linear`) on a one-column matrix; multi-class
+//! heads get temperature scaling, one parameter found with argmin's Brent minimiser on
+//! the negative log-likelihood. Every `exp`/`ln` here is the pure-Rust `libm` one, so the
+//! fitted map is the same bits on every CPU (glibc picks FMA or SSE2 code at run time).
 
 use argmin::core::{CostFunction, Executor};
 use argmin::solver::brent::BrentOpt;
 use linfa::traits::Fit;
-use linfa::DatasetBase;
-use linfa_logistic::LogisticRegression;
-use ndarray::{Array1, Array2};
+use linfa::{DatasetBase, ParamGuard};
+use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::linear::softmax;
+use crate::linear::{softmax, CsrMatrix, SoftmaxParams};
 
 /// A fitted calibration map.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -50,7 +50,7 @@ impl Calibration {
             }
             Calibration::Platt { a, b } => {
                 let m = z[1] - z[0];
-                let p1 = 1.0 / (1.0 + (-(a * m + b)).exp());
+                let p1 = 1.0 / (1.0 + libm::expf(-(a * m + b)));
                 z[0] = 1.0 - p1;
                 z[1] = p1;
             }
@@ -74,25 +74,20 @@ impl Calibration {
 }
 
 fn fit_platt(logits: &[Vec<f32>], gold: &[usize]) -> Result<Calibration> {
-    let x = Array2::from_shape_fn((logits.len(), 1), |(i, _)| {
-        (logits[i][1] - logits[i][0]) as f64
-    });
+    // Platt scaling is a two-class logistic regression on one feature, the margin
+    // z1 - z0: the softmax over (w0 m + b0, w1 m + b1) is sigmoid((w1-w0) m + (b1-b0)).
+    let mut x = CsrMatrix::new(1);
+    for z in logits {
+        x.push_row(&[0], &[z[1] - z[0]]);
+    }
     let y = Array1::from_iter(gold.iter().copied());
-    let model = LogisticRegression::default()
-        .alpha(1e-4)
-        .max_iterations(200)
-        .fit(&DatasetBase::new(x, y))
-        .map_err(|e| Error::Train(format!("Platt scaling: {e}")))?;
-    // linfa 0.8.1 documents its positive class as the larger label, but takes the
-    // first label seen in the data: read it back and orient the map toward label 1.
-    let sign = if model.labels().pos.class == 1 {
-        1.0
-    } else {
-        -1.0
-    };
+    let m = SoftmaxParams::new(2)
+        .c(1e4)
+        .check()?
+        .fit(&DatasetBase::new(x, y))?;
     Ok(Calibration::Platt {
-        a: (sign * model.params()[0]) as f32,
-        b: (sign * model.intercept()) as f32,
+        a: m.weights[1] - m.weights[0],
+        b: m.bias[1] - m.bias[0],
     })
 }
 
@@ -109,7 +104,7 @@ impl CostFunction for TemperatureNll<'_> {
             self.logits,
             self.gold,
             &Calibration::Temperature {
-                t: log_t.exp() as f32,
+                t: libm::exp(*log_t) as f32,
             },
         ))
     }
@@ -122,7 +117,7 @@ fn fit_temperature(logits: &[Vec<f32>], gold: &[usize]) -> Result<Calibration> {
         .map_err(|e| Error::Train(format!("temperature scaling: {e}")))?;
     let log_t = res.state().best_param.unwrap_or(0.0);
     Ok(Calibration::Temperature {
-        t: log_t.exp() as f32,
+        t: libm::exp(log_t) as f32,
     })
 }
 
@@ -136,7 +131,7 @@ pub fn nll(logits: &[Vec<f32>], gold: &[usize], cal: &Calibration) -> f64 {
             buf.clear();
             buf.extend_from_slice(z);
             cal.apply(&mut buf);
-            -(buf[g].max(1e-12) as f64).ln()
+            -libm::log(buf[g].max(1e-12) as f64)
         })
         .sum();
     total / logits.len().max(1) as f64
@@ -180,8 +175,8 @@ mod tests {
     }
 
     #[test]
-    fn platt_is_oriented_whichever_label_comes_first() {
-        // Same data, rows reversed: the first label seen differs, the map must not.
+    fn platt_does_not_depend_on_row_order() {
+        // Same data, rows reversed: the map must not change (beyond solver tolerance).
         let (z, g) = overconfident(2);
         let a = Calibration::fit(&z, &g).unwrap();
         let (zr, gr): (Vec<_>, Vec<_>) = z.into_iter().zip(g).rev().unzip();

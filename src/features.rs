@@ -293,7 +293,7 @@ impl Featurizer {
                 if d < params.min_df.max(1) {
                     0.0
                 } else {
-                    (((1.0 + n) / (1.0 + d as f64)).ln() + 1.0) as f32
+                    (libm::log((1.0 + n) / (1.0 + d as f64)) + 1.0) as f32
                 }
             })
             .collect();
@@ -369,7 +369,7 @@ impl Featurizer {
                     j += 1;
                 }
                 if g == group {
-                    let v = (1.0 + ((j - i) as f32).ln()) * self.idf[b as usize];
+                    let v = (1.0 + libm::logf((j - i) as f32)) * self.idf[b as usize];
                     norm += v * v;
                     out.idx.push(b);
                     out.val.push(v);

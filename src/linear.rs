@@ -5,8 +5,9 @@
 //! a CSR matrix that implements linfa's `Records`, validated hyperparameters behind
 //! linfa's `ParamGuard`, and `Fit` / `FitWith` (warm start) implementations that
 //! minimise the L2-regularised, sample-weighted softmax cross-entropy with argmin's
-//! L-BFGS to convergence. Gradients are computed in parallel in a fixed order, so a fit
-//! is bit-for-bit deterministic whatever the number of threads.
+//! L-BFGS to convergence. Gradients are computed in parallel in a fixed order, and
+//! `exp`/`ln` come from the pure-Rust `libm` (not glibc, whose variant depends on the
+//! CPU), so a fit is bit-for-bit the same whatever the number of threads or the machine.
 
 use std::sync::Mutex;
 
@@ -222,7 +223,7 @@ pub fn softmax(z: &mut [f32]) {
     let m = z.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
     let mut s = 0.0;
     for x in z.iter_mut() {
-        *x = (*x - m).exp();
+        *x = libm::expf(*x - m);
         s += *x;
     }
     for x in z.iter_mut() {
@@ -337,11 +338,11 @@ impl<'a> Problem<'a> {
                         }
                     }
                     let m = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-                    let s: f64 = z.iter().map(|a| (a - m).exp()).sum();
-                    let lse = m + s.ln();
+                    let s: f64 = z.iter().map(|a| libm::exp(a - m)).sum();
+                    let lse = m + libm::log(s);
                     loss += self.w[i] * (lse - z[self.y[i]]);
                     for (c, &zc) in z.iter().enumerate() {
-                        let p = (zc - lse).exp();
+                        let p = libm::exp(zc - lse);
                         let e = if c == self.y[i] { 1.0 } else { 0.0 };
                         res.push(self.w[i] * (p - e));
                     }
