@@ -160,14 +160,26 @@ fn main() {
     while let Some(a) = args.next() {
         match a.as_str() {
             "--kind" => kind = args.next(),
-            "--seed" => seed = args.next().and_then(|s| s.parse().ok()).unwrap_or_else(|| usage()),
-            "--rate" => rate = args.next().and_then(|s| s.parse().ok()).unwrap_or_else(|| usage()),
+            "--seed" => {
+                seed = args
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or_else(|| usage())
+            }
+            "--rate" => {
+                rate = args
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or_else(|| usage())
+            }
             "--text-col" => text_col = args.next().unwrap_or_else(|| usage()),
             _ if a.starts_with("--") => usage(),
             _ => files.push(a),
         }
     }
-    let kind = kind.filter(|k| KINDS.contains(&k.as_str())).unwrap_or_else(|| usage());
+    let kind = kind
+        .filter(|k| KINDS.contains(&k.as_str()))
+        .unwrap_or_else(|| usage());
     let [input, output] = files.as_slice() else {
         usage()
     };

@@ -169,10 +169,7 @@ fn header_claiming_many_labels_fails_before_allocating() {
     h["n_weight_rows"] = 0.into();
     let b = assemble(&h, &vec![0u8; 4 * n]);
     let e = load_err(&b);
-    assert!(
-        e.starts_with("model m.model: too many labels"),
-        "{e}"
-    );
+    assert!(e.starts_with("model m.model: too many labels"), "{e}");
 }
 
 #[test]
