@@ -24,6 +24,10 @@ pub const MAGIC: &[u8; 8] = b"CMSTANCE";
 /// Model file format version this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
 const PREAMBLE: usize = 8 + 4 + 8 + 32;
+/// Most labels a model file may have.
+const MAX_LABELS: usize = 256;
+/// Most weights (buckets x labels) a model file may ask for: 1 GiB of `f32`.
+const MAX_WEIGHTS: usize = 1 << 28;
 
 /// One training or validation file as recorded in the model card.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -463,6 +467,13 @@ impl Model {
             return Err(bad("fewer than two labels".into()));
         }
         let buckets = h.features.buckets();
+        // The weight matrix is dense (buckets x labels): bound it before allocating, or
+        // a small file listing many labels would ask for terabytes.
+        if nc > MAX_LABELS || buckets.saturating_mul(nc) > MAX_WEIGHTS {
+            return Err(bad(format!(
+                "too many labels: {nc} labels x {buckets} buckets (at most {MAX_LABELS} labels and 2^28 weights)"
+            )));
+        }
         let need = h
             .n_idf
             .checked_mul(8)

@@ -81,7 +81,12 @@ pub fn fold(text: &str) -> String {
         }
         let chars: Vec<char> = word.chars().collect();
         let chars = fold_leet(chars);
-        let chars = fold_homoglyphs(chars);
+        // Squeeze before choosing the majority script: `aaaaпдп` has four Latin letters
+        // before squeezing but two after, so choosing first made fold not idempotent.
+        let mut squeezed = String::with_capacity(word.len());
+        squeeze_runs(&chars, &mut squeezed);
+        let chars = fold_homoglyphs(squeezed.chars().collect());
+        // Mapping look-alikes can make new runs (`ooо` → `ooo`).
         squeeze_runs(&chars, &mut out);
     }
     out
@@ -263,6 +268,8 @@ mod tests {
             "s o o o o",
             "idi\u{043E}t",
             "heeeey 100",
+            "aaaaпдп",
+            "oоoоoдt",
         ] {
             let once = fold(s);
             assert_eq!(fold(&once), once, "{s}");

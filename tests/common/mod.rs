@@ -104,3 +104,23 @@ pub fn fixture_model() -> &'static Path {
 pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
+
+/// Runs a binary in folder `dir` (so relative file names in messages are stable).
+pub fn run_in(dir: &Path, name: &str, args: &[&str]) -> Run {
+    finish(
+        Command::new(bin(name))
+            .args(args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .output()
+            .expect("binary runs"),
+    )
+}
+
+/// Asserts a failed run: exit code 2 and exactly `<bin>: error: <msg>` on stderr.
+#[track_caller]
+pub fn assert_fails(r: &Run, bin: &str, msg: &str) {
+    assert_eq!(r.code, 2, "exit code; stderr: {}", r.stderr);
+    assert_eq!(r.stderr, format!("{bin}: error: {msg}\n"));
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+}

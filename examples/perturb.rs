@@ -1,0 +1,229 @@
+//! Writes a seeded, obfuscated copy of a labelled CSV, one kind of obfuscation per run:
+//!
+//! ```text
+//! cargo run --release --example perturb -- --kind KIND --seed N [--rate R] [--text-col C] IN.csv OUT.csv
+//! ```
+//!
+//! Kinds (each applied to a share `--rate`, default 0.5, of the words of three or more
+//! letters; other columns are copied unchanged):
+//!
+//! - `zero-width`: a zero-width character inside the word (`cea\u{200B}sefire`)
+//! - `homoglyph`: one letter swapped for its look-alike in the other script (Latin ↔
+//!   Cyrillic: `idiоt` with a Cyrillic `о`)
+//! - `leet`: one inner letter written as a digit or symbol (`st0pid`, `1d1ot`, `b@d`)
+//! - `spaced`: letters separated by dots or spaces (`i.d.i.o.t`, `i d i o t`)
+//! - `repeat`: one letter repeated 3-6 times (`stuuuupid`)
+//!
+//! Used by `scripts/obfuscation-table.sh` to measure how much each kind costs.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+const KINDS: &[&str] = &["zero-width", "homoglyph", "leet", "spaced", "repeat"];
+
+/// Latin / Cyrillic look-alikes (lowercase and uppercase).
+const LOOKALIKES: &[(char, char)] = &[
+    ('a', 'а'),
+    ('e', 'е'),
+    ('o', 'о'),
+    ('p', 'р'),
+    ('c', 'с'),
+    ('x', 'х'),
+    ('y', 'у'),
+    ('i', 'і'),
+    ('s', 'ѕ'),
+    ('A', 'А'),
+    ('B', 'В'),
+    ('E', 'Е'),
+    ('K', 'К'),
+    ('M', 'М'),
+    ('H', 'Н'),
+    ('O', 'О'),
+    ('P', 'Р'),
+    ('C', 'С'),
+    ('T', 'Т'),
+    ('X', 'Х'),
+];
+
+fn leet(c: char) -> Option<char> {
+    Some(match c.to_ascii_lowercase() {
+        'o' => '0',
+        'i' => '1',
+        'e' => '3',
+        'a' => '4',
+        's' => '5',
+        't' => '7',
+        _ => return None,
+    })
+}
+
+fn perturb_word(kind: &str, w: &[char], rng: &mut ChaCha8Rng, out: &mut String) {
+    let n = w.len();
+    match kind {
+        "zero-width" => {
+            let zw = ['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}'][rng.gen_range(0..4)];
+            let at = rng.gen_range(1..n);
+            out.extend(&w[..at]);
+            out.push(zw);
+            out.extend(&w[at..]);
+        }
+        "homoglyph" => {
+            let swap = |c: char| {
+                LOOKALIKES
+                    .iter()
+                    .find_map(|&(l, cy)| (l == c).then_some(cy).or((cy == c).then_some(l)))
+            };
+            let cands: Vec<usize> = (0..n).filter(|&i| swap(w[i]).is_some()).collect();
+            let mut w = w.to_vec();
+            if !cands.is_empty() {
+                let i = cands[rng.gen_range(0..cands.len())];
+                w[i] = swap(w[i]).expect("candidate");
+            }
+            out.extend(&w);
+        }
+        "leet" => {
+            let cands: Vec<usize> = (1..n - 1).filter(|&i| leet(w[i]).is_some()).collect();
+            let mut w = w.to_vec();
+            if !cands.is_empty() {
+                let i = cands[rng.gen_range(0..cands.len())];
+                w[i] = if w[i] == 'a' && rng.gen_bool(0.5) {
+                    '@'
+                } else if w[i] == 's' && rng.gen_bool(0.5) {
+                    '$'
+                } else {
+                    leet(w[i]).expect("candidate")
+                };
+            }
+            out.extend(&w);
+        }
+        "spaced" => {
+            let sep = if rng.gen_bool(0.5) { '.' } else { ' ' };
+            for (i, c) in w.iter().enumerate() {
+                if i > 0 {
+                    out.push(sep);
+                }
+                out.push(*c);
+            }
+        }
+        "repeat" => {
+            let i = rng.gen_range(0..n);
+            let times = rng.gen_range(3..=6);
+            out.extend(&w[..i]);
+            for _ in 0..times {
+                out.push(w[i]);
+            }
+            out.extend(&w[i + 1..]);
+        }
+        _ => unreachable!("kind checked in main"),
+    }
+}
+
+/// Perturbs a share `rate` of the words (letter runs of 3+) of `text`.
+fn perturb(kind: &str, text: &str, rate: f64, rng: &mut ChaCha8Rng) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_alphabetic() {
+            let s = i;
+            while i < chars.len() && chars[i].is_alphabetic() {
+                i += 1;
+            }
+            let w = &chars[s..i];
+            // Words glued to an @mention, #tag or URL keep their meaning only as is.
+            let glued = s > 0 && matches!(chars[s - 1], '@' | '#' | '/' | '.' | ':');
+            if w.len() >= 3 && !glued && rng.gen_bool(rate) {
+                perturb_word(kind, w, rng, &mut out);
+            } else {
+                out.extend(w);
+            }
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+fn usage() -> ! {
+    eprintln!(
+        "usage: perturb --kind {{{}}} --seed N [--rate R] [--text-col C] IN.csv OUT.csv",
+        KINDS.join(",")
+    );
+    std::process::exit(2)
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let (mut kind, mut seed, mut rate, mut text_col) = (None, 0u64, 0.5f64, "text".to_string());
+    let mut files = Vec::new();
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--kind" => kind = args.next(),
+            "--seed" => {
+                seed = args
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or_else(|| usage())
+            }
+            "--rate" => {
+                rate = args
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or_else(|| usage())
+            }
+            "--text-col" => text_col = args.next().unwrap_or_else(|| usage()),
+            _ if a.starts_with("--") => usage(),
+            _ => files.push(a),
+        }
+    }
+    let kind = kind
+        .filter(|k| KINDS.contains(&k.as_str()))
+        .unwrap_or_else(|| usage());
+    let [input, output] = files.as_slice() else {
+        usage()
+    };
+    if !(0.0..=1.0).contains(&rate) {
+        usage()
+    }
+    if let Err(e) = run(&kind, seed, rate, &text_col, input, output) {
+        eprintln!("perturb: error: {e}");
+        std::process::exit(2);
+    }
+}
+
+fn run(
+    kind: &str,
+    seed: u64,
+    rate: f64,
+    text_col: &str,
+    input: &str,
+    output: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut rdr = csv::Reader::from_path(input)?;
+    let header = rdr.headers()?.clone();
+    let col = header
+        .iter()
+        .position(|h| h.trim_start_matches('\u{feff}') == text_col)
+        .ok_or_else(|| format!("{input}: no column '{text_col}'"))?;
+    let mut wtr = csv::Writer::from_path(output)?;
+    wtr.write_record(&header)?;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    for rec in rdr.records() {
+        let rec = rec?;
+        let row: Vec<String> = rec
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                if i == col {
+                    perturb(kind, f, rate, &mut rng)
+                } else {
+                    f.to_string()
+                }
+            })
+            .collect();
+        wtr.write_record(&row)?;
+    }
+    wtr.flush()?;
+    Ok(())
+}

@@ -1,0 +1,174 @@
+//! Property tests: normalization, hashing and scoring invariants on arbitrary input.
+
+use std::sync::OnceLock;
+
+use comment_stance::features::{for_each_ngram, FeatureParams};
+use comment_stance::io::Row;
+use comment_stance::model::{Model, Scratch};
+use comment_stance::obfuscation;
+use comment_stance::score::{score_batch, score_row, ScoreOptions};
+use comment_stance::text::{TextParams, TextPipeline};
+use comment_stance::thread::ThreadCache;
+use proptest::prelude::*;
+
+fn pipeline() -> &'static TextPipeline {
+    static P: OnceLock<TextPipeline> = OnceLock::new();
+    P.get_or_init(|| TextPipeline::new(&TextParams::default()))
+}
+
+/// The shipped stance model (committed under models/).
+fn model() -> &'static [Model] {
+    static M: OnceLock<Vec<Model>> = OnceLock::new();
+    M.get_or_init(|| {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/stance.model");
+        vec![Model::load(&p).expect("shipped stance model loads")]
+    })
+}
+
+/// Text that exercises the obfuscation folder: letters of both scripts, leet
+/// characters, separators, invisible characters, hashtags, digits and escapes.
+fn tricky() -> impl Strategy<Value = String> {
+    let atoms = prop_oneof![
+        Just("a"),
+        Just("i"),
+        Just("o"),
+        Just("t"),
+        Just("A"),
+        Just("Z"),
+        Just("о"), // Cyrillic
+        Just("е"),
+        Just("р"),
+        Just("п"), // Cyrillic letters without a Latin look-alike
+        Just("д"),
+        Just("ж"),
+        Just("α"),
+        Just("0"),
+        Just("1"),
+        Just("3"),
+        Just("7"),
+        Just("@"),
+        Just("$"),
+        Just("#"),
+        Just("."),
+        Just("-"),
+        Just("_"),
+        Just("*"),
+        Just(" "),
+        Just("  "),
+        Just("\u{200B}"),
+        Just("\t"),
+        Just("\u{0}"),
+        Just("é"),
+        Just("ﬁ"),
+        Just("Ⅸ"),
+        Just("²"),
+        Just("\\u0041"),
+        Just("'"),
+        Just("’"),
+        Just("http://x.y/z"),
+        Just("www."),
+        Just("@bob"),
+        Just(","),
+        Just("!"),
+    ];
+    proptest::collection::vec(atoms, 0..24).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn normalize_is_idempotent_on_any_string(s in any::<String>()) {
+        let once = pipeline().normalize(&s);
+        prop_assert_eq!(pipeline().normalize(&once), once);
+    }
+
+    #[test]
+    fn normalize_is_idempotent_on_obfuscation_like_text(s in tricky()) {
+        let once = pipeline().normalize(&s);
+        prop_assert_eq!(pipeline().normalize(&once), once);
+    }
+
+    #[test]
+    fn fold_is_idempotent(s in tricky()) {
+        let lower = s.to_lowercase();
+        let once = obfuscation::fold(&lower);
+        prop_assert_eq!(obfuscation::fold(&once), once);
+    }
+
+    #[test]
+    fn tokens_are_never_empty_and_have_no_whitespace(s in any::<String>()) {
+        for t in pipeline().tokens(&s) {
+            prop_assert!(!t.is_empty());
+            prop_assert!(!t.chars().any(char::is_whitespace), "{:?}", t);
+        }
+    }
+
+    #[test]
+    fn hashed_buckets_stay_in_range(
+        s in prop_oneof![any::<String>(), tricky()],
+        log2 in 10u32..=24,
+        wlo in 1usize..=3, wspan in 0usize..=3,
+        clo in 1usize..=4, cspan in 0usize..=4,
+    ) {
+        let params = FeatureParams {
+            buckets_log2: log2,
+            word_ngrams: (wlo, wlo + wspan),
+            char_ngrams: (clo, clo + cspan),
+            ..FeatureParams::default()
+        };
+        let tokens = pipeline().tokens(&s);
+        let (mut h, mut p, mut c) = (Vec::new(), Vec::new(), Vec::new());
+        let mut bad = None;
+        for_each_ngram(&params, &tokens, &mut h, &mut p, &mut c, |hit| {
+            if hit.bucket as usize >= params.buckets() || hit.end as usize > tokens.len() {
+                bad = Some(hit);
+            }
+        });
+        prop_assert!(bad.is_none(), "{:?}", bad);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_row_scores_the_same_alone_and_inside_a_batch(
+        texts in proptest::collection::vec(prop_oneof![any::<String>(), tricky()], 1..12),
+        pick in any::<prop::sample::Index>(),
+    ) {
+        let models = model();
+        let rows: Vec<Row> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Row {
+                line: i as u64 + 2,
+                id: i.to_string(),
+                text: t.clone(),
+                target: Some(["ceasefire", "Atheism", "unknown target"][i % 3].to_string()),
+                ..Row::default()
+            })
+            .collect();
+        let opts = ScoreOptions { batch_size: 3, ..ScoreOptions::default() };
+        let batch = score_batch(models, rows.clone(), &opts, &mut ThreadCache::new(16));
+        prop_assert_eq!(batch.len(), rows.len());
+        let mut s = Scratch::default();
+        for (row, scored) in rows.iter().zip(&batch) {
+            prop_assert_eq!(&scored.row, row, "order kept");
+            let alone = score_row(models, row, None, 0, &mut s);
+            prop_assert_eq!(&alone[0].probs, &scored.heads[0].probs);
+            let sum: f32 = alone[0].probs.iter().sum();
+            prop_assert!((sum - 1.0).abs() < 1e-4, "sum {}", sum);
+            prop_assert!(alone[0].probs.iter().all(|p| p.is_finite() && (0.0..=1.0).contains(p)));
+        }
+        // A batch of one gives the same as the row inside the bigger batch.
+        let i = pick.index(rows.len());
+        let one = score_batch(
+            models,
+            vec![rows[i].clone()],
+            &opts,
+            &mut ThreadCache::new(16),
+        );
+        prop_assert_eq!(&one[0].heads[0].probs, &batch[i].heads[0].probs);
+    }
+}
