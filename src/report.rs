@@ -208,12 +208,7 @@ fn headline(labels: &[String], gold: &[usize], pred: &[usize], idx: &[usize]) ->
 }
 
 /// Bootstrap intervals of accuracy, macro-F1 and F_avg.
-pub fn confidence_intervals(
-    labels: &[String],
-    gold: &[usize],
-    pred: &[usize],
-    o: &Options,
-) -> Cis {
+pub fn confidence_intervals(labels: &[String], gold: &[usize], pred: &[usize], o: &Options) -> Cis {
     let samples = stats::bootstrap(gold.len(), o.resamples, o.seed, |idx| {
         headline(labels, gold, pred, idx)
     });

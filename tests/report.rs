@@ -17,7 +17,12 @@ fn offensive_model() -> std::path::PathBuf {
 
 /// (gold, predicted, p(positive label) when asked) per row, from the fixture and
 /// `stance-score` output.
-fn scored(model: &std::path::Path, data: &str, task: &str, p_col: Option<&str>) -> Vec<(String, String, f64)> {
+fn scored(
+    model: &std::path::Path,
+    data: &str,
+    task: &str,
+    p_col: Option<&str>,
+) -> Vec<(String, String, f64)> {
     let r = run("stance-score", &["--model", s(model), data]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let mut out = csv::Reader::from_reader(r.stdout.as_bytes());
@@ -25,7 +30,12 @@ fn scored(model: &std::path::Path, data: &str, task: &str, p_col: Option<&str>) 
     let pred_i = head.iter().position(|h| h == task).unwrap();
     let p_i = p_col.map(|c| head.iter().position(|h| h == c).unwrap());
     let mut gold = csv::Reader::from_path(data).unwrap();
-    let gold_i = gold.headers().unwrap().iter().position(|h| h == "label").unwrap();
+    let gold_i = gold
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "label")
+        .unwrap();
     gold.records()
         .zip(out.records())
         .map(|(g, o)| {
@@ -74,7 +84,20 @@ fn stance_report_matches_metrics_json_and_recomputed_numbers() {
     assert_eq!(j.stdout, json);
     let v: Value = serde_json::from_str(&json).unwrap();
     // The old keys are all still there.
-    for key in ["n", "accuracy", "macro_f1", "macro_recall", "f_avg", "per_label", "confusion", "per_target", "ece", "brier", "ci", "groups"] {
+    for key in [
+        "n",
+        "accuracy",
+        "macro_f1",
+        "macro_recall",
+        "f_avg",
+        "per_label",
+        "confusion",
+        "per_target",
+        "ece",
+        "brier",
+        "ci",
+        "groups",
+    ] {
         assert!(v.get(key).is_some(), "missing key {key}");
     }
 
@@ -134,11 +157,17 @@ fn stance_report_matches_metrics_json_and_recomputed_numbers() {
     // The HTML is self-contained and has its plots.
     let html = read(&out.join("report.html"));
     assert!(!html.contains("<script"));
-    assert!(!html.contains("http://") && !html.contains("https://"), "external reference");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "external reference"
+    );
     assert!(!html.contains("<link") && !html.contains("url("));
     // confusion, per target, reliability, label distribution, lengths
     assert_eq!(html.matches("<svg").count(), 5);
-    assert!(html.contains("<text"), "plots carry their labels as SVG text");
+    assert!(
+        html.contains("<text"),
+        "plots carry their labels as SVG text"
+    );
     assert!(html.contains("most confident mistakes"));
     assert!(html.contains("sha256"));
     assert!(html.contains(&format!("{:.1}%", 100.0 * f(&v["accuracy"]))));
@@ -159,7 +188,13 @@ fn pair_auc(pos: &[f64], neg: &[f64]) -> f64 {
     let mut s = 0.0;
     for &p in pos {
         for &n in neg {
-            s += if p > n { 1.0 } else if p == n { 0.5 } else { 0.0 };
+            s += if p > n {
+                1.0
+            } else if p == n {
+                0.5
+            } else {
+                0.0
+            };
         }
     }
     s / (pos.len() * neg.len()) as f64
@@ -172,7 +207,16 @@ fn flag_report_has_curves_and_bias_aucs_match_pair_counts() {
     let data = fixture("report_offensive.csv");
     let r = run(
         "stance-eval",
-        &["--model", s(&offensive_model()), "--data", s(&data), "--group-col", "group", "--out", s(&out)],
+        &[
+            "--model",
+            s(&offensive_model()),
+            "--data",
+            s(&data),
+            "--group-col",
+            "group",
+            "--out",
+            s(&out),
+        ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v: Value = serde_json::from_str(&read(&out.join("metrics.json"))).unwrap();
@@ -182,7 +226,12 @@ fn flag_report_has_curves_and_bias_aucs_match_pair_counts() {
     assert!(html.contains("BPSN AUC"));
     // Recompute the bias AUCs from stance-score's probabilities (rounded to 4
     // decimals there, hence the tolerance).
-    let rows = scored(&offensive_model(), s(&data), "offensive", Some("offensive_p_offensive"));
+    let rows = scored(
+        &offensive_model(),
+        s(&data),
+        "offensive",
+        Some("offensive_p_offensive"),
+    );
     let groups: Vec<String> = csv::Reader::from_path(&data)
         .unwrap()
         .records()
@@ -193,7 +242,11 @@ fn flag_report_has_curves_and_bias_aucs_match_pair_counts() {
         for (i, (g, _, x)) in rows.iter().enumerate() {
             let y = g == "offensive";
             if keep(i, y) {
-                if y { p.push(*x) } else { n.push(*x) }
+                if y {
+                    p.push(*x)
+                } else {
+                    n.push(*x)
+                }
             }
         }
         (p, n)
@@ -207,8 +260,16 @@ fn flag_report_has_curves_and_bias_aucs_match_pair_counts() {
         let (p, n) = pick(&|i, y| (ing(i) && y) || (!ing(i) && !y));
         let bnsp = pair_auc(&p, &n);
         let got = &v["groups"][g];
-        for (k, want) in [("subgroup_auc", sub), ("bpsn_auc", bpsn), ("bnsp_auc", bnsp)] {
-            assert!((f(&got[k]) - want).abs() < 0.03, "{g} {k}: {} vs {want}", got[k]);
+        for (k, want) in [
+            ("subgroup_auc", sub),
+            ("bpsn_auc", bpsn),
+            ("bnsp_auc", bnsp),
+        ] {
+            assert!(
+                (f(&got[k]) - want).abs() < 0.03,
+                "{g} {k}: {} vs {want}",
+                got[k]
+            );
         }
     }
     assert!(v["flag_auc"].as_f64().is_some());
@@ -221,24 +282,50 @@ fn comparison_mcnemar_matches_counts_from_both_models_predictions() {
     let new = stance_model();
     let r = run(
         "stance-eval",
-        &["--model", s(old), "--model", s(&new), "--data", s(&data), "--target", "ceasefire", "--json"],
+        &[
+            "--model",
+            s(old),
+            "--model",
+            s(&new),
+            "--data",
+            s(&data),
+            "--target",
+            "ceasefire",
+            "--json",
+        ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
     let a = scored(old, s(&data), "stance", None);
     let b = scored(&new, s(&data), "stance", None);
-    let only_old = a.iter().zip(&b).filter(|(x, y)| x.0 == x.1 && y.0 != y.1).count();
-    let only_new = a.iter().zip(&b).filter(|(x, y)| x.0 != x.1 && y.0 == y.1).count();
+    let only_old = a
+        .iter()
+        .zip(&b)
+        .filter(|(x, y)| x.0 == x.1 && y.0 != y.1)
+        .count();
+    let only_new = a
+        .iter()
+        .zip(&b)
+        .filter(|(x, y)| x.0 != x.1 && y.0 == y.1)
+        .count();
     let differ = a.iter().zip(&b).filter(|(x, y)| x.1 != y.1).count();
     let m = &v["comparison"]["mcnemar"];
     assert_eq!(m["old_only_right"], only_old);
     assert_eq!(m["new_only_right"], only_new);
     // Exact two-sided binomial p by hand.
     let n = only_old + only_new;
-    let choose = |n: usize, k: usize| (0..k).fold(1.0, |acc, i| acc * (n - i) as f64 / (i + 1) as f64);
-    let tail: f64 = (0..=only_old.min(only_new)).map(|k| choose(n, k)).sum::<f64>() / 2f64.powi(n as i32);
+    let choose =
+        |n: usize, k: usize| (0..k).fold(1.0, |acc, i| acc * (n - i) as f64 / (i + 1) as f64);
+    let tail: f64 = (0..=only_old.min(only_new))
+        .map(|k| choose(n, k))
+        .sum::<f64>()
+        / 2f64.powi(n as i32);
     let want = (2.0 * tail).min(1.0);
-    assert!((f(&m["p_value"]) - want).abs() < 1e-9, "{} vs {want}", m["p_value"]);
+    assert!(
+        (f(&m["p_value"]) - want).abs() < 1e-9,
+        "{} vs {want}",
+        m["p_value"]
+    );
     assert_eq!(v["comparison"]["disagreements_total"], differ);
     assert_eq!(
         v["comparison"]["disagreements"].as_array().unwrap().len(),
@@ -250,14 +337,28 @@ fn comparison_mcnemar_matches_counts_from_both_models_predictions() {
     let acc = |x: &[(String, String, f64)]| x.iter().filter(|r| r.0 == r.1).count() as f64 / 60.0;
     assert!((f(&d["delta"]) - (acc(&b) - acc(&a))).abs() < 1e-12);
     assert!(f(&d["ci"]["lo"]) <= f(&d["delta"]) && f(&d["delta"]) <= f(&d["ci"]["hi"]));
-    assert!(v["comparison"]["verdict"].as_str().unwrap().contains("McNemar p="));
+    assert!(v["comparison"]["verdict"]
+        .as_str()
+        .unwrap()
+        .contains("McNemar p="));
 
     // Text form and files.
     let dir = tempdir();
     let out = dir.path().join("cmp");
     let t = run(
         "stance-eval",
-        &["--model", s(old), "--model", s(&new), "--data", s(&data), "--target", "ceasefire", "--out", s(&out)],
+        &[
+            "--model",
+            s(old),
+            "--model",
+            s(&new),
+            "--data",
+            s(&data),
+            "--target",
+            "ceasefire",
+            "--out",
+            s(&out),
+        ],
     );
     assert_eq!(t.code, 0, "{}", t.stderr);
     let verdict = v["comparison"]["verdict"].as_str().unwrap();
@@ -272,7 +373,18 @@ fn comparison_mcnemar_matches_counts_from_both_models_predictions() {
 fn a_model_compared_with_itself_has_no_difference() {
     let data = fixture("report_stance.csv");
     let m = stance_model();
-    let r = run("stance-eval", &["--model", s(&m), "--model", s(&m), "--data", s(&data), "--json"]);
+    let r = run(
+        "stance-eval",
+        &[
+            "--model",
+            s(&m),
+            "--model",
+            s(&m),
+            "--data",
+            s(&data),
+            "--json",
+        ],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
     let c = &v["comparison"];
@@ -280,14 +392,24 @@ fn a_model_compared_with_itself_has_no_difference() {
     assert_eq!(c["mcnemar"]["new_only_right"], 0);
     assert_eq!(c["mcnemar"]["p_value"], 1.0);
     assert_eq!(c["disagreements_total"], 0);
-    assert!(c["verdict"].as_str().unwrap().starts_with("No clear difference"));
+    assert!(c["verdict"]
+        .as_str()
+        .unwrap()
+        .starts_with("No clear difference"));
 }
 
 #[test]
 fn missing_group_column_is_a_clear_error() {
     let r = run(
         "stance-eval",
-        &["--model", s(&stance_model()), "--data", s(&fixture("report_stance.csv")), "--group-col", "lang"],
+        &[
+            "--model",
+            s(&stance_model()),
+            "--data",
+            s(&fixture("report_stance.csv")),
+            "--group-col",
+            "lang",
+        ],
     );
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("no group column 'lang'"), "{}", r.stderr);

@@ -133,11 +133,7 @@ fn compare(
         report::write_comparison(dir, (old, new), &a.data, (&e_old, &e_new), &c)?;
     }
     if a.json {
-        return print(&report::comparison_json(
-            &e_old.metrics,
-            &e_new.metrics,
-            &c,
-        ));
+        return print(&report::comparison_json(&e_old.metrics, &e_new.metrics, &c));
     }
     let mut text = report::render::comparison_text(&c);
     if let Some(dir) = &a.out {

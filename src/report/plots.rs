@@ -156,7 +156,12 @@ pub fn label_counts(labels: &[String], gold: &[usize], pred: &[usize]) -> Result
         )
         .map_err(err)?
         .label("gold")
-        .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], RGBColor(150, 175, 225).filled()));
+        .legend(|(x, y)| {
+            Rectangle::new(
+                [(x, y - 5), (x + 14, y + 5)],
+                RGBColor(150, 175, 225).filled(),
+            )
+        });
         ch.draw_series(
             Histogram::vertical(&ch)
                 .style(RGBColor(200, 80, 60).filled())
@@ -165,7 +170,12 @@ pub fn label_counts(labels: &[String], gold: &[usize], pred: &[usize]) -> Result
         )
         .map_err(err)?
         .label("predicted")
-        .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], RGBColor(200, 80, 60).filled()));
+        .legend(|(x, y)| {
+            Rectangle::new(
+                [(x, y - 5), (x + 14, y + 5)],
+                RGBColor(200, 80, 60).filled(),
+            )
+        });
         ch.configure_series_labels()
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK)
@@ -344,7 +354,9 @@ pub fn threshold_sweep(f: &FlagReport) -> Result<String> {
             ))
             .map_err(err)?
             .label(name)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+            });
         }
         ch.configure_series_labels()
             .background_style(WHITE.mix(0.9))

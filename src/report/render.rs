@@ -92,8 +92,16 @@ impl Table {
     fn md(&self) -> String {
         let mut o = format!(
             "| {} |\n|{}|\n",
-            self.head.iter().map(|h| md_cell(h)).collect::<Vec<_>>().join(" | "),
-            self.head.iter().map(|_| "---").collect::<Vec<_>>().join("|")
+            self.head
+                .iter()
+                .map(|h| md_cell(h))
+                .collect::<Vec<_>>()
+                .join(" | "),
+            self.head
+                .iter()
+                .map(|_| "---")
+                .collect::<Vec<_>>()
+                .join("|")
         );
         for r in &self.rows {
             o.push_str(&format!(
@@ -115,7 +123,11 @@ fn headline_table(e: &Evaluation) -> Table {
     if let (Some(f), Some(i)) = (s.f_avg, &m.ci.f_avg) {
         rows.push(vec!["F_avg".into(), pct(f), ci(i)]);
     }
-    rows.push(vec!["macro-recall".into(), pct(s.macro_recall), String::new()]);
+    rows.push(vec![
+        "macro-recall".into(),
+        pct(s.macro_recall),
+        String::new(),
+    ]);
     rows.push(vec![
         "ECE (raw)".into(),
         format!("{:.4} ({:.4})", m.eval.ece, m.eval.ece_uncalibrated),
@@ -127,13 +139,20 @@ fn headline_table(e: &Evaluation) -> Table {
         String::new(),
     ]);
     if let Some(a) = m.flag_auc {
-        rows.push(vec!["ROC AUC of the flag".into(), format!("{a:.3}"), String::new()]);
+        rows.push(vec![
+            "ROC AUC of the flag".into(),
+            format!("{a:.3}"),
+            String::new(),
+        ]);
     }
     Table {
         head: vec![
             "metric".into(),
             "value (%)".into(),
-            format!("95% CI ({} bootstrap resamples, seed {})", m.ci.resamples, m.ci.seed),
+            format!(
+                "95% CI ({} bootstrap resamples, seed {})",
+                m.ci.resamples, m.ci.seed
+            ),
         ],
         rows,
         text_cols: vec![0],
@@ -187,9 +206,16 @@ fn confusion_table(e: &Evaluation) -> Table {
 
 fn target_table(e: &Evaluation) -> Table {
     Table {
-        head: ["target", "n", "accuracy", "macro-F1", "F_avg", "seen in training"]
-            .map(String::from)
-            .to_vec(),
+        head: [
+            "target",
+            "n",
+            "accuracy",
+            "macro-F1",
+            "F_avg",
+            "seen in training",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows: e
             .metrics
             .eval
@@ -197,7 +223,11 @@ fn target_table(e: &Evaluation) -> Table {
             .iter()
             .map(|(t, v)| {
                 vec![
-                    if t.is_empty() { "(none)".into() } else { t.clone() },
+                    if t.is_empty() {
+                        "(none)".into()
+                    } else {
+                        t.clone()
+                    },
                     v.n.to_string(),
                     pct(v.accuracy),
                     pct(v.macro_f1),
@@ -225,7 +255,11 @@ fn group_table(e: &Evaluation) -> Option<Table> {
             .iter()
             .map(|(g, v)| {
                 let mut r = vec![
-                    if g.is_empty() { "(empty)".into() } else { g.clone() },
+                    if g.is_empty() {
+                        "(empty)".into()
+                    } else {
+                        g.clone()
+                    },
                     v.n.to_string(),
                     pct(v.accuracy),
                     pct(v.macro_f1),
@@ -267,9 +301,16 @@ fn flag_table(e: &Evaluation) -> Option<Table> {
         }
     }
     Some(Table {
-        head: ["operating point", "threshold", "precision", "recall", "F1", "review share %"]
-            .map(String::from)
-            .to_vec(),
+        head: [
+            "operating point",
+            "threshold",
+            "precision",
+            "recall",
+            "F1",
+            "review share %",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows,
         text_cols: vec![0],
     })
@@ -277,9 +318,17 @@ fn flag_table(e: &Evaluation) -> Option<Table> {
 
 fn mistakes_table(m: &[Mistake]) -> Table {
     Table {
-        head: ["id", "text", "target", "gold", "predicted", "confidence", "top n-grams"]
-            .map(String::from)
-            .to_vec(),
+        head: [
+            "id",
+            "text",
+            "target",
+            "gold",
+            "predicted",
+            "confidence",
+            "top n-grams",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows: m
             .iter()
             .map(|x| {
@@ -419,11 +468,19 @@ pub fn html(model: &Model, data: &str, e: &Evaluation, mistakes: &[Mistake]) -> 
         .per_target
         .iter()
         .map(|(t, v)| {
-            let name = if t.is_empty() { "(none)".into() } else { t.clone() };
+            let name = if t.is_empty() {
+                "(none)".into()
+            } else {
+                t.clone()
+            };
             (name, v.f_avg.unwrap_or(v.macro_f1))
         })
         .unzip();
-    let metric = if s.f_avg.is_some() { "F_avg" } else { "macro-F1" };
+    let metric = if s.f_avg.is_some() {
+        "F_avg"
+    } else {
+        "macro-F1"
+    };
     b.push_str(&plots::bars(
         &names,
         &vals,
@@ -459,7 +516,11 @@ pub fn html(model: &Model, data: &str, e: &Evaluation, mistakes: &[Mistake]) -> 
     ));
     b.push_str(&mistakes_table(mistakes).html());
     b.push_str("<h2>Distributions</h2>\n<div class=\"plots\">");
-    b.push_str(&plots::label_counts(&model.labels, &e.scored.gold, &e.pred)?);
+    b.push_str(&plots::label_counts(
+        &model.labels,
+        &e.scored.gold,
+        &e.pred,
+    )?);
     b.push_str(&plots::lengths(&word_counts(e))?);
     b.push_str("</div>\n<h2>Model card</h2>\n");
     b.push_str(&card_table(model, data).html());
@@ -504,9 +565,15 @@ fn comparison_tables(
     c: &Comparison,
 ) -> (Table, Table, Table) {
     let deltas = Table {
-        head: ["metric", "OLD %", "NEW %", "delta (points)", "paired 95% CI"]
-            .map(String::from)
-            .to_vec(),
+        head: [
+            "metric",
+            "OLD %",
+            "NEW %",
+            "delta (points)",
+            "paired 95% CI",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows: c
             .deltas
             .iter()
@@ -557,7 +624,9 @@ fn comparison_tables(
         text_cols: vec![0],
     };
     let dis = Table {
-        head: ["id", "text", "gold", "OLD", "NEW"].map(String::from).to_vec(),
+        head: ["id", "text", "gold", "OLD", "NEW"]
+            .map(String::from)
+            .to_vec(),
         rows: c
             .disagreements
             .iter()

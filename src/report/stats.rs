@@ -214,7 +214,8 @@ mod tests {
 
     #[test]
     fn bootstrap_is_seeded() {
-        let mean = |idx: &[usize]| vec![idx.iter().map(|&i| i as f64).sum::<f64>() / idx.len() as f64];
+        let mean =
+            |idx: &[usize]| vec![idx.iter().map(|&i| i as f64).sum::<f64>() / idx.len() as f64];
         let a = intervals(&bootstrap(50, 200, 7, mean));
         let b = intervals(&bootstrap(50, 200, 7, mean));
         let c = intervals(&bootstrap(50, 200, 8, mean));
