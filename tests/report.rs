@@ -62,9 +62,10 @@ fn stance_report_matches_metrics_json_and_recomputed_numbers() {
     let dir = tempdir();
     let out = dir.path().join("new/nested/report");
     let data = fixture("report_stance.csv");
+    let model = stance_model();
     let args = [
         "--model",
-        s(&stance_model()),
+        s(&model),
         "--data",
         s(&data),
         "--group-col",
