@@ -56,6 +56,8 @@ pub struct Columns {
     pub parent_text: String,
     /// Pass other columns through to the output.
     pub keep_others: bool,
+    /// Slice column for evaluation reports (`--group-col`); required when `Some`.
+    pub group: Option<String>,
 }
 
 impl Default for Columns {
@@ -69,6 +71,7 @@ impl Default for Columns {
             parent: "parent_id".into(),
             parent_text: "parent_text".into(),
             keep_others: false,
+            group: None,
         }
     }
 }
@@ -92,6 +95,8 @@ pub struct Row {
     pub parent_text: Option<String>,
     /// Other columns, when passing them through.
     pub extra: Vec<(String, String)>,
+    /// Value of the slice column, when one was asked for.
+    pub group: Option<String>,
 }
 
 /// Rows that were skipped under `--skip-bad-rows`.
@@ -143,6 +148,7 @@ struct CsvCols {
     parent: Option<usize>,
     parent_text: Option<usize>,
     others: Vec<(usize, String)>,
+    group: Option<usize>,
 }
 
 /// Byte offsets of the newlines read so far, so that CSV positions (bytes) can be
@@ -307,7 +313,11 @@ impl RowReader {
                 let id = find(&spec.id);
                 let parent = find(&spec.parent);
                 let parent_text = find(&spec.parent_text);
-                let used = [Some(text), label, target, id, parent, parent_text];
+                let group = match &spec.group {
+                    Some(g) => Some(find(g).ok_or_else(|| missing("group", g))?),
+                    None => None,
+                };
+                let used = [Some(text), label, target, id, parent, parent_text, group];
                 let others = if spec.keep_others {
                     names
                         .iter()
@@ -329,6 +339,7 @@ impl RowReader {
                         parent,
                         parent_text,
                         others,
+                        group,
                     },
                     record: csv::ByteRecord::new(),
                 }
@@ -428,6 +439,7 @@ impl RowReader {
                             .iter()
                             .map(|(i, n)| Ok((n.clone(), field(*i)?)))
                             .collect::<Result<_>>()?,
+                        group: opt(cols.group)?,
                     })
                 };
                 Some(build())
@@ -550,13 +562,29 @@ fn parse_json_row(name: &str, line: u64, rows: u64, bytes: &[u8], spec: &Columns
     ];
     let extra = if spec.keep_others {
         obj.iter()
-            .filter(|(k, _)| !used.contains(k) && Some(*k) != spec.label.as_ref())
+            .filter(|(k, _)| {
+                !used.contains(k)
+                    && Some(*k) != spec.label.as_ref()
+                    && Some(*k) != spec.group.as_ref()
+            })
             .map(|(k, v)| (k.clone(), json_scalar(v).unwrap_or_default()))
             .collect()
     } else {
         Vec::new()
     };
+    let group = match &spec.group {
+        Some(g) => Some(get(g).ok_or_else(|| {
+            Error::input(
+                name,
+                Some(line),
+                None,
+                format!("no group field '{g}'; name it with --group-col"),
+            )
+        })?),
+        None => None,
+    };
     Ok(Row {
+        group,
         line,
         id: get(&spec.id).unwrap_or_else(|| rows.to_string()),
         text,

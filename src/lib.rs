@@ -11,7 +11,8 @@
 //! 5. [`model`]: the fitted head and its self-contained file; [`train`] builds one.
 //! 6. [`policy`]: probabilities → approve / review / reject, with reasons.
 //! 7. [`score`]: streaming, parallel, order-keeping scoring and output forms;
-//!    [`eval`] and [`metrics`]: evaluation.
+//!    [`eval`] and [`metrics`]: evaluation; [`report`]: HTML / Markdown / JSON
+//!    evaluation reports and model comparisons.
 //!
 //! [`io`] and [`compress`] read and write the data; [`cli`] holds what the three
 //! thin binaries share.
@@ -30,6 +31,7 @@ pub mod metrics;
 pub mod model;
 pub mod obfuscation;
 pub mod policy;
+pub mod report;
 pub mod score;
 pub mod text;
 pub mod thread;

@@ -1,18 +1,20 @@
-//! `stance-eval`: model + labelled set in, evaluation report out.
+//! `stance-eval`: model + labelled set in, evaluation report out (terminal text,
+//! `--json`, or `--out DIR` with report.html / metrics.json / report.md); with two
+//! `--model`s, OLD vs NEW side by side with a verdict.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
 use comment_stance::cli::{self, ColumnArgs};
-use comment_stance::eval;
-use comment_stance::Model;
+use comment_stance::report::{self, Options};
+use comment_stance::{eval, Error, Model};
 
-/// Evaluate a model on a labelled set.
+/// Evaluate a model on a labelled set, or compare two (`--model OLD --model NEW`).
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
-    /// Model file.
+    /// Model file; give it twice (OLD then NEW) to compare two models.
     #[arg(long, required = true)]
     model: Vec<PathBuf>,
     /// Labelled file (CSV or JSONL).
@@ -26,34 +28,121 @@ struct Args {
     /// Stance target for every row (overrides the target column).
     #[arg(long)]
     target: Option<String>,
-    /// Print the metrics as one JSON object.
+    /// Print the metrics as one JSON object (the same object as DIR/metrics.json).
     #[arg(long)]
     json: bool,
     /// For binary flags: report the lowest threshold reaching this precision.
     #[arg(long, default_value_t = 0.9)]
     min_precision: f64,
+    /// Write report.html, metrics.json and report.md into this folder (created if missing).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Seed of the bootstrap confidence intervals.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Bootstrap resamples.
+    #[arg(long, default_value_t = 1000)]
+    resamples: usize,
+    /// Slice the metrics by this column (e.g. language or identity term); binary
+    /// flags also get Subgroup, BPSN and BNSP AUC per group.
+    #[arg(long)]
+    group_col: Option<String>,
 }
 
-fn run(a: Args) -> comment_stance::Result<()> {
-    let columns = a.cols.columns(Some(&a.label_col));
-    let model = Model::load(&a.model[0])?;
-    let (report, _, _) = eval::evaluate(
-        &model,
-        &a.data,
-        &columns,
-        a.target.as_deref(),
-        a.min_precision,
-        a.cols.skip_bad_rows,
-    )?;
-    let text = if a.json {
-        serde_json::to_string_pretty(&report).expect("report serializes") + "\n"
-    } else {
-        eval::render_text(&report)
-    };
+fn print(text: &str) -> comment_stance::Result<()> {
     use std::io::Write;
     std::io::stdout()
         .write_all(text.as_bytes())
-        .map_err(|e| comment_stance::Error::io("<stdout>", e))
+        .map_err(|e| Error::io("<stdout>", e))
+}
+
+fn run(a: Args) -> comment_stance::Result<()> {
+    let mut columns = a.cols.columns(Some(&a.label_col));
+    columns.group = a.group_col.clone();
+    if a.resamples == 0 {
+        return Err(Error::Params("--resamples must be at least 1".into()));
+    }
+    let o = Options {
+        seed: a.seed,
+        resamples: a.resamples,
+        min_precision: a.min_precision,
+        progress: true,
+    };
+    match a.model.as_slice() {
+        [one] => single(&a, &columns, &o, &Model::load(one)?),
+        [old, new] => compare(&a, &columns, &o, &Model::load(old)?, &Model::load(new)?),
+        _ => Err(Error::Params(
+            "give --model once (evaluate) or twice (OLD then NEW: compare)".into(),
+        )),
+    }
+}
+
+fn single(
+    a: &Args,
+    columns: &comment_stance::io::Columns,
+    o: &Options,
+    model: &Model,
+) -> comment_stance::Result<()> {
+    let e = report::evaluate(
+        model,
+        &a.data,
+        columns,
+        a.target.as_deref(),
+        a.cols.skip_bad_rows,
+        o,
+    )?;
+    if let Some(dir) = &a.out {
+        report::write_report(dir, model, &a.data, &e)?;
+    }
+    if a.json {
+        return print(&report::metrics_json(&e.metrics));
+    }
+    let mut text = eval::render_text(&e.metrics.eval);
+    text.push_str(&report::render::ci_text(&e.metrics));
+    if let Some(dir) = &a.out {
+        text.push_str(&format!(
+            "\nwrote {}/report.html, metrics.json, report.md\n",
+            dir.display()
+        ));
+    }
+    print(&text)
+}
+
+fn compare(
+    a: &Args,
+    columns: &comment_stance::io::Columns,
+    o: &Options,
+    old: &Model,
+    new: &Model,
+) -> comment_stance::Result<()> {
+    if old.labels != new.labels {
+        return Err(Error::Params(format!(
+            "the models predict different labels ({} vs {}); cannot compare",
+            old.labels.join(", "),
+            new.labels.join(", ")
+        )));
+    }
+    let rows = report::load_rows(&a.data, columns, a.target.as_deref(), a.cols.skip_bad_rows)?;
+    let group = columns.group.as_deref();
+    let s_old = report::score(old, &rows, &a.data, columns, o.progress)?;
+    let s_new = report::score(new, &rows, &a.data, columns, o.progress)?;
+    let e_old = report::evaluate_rows(old, rows.clone(), s_old, group, o);
+    let e_new = report::evaluate_rows(new, rows, s_new, group, o);
+    let c = report::compare(&old.labels, &e_old, &e_new, o)?;
+    if let Some(dir) = &a.out {
+        report::write_comparison(dir, (old, new), &a.data, (&e_old, &e_new), &c)?;
+    }
+    if a.json {
+        return print(&report::comparison_json(&e_old.metrics, &e_new.metrics, &c));
+    }
+    let mut text = report::render::comparison_text(&c);
+    if let Some(dir) = &a.out {
+        text.push_str(&format!(
+            "\nwrote {}/report.html, metrics.json, report.md\n",
+            dir.display()
+        ));
+    }
+    print(&text)
 }
 
 fn main() -> ExitCode {

@@ -1,0 +1,574 @@
+//! Offline evaluation reports a person would rather look at than read
+//! (`stance-eval --out DIR`, `--model OLD --model NEW`, `--group-col COL`).
+//!
+//! Owns: loading and scoring a labelled set for a report (with a progress bar on a
+//! terminal), bootstrap confidence intervals of the headline metrics, per-group
+//! (bias-slice) metrics, the paired comparison of two models (metric deltas with
+//! paired-bootstrap intervals, McNemar's test, the rows they disagree on, a verdict),
+//! and writing `report.html` (self-contained: inline CSS and plotters-drawn SVG, no
+//! scripts, no URLs), `metrics.json` and `report.md` atomically into a folder.
+//! Statistics live in [`stats`], plots in [`plots`], HTML and Markdown in [`render`].
+
+pub mod plots;
+pub mod render;
+pub mod stats;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::eval::{self, EvalReport, Scored};
+use crate::io::{Columns, Row};
+use crate::metrics::{argmax, Confusion, Summary};
+use crate::model::{Model, Scratch};
+use stats::{BiasAucs, Interval, McNemar};
+
+/// How a report is computed.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Seed of the bootstrap.
+    pub seed: u64,
+    /// Bootstrap resamples.
+    pub resamples: usize,
+    /// For binary flags: the precision the threshold analysis looks for.
+    pub min_precision: f64,
+    /// Show a progress bar while scoring (only used when stderr is a terminal).
+    pub progress: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            seed: 42,
+            resamples: 1000,
+            min_precision: 0.9,
+            progress: false,
+        }
+    }
+}
+
+/// Bootstrap 95% confidence intervals of the headline metrics.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cis {
+    /// Accuracy.
+    pub accuracy: Interval,
+    /// Macro-F1.
+    pub macro_f1: Interval,
+    /// F_avg, when the labels have one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub f_avg: Option<Interval>,
+    /// Confidence level (0.95).
+    pub level: f64,
+    /// Resamples.
+    pub resamples: usize,
+    /// Seed.
+    pub seed: u64,
+}
+
+/// Metrics of one slice of the rows (`--group-col`).
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupScores {
+    /// Rows.
+    pub n: usize,
+    /// Accuracy.
+    pub accuracy: f64,
+    /// Macro-F1.
+    pub macro_f1: f64,
+    /// F_avg when favor/against labels exist.
+    pub f_avg: Option<f64>,
+    /// Bias AUCs, for binary flags.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub aucs: Option<BiasAucs>,
+}
+
+/// Everything `stance-eval --json` prints (and `metrics.json` holds) for one model:
+/// the [`EvalReport`] keys plus `ci`, `flag_auc` and `groups`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Metrics {
+    /// The classic evaluation (flattened: `n`, `accuracy`, ... `flag`).
+    #[serde(flatten)]
+    pub eval: EvalReport,
+    /// Bootstrap intervals.
+    pub ci: Cis,
+    /// ROC AUC of the flag probability, for binary flags.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flag_auc: Option<f64>,
+    /// The slice column, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_col: Option<String>,
+    /// Per-group metrics, when a slice column is given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<BTreeMap<String, GroupScores>>,
+}
+
+/// One confidently wrong prediction.
+#[derive(Debug, Clone, Serialize)]
+pub struct Mistake {
+    /// Row id.
+    pub id: String,
+    /// Comment text.
+    pub text: String,
+    /// Stance target, if any.
+    pub target: Option<String>,
+    /// Gold label.
+    pub gold: String,
+    /// Predicted label.
+    pub predicted: String,
+    /// Calibrated probability of the predicted label.
+    pub confidence: f64,
+    /// The n-grams that pushed hardest toward the prediction.
+    pub ngrams: Vec<(String, f32)>,
+}
+
+/// A scored labelled set and its metrics.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    /// The rows, in file order.
+    pub rows: Vec<Row>,
+    /// Gold and probabilities.
+    pub scored: Scored,
+    /// Predicted label indices.
+    pub pred: Vec<usize>,
+    /// The numbers.
+    pub metrics: Metrics,
+}
+
+/// Reads a labelled file (optionally forcing one target on every row).
+pub fn load_rows(
+    path: &str,
+    columns: &Columns,
+    target: Option<&str>,
+    skip_bad: bool,
+) -> Result<Vec<Row>> {
+    let (mut rows, bad, _) = crate::io::read_all(path, columns, skip_bad)?;
+    bad.report(path);
+    if rows.is_empty() {
+        return Err(Error::input(path, None, None, "no rows to evaluate"));
+    }
+    if let Some(t) = target {
+        for r in &mut rows {
+            r.target = Some(t.to_string());
+        }
+    }
+    Ok(rows)
+}
+
+/// Scores labelled rows with `model`, with a progress bar when asked and on a terminal.
+pub fn score(
+    model: &Model,
+    rows: &[Row],
+    path: &str,
+    columns: &Columns,
+    progress: bool,
+) -> Result<Scored> {
+    let col = crate::io::RowReader::open(path, crate::io::Format::from_path(path), columns, false)
+        .ok()
+        .and_then(|r| r.label_column());
+    let gold = eval::gold_indices(model, rows, path, col)?;
+    let bar = if progress && crate::cli::stderr_is_terminal() && rows.len() >= 2000 {
+        let pb = indicatif::ProgressBar::new(rows.len() as u64);
+        pb.set_style(
+            indicatif::ProgressStyle::with_template(
+                "scoring {bar:40} {pos}/{len} rows ({per_sec}, {eta})",
+            )
+            .expect("valid template"),
+        );
+        Some(pb)
+    } else {
+        None
+    };
+    let mut all = Scored {
+        gold: Vec::with_capacity(rows.len()),
+        probs: Vec::with_capacity(rows.len()),
+        raw: Vec::with_capacity(rows.len()),
+    };
+    for (chunk, g) in rows.chunks(4096).zip(gold.chunks(4096)) {
+        let s = eval::score_rows(model, chunk, g.to_vec(), None);
+        all.gold.extend(s.gold);
+        all.probs.extend(s.probs);
+        all.raw.extend(s.raw);
+        if let Some(pb) = &bar {
+            pb.inc(chunk.len() as u64);
+        }
+    }
+    if let Some(pb) = bar {
+        pb.finish_and_clear();
+    }
+    Ok(all)
+}
+
+/// Accuracy, macro-F1 and (when defined) F_avg of the rows `idx`.
+fn headline(labels: &[String], gold: &[usize], pred: &[usize], idx: &[usize]) -> Vec<f64> {
+    let g: Vec<usize> = idx.iter().map(|&i| gold[i]).collect();
+    let p: Vec<usize> = idx.iter().map(|&i| pred[i]).collect();
+    let c = Confusion::new(labels, &g, &p);
+    vec![c.accuracy(), c.macro_f1(), c.f_avg().unwrap_or(f64::NAN)]
+}
+
+/// Bootstrap intervals of accuracy, macro-F1 and F_avg.
+pub fn confidence_intervals(labels: &[String], gold: &[usize], pred: &[usize], o: &Options) -> Cis {
+    let samples = stats::bootstrap(gold.len(), o.resamples, o.seed, |idx| {
+        headline(labels, gold, pred, idx)
+    });
+    let iv = stats::intervals(&samples);
+    let has_f_avg = crate::metrics::stance_pair(labels).is_some();
+    Cis {
+        accuracy: iv[0],
+        macro_f1: iv[1],
+        f_avg: has_f_avg.then_some(iv[2]),
+        level: 0.95,
+        resamples: o.resamples,
+        seed: o.seed,
+    }
+}
+
+/// The flag probability and gold of a binary head, if the model is one.
+fn flag_scores(model: &Model, s: &Scored) -> Option<(Vec<f64>, Vec<bool>)> {
+    let pos = eval::positive_label(&model.labels)?;
+    Some((
+        s.probs.iter().map(|p| p[pos] as f64).collect(),
+        s.gold.iter().map(|&g| g == pos).collect(),
+    ))
+}
+
+/// Per-group metrics (and bias AUCs for binary flags).
+pub fn group_scores(
+    model: &Model,
+    rows: &[Row],
+    s: &Scored,
+    pred: &[usize],
+) -> BTreeMap<String, GroupScores> {
+    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        groups
+            .entry(r.group.clone().unwrap_or_default())
+            .or_default()
+            .push(i);
+    }
+    let flag = flag_scores(model, s);
+    groups
+        .into_iter()
+        .map(|(name, idx)| {
+            let g: Vec<usize> = idx.iter().map(|&i| s.gold[i]).collect();
+            let p: Vec<usize> = idx.iter().map(|&i| pred[i]).collect();
+            let sm = Summary::new(&model.labels, &g, &p);
+            let aucs = flag.as_ref().map(|(scores, positive)| {
+                let mut in_group = vec![false; rows.len()];
+                for &i in &idx {
+                    in_group[i] = true;
+                }
+                stats::bias_aucs(scores, positive, &in_group)
+            });
+            (
+                name,
+                GroupScores {
+                    n: sm.n,
+                    accuracy: sm.accuracy,
+                    macro_f1: sm.macro_f1,
+                    f_avg: sm.f_avg,
+                    aucs,
+                },
+            )
+        })
+        .collect()
+}
+
+/// Evaluates `model` on rows already read: the metrics with intervals and slices.
+pub fn evaluate_rows(
+    model: &Model,
+    rows: Vec<Row>,
+    scored: Scored,
+    group_col: Option<&str>,
+    o: &Options,
+) -> Evaluation {
+    let pred: Vec<usize> = scored.probs.iter().map(|p| argmax(p)).collect();
+    let eval = eval::report(model, &rows, &scored, o.min_precision);
+    let ci = confidence_intervals(&model.labels, &scored.gold, &pred, o);
+    let flag_auc = flag_scores(model, &scored).and_then(|(s, y)| stats::auc(&s, &y));
+    let groups = group_col.map(|_| group_scores(model, &rows, &scored, &pred));
+    Evaluation {
+        metrics: Metrics {
+            eval,
+            ci,
+            flag_auc,
+            group_col: group_col.map(String::from),
+            groups,
+        },
+        rows,
+        scored,
+        pred,
+    }
+}
+
+/// Reads, scores and evaluates a labelled file.
+pub fn evaluate(
+    model: &Model,
+    path: &str,
+    columns: &Columns,
+    target: Option<&str>,
+    skip_bad: bool,
+    o: &Options,
+) -> Result<Evaluation> {
+    let rows = load_rows(path, columns, target, skip_bad)?;
+    let scored = score(model, &rows, path, columns, o.progress)?;
+    Ok(evaluate_rows(
+        model,
+        rows,
+        scored,
+        columns.group.as_deref(),
+        o,
+    ))
+}
+
+/// The `k` most confident mistakes, with the n-grams behind each prediction.
+pub fn confident_mistakes(model: &Model, e: &Evaluation, k: usize) -> Vec<Mistake> {
+    let mut wrong: Vec<(usize, f32)> = (0..e.rows.len())
+        .filter(|&i| e.pred[i] != e.scored.gold[i])
+        .map(|i| (i, e.scored.probs[i][e.pred[i]]))
+        .collect();
+    wrong.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut scratch = Scratch::default();
+    wrong
+        .into_iter()
+        .take(k)
+        .map(|(i, conf)| {
+            let r = &e.rows[i];
+            let reasons = model.explain(&r.text, r.target.as_deref(), e.pred[i], 5, &mut scratch);
+            Mistake {
+                id: r.id.clone(),
+                text: r.text.clone(),
+                target: r.target.clone(),
+                gold: model.labels[e.scored.gold[i]].clone(),
+                predicted: model.labels[e.pred[i]].clone(),
+                confidence: conf as f64,
+                ngrams: reasons.into_iter().map(|r| (r.ngram, r.weight)).collect(),
+            }
+        })
+        .collect()
+}
+
+/// One metric's change from the old to the new model.
+#[derive(Debug, Clone, Serialize)]
+pub struct Delta {
+    /// Metric name (`accuracy`, `macro_f1`, `f_avg`).
+    pub metric: String,
+    /// Old model's value.
+    pub old: f64,
+    /// New model's value.
+    pub new: f64,
+    /// `new − old`.
+    pub delta: f64,
+    /// Paired-bootstrap 95% interval of the delta.
+    pub ci: Interval,
+}
+
+/// A row the two models label differently.
+#[derive(Debug, Clone, Serialize)]
+pub struct Disagreement {
+    /// Row id.
+    pub id: String,
+    /// Comment text.
+    pub text: String,
+    /// Gold label.
+    pub gold: String,
+    /// Old model's label.
+    pub old: String,
+    /// Old model's confidence in it.
+    pub old_confidence: f64,
+    /// New model's label.
+    pub new: String,
+    /// New model's confidence in it.
+    pub new_confidence: f64,
+}
+
+/// Two models side by side on the same rows.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    /// Rows.
+    pub n: usize,
+    /// Metric deltas.
+    pub deltas: Vec<Delta>,
+    /// McNemar's test on right/wrong.
+    pub mcnemar: McNemar,
+    /// Rows the models label differently (all of them).
+    pub disagreements_total: usize,
+    /// The first 50 of them.
+    pub disagreements: Vec<Disagreement>,
+    /// The decision metric (`f_avg` when present, else `macro_f1`).
+    pub decision_metric: String,
+    /// One line for a human.
+    pub verdict: String,
+}
+
+/// The JSON object of a comparison (`--json`, `metrics.json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ComparisonJson<'a> {
+    /// Old model's metrics.
+    pub old: &'a Metrics,
+    /// New model's metrics.
+    pub new: &'a Metrics,
+    /// Deltas, test and verdict.
+    pub comparison: &'a Comparison,
+}
+
+fn display_metric(m: &str) -> &str {
+    match m {
+        "macro_f1" => "macro-F1",
+        "f_avg" => "F_avg",
+        other => other,
+    }
+}
+
+/// Compares two evaluations of the same rows (same label set).
+pub fn compare(
+    labels: &[String],
+    old: &Evaluation,
+    new: &Evaluation,
+    o: &Options,
+) -> Result<Comparison> {
+    if old.rows.len() != new.rows.len() {
+        return Err(Error::Params(
+            "the two models were evaluated on different rows".into(),
+        ));
+    }
+    let gold = &old.scored.gold;
+    let n = gold.len();
+    let samples = stats::bootstrap(n, o.resamples, o.seed, |idx| {
+        let a = headline(labels, gold, &old.pred, idx);
+        let b = headline(labels, gold, &new.pred, idx);
+        a.iter().zip(&b).map(|(x, y)| y - x).collect()
+    });
+    let iv = stats::intervals(&samples);
+    let all: Vec<usize> = (0..n).collect();
+    let a = headline(labels, gold, &old.pred, &all);
+    let b = headline(labels, gold, &new.pred, &all);
+    let names = ["accuracy", "macro_f1", "f_avg"];
+    let deltas: Vec<Delta> = (0..3)
+        .filter(|&j| !a[j].is_nan())
+        .map(|j| Delta {
+            metric: names[j].into(),
+            old: a[j],
+            new: b[j],
+            delta: b[j] - a[j],
+            ci: iv[j],
+        })
+        .collect();
+    let (mut only_old, mut only_new) = (0, 0);
+    for i in 0..n {
+        let ro = old.pred[i] == gold[i];
+        let rn = new.pred[i] == gold[i];
+        only_old += (ro && !rn) as usize;
+        only_new += (rn && !ro) as usize;
+    }
+    let mcnemar = stats::mcnemar(only_old, only_new);
+    let differ: Vec<usize> = (0..n).filter(|&i| old.pred[i] != new.pred[i]).collect();
+    let disagreements = differ
+        .iter()
+        .take(50)
+        .map(|&i| Disagreement {
+            id: old.rows[i].id.clone(),
+            text: old.rows[i].text.clone(),
+            gold: labels[gold[i]].clone(),
+            old: labels[old.pred[i]].clone(),
+            old_confidence: old.scored.probs[i][old.pred[i]] as f64,
+            new: labels[new.pred[i]].clone(),
+            new_confidence: new.scored.probs[i][new.pred[i]] as f64,
+        })
+        .collect();
+    let decision = deltas.last().expect("accuracy and macro-F1 exist").clone();
+    let verdict = verdict(&decision, &mcnemar);
+    Ok(Comparison {
+        n,
+        deltas,
+        mcnemar,
+        disagreements_total: differ.len(),
+        disagreements,
+        decision_metric: decision.metric,
+        verdict,
+    })
+}
+
+/// The verdict line: better / worse when the paired interval excludes zero.
+pub fn verdict(d: &Delta, m: &McNemar) -> String {
+    let pts = |x: f64| format!("{:+.1}", 100.0 * x);
+    let what = if d.ci.lo > 0.0 {
+        "NEW is better"
+    } else if d.ci.hi < 0.0 {
+        "NEW is worse"
+    } else {
+        "No clear difference"
+    };
+    format!(
+        "{what} on {}: {} points, 95% CI [{}, {}], McNemar p={}",
+        display_metric(&d.metric),
+        pts(d.delta),
+        pts(d.ci.lo),
+        pts(d.ci.hi),
+        render::p_value(m.p_value)
+    )
+}
+
+/// Writes the report files into `dir` (created if missing), each atomically; all
+/// contents are rendered before the first file is written.
+pub fn write_files(dir: &Path, files: &[(&str, String)]) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    for (name, body) in files {
+        crate::io::write_atomic(&dir.join(name), body.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Renders and writes the single-model report (`report.html`, `metrics.json`, `report.md`).
+pub fn write_report(dir: &Path, model: &Model, data: &str, e: &Evaluation) -> Result<()> {
+    let mistakes = confident_mistakes(model, e, 20);
+    let json = metrics_json(&e.metrics);
+    let html = render::html(model, data, e, &mistakes)?;
+    let md = render::markdown(model, data, e, &mistakes);
+    write_files(
+        dir,
+        &[
+            ("metrics.json", json),
+            ("report.md", md),
+            ("report.html", html),
+        ],
+    )
+}
+
+/// Renders and writes the comparison report.
+pub fn write_comparison(
+    dir: &Path,
+    models: (&Model, &Model),
+    data: &str,
+    evals: (&Evaluation, &Evaluation),
+    c: &Comparison,
+) -> Result<()> {
+    let json = comparison_json(&evals.0.metrics, &evals.1.metrics, c);
+    let html = render::comparison_html(models, data, evals, c)?;
+    let md = render::comparison_markdown(models, data, evals, c);
+    write_files(
+        dir,
+        &[
+            ("metrics.json", json),
+            ("report.md", md),
+            ("report.html", html),
+        ],
+    )
+}
+
+/// The pretty JSON of one model's metrics (what `--json` prints).
+pub fn metrics_json(m: &Metrics) -> String {
+    serde_json::to_string_pretty(m).expect("metrics serialize") + "\n"
+}
+
+/// The pretty JSON of a comparison.
+pub fn comparison_json(old: &Metrics, new: &Metrics, c: &Comparison) -> String {
+    serde_json::to_string_pretty(&ComparisonJson {
+        old,
+        new,
+        comparison: c,
+    })
+    .expect("comparison serializes")
+        + "\n"
+}
