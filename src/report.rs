@@ -456,9 +456,9 @@ pub fn compare(
         })
         .collect();
     let (mut only_old, mut only_new) = (0, 0);
-    for i in 0..n {
-        let ro = old.pred[i] == gold[i];
-        let rn = new.pred[i] == gold[i];
+    for ((&po, &pn), &g) in old.pred.iter().zip(&new.pred).zip(gold.iter()).take(n) {
+        let ro = po == g;
+        let rn = pn == g;
         only_old += (ro && !rn) as usize;
         only_new += (rn && !ro) as usize;
     }

@@ -9,6 +9,13 @@ use crate::metrics::Confusion;
 
 const FONT: &str = "sans-serif";
 
+/// A named, coloured line read off each threshold point.
+type Series = (
+    &'static str,
+    RGBColor,
+    fn(&crate::eval::ThresholdPoint) -> f64,
+);
+
 fn err<E: std::fmt::Display>(e: E) -> Error {
     Error::Params(format!("drawing a plot failed: {e}"))
 }
@@ -197,7 +204,7 @@ pub fn label_counts(labels: &[String], gold: &[usize], pred: &[usize]) -> Result
 /// Histogram of comment lengths in words (buckets of 5; the last is open-ended).
 pub fn lengths(words: &[usize]) -> Result<String> {
     const BUCKETS: usize = 12;
-    let mut c = vec![0u32; BUCKETS];
+    let mut c = [0u32; BUCKETS];
     for &w in words {
         c[(w / 5).min(BUCKETS - 1)] += 1;
     }
@@ -348,7 +355,7 @@ pub fn threshold_sweep(f: &FlagReport) -> Result<String> {
             .x_desc("threshold on p(flag)")
             .draw()
             .map_err(err)?;
-        let series: [(&str, RGBColor, fn(&crate::eval::ThresholdPoint) -> f64); 3] = [
+        let series: [Series; 3] = [
             ("precision", RGBColor(200, 80, 60), |p| p.precision),
             ("recall", RGBColor(70, 110, 190), |p| p.recall),
             ("review share", RGBColor(90, 150, 90), |p| p.flagged_share),
