@@ -27,7 +27,9 @@ fn texts() -> Vec<String> {
         .iter()
         .position(|h| h == "text")
         .expect("text column");
-    r.records().map(|rec| rec.unwrap()[col].to_string()).collect()
+    r.records()
+        .map(|rec| rec.unwrap()[col].to_string())
+        .collect()
 }
 
 fn model() -> Model {

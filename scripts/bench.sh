@@ -8,7 +8,8 @@
 # tweeteval_offensive train (selection on val), times scoring each input as a whole process
 # (wall seconds, peak RSS via /usr/bin/time -v), and writes the table to bench-out/BENCH.md.
 # Env: SHARED_DATA (default ../shared/data), BENCH_VENV (default bench-out/venv; a venv with
-# scikit-learn and fasttext is made there if missing), BENCH_SEED (default 7).
+# scikit-learn and fasttext is made there if missing), BENCH_SEED (default 7), STANCE_BIN_DIR
+# (prebuilt binaries instead of `cargo build --release`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 QUICK=0
@@ -26,9 +27,13 @@ PY="$V/bin/python"
 TIME=/usr/bin/time
 [ -x $TIME ] || { echo "bench: /usr/bin/time is needed (apt-get install time)" >&2; exit 1; }
 
-echo "== build" >&2
-cargo build --release --quiet --bin stance-train --bin stance-score --bin stance-eval
-BIN=target/release
+if [ -n "${STANCE_BIN_DIR:-}" ]; then
+    BIN=$STANCE_BIN_DIR   # prebuilt stance-train, stance-score, stance-eval
+else
+    echo "== build" >&2
+    cargo build --release --quiet --bin stance-train --bin stance-score --bin stance-eval
+    BIN=target/release
+fi
 
 echo "== inputs ($SIZES comments, seed $SEED)" >&2
 need=0

@@ -213,36 +213,13 @@ impl<'a> Sink<'a> {
             OutFormat::Jsonl => {
                 let mut buf = Vec::with_capacity(batch.len() * 256);
                 for s in &batch {
-                    let mut obj = serde_json::Map::new();
-                    obj.insert("id".into(), json!(s.row.id));
-                    for (k, v) in &s.row.extra {
-                        obj.insert(k.clone(), json!(v));
+                    if jsonl_keys_distinct(models, s) {
+                        write_jsonl_row(&mut buf, models, s, self.explain);
+                        continue;
                     }
-                    for (m, h) in models.iter().zip(&s.heads) {
-                        let mut head = serde_json::Map::new();
-                        head.insert("label".into(), json!(m.labels[h.label]));
-                        head.insert("confidence".into(), json!(round4(h.probs[h.label])));
-                        let p: serde_json::Map<String, serde_json::Value> = m
-                            .labels
-                            .iter()
-                            .zip(&h.probs)
-                            .map(|(l, &p)| (l.clone(), json!(round4(p))))
-                            .collect();
-                        head.insert("p".into(), p.into());
-                        if self.explain {
-                            head.insert(
-                                "explain".into(),
-                                h.reasons
-                                    .iter()
-                                    .map(|r| json!({"ngram": r.ngram, "weight": round4(r.weight)}))
-                                    .collect::<Vec<_>>()
-                                    .into(),
-                            );
-                        }
-                        obj.insert(m.task.clone(), head.into());
-                    }
-                    obj.insert("action".into(), json!(s.action.as_str()));
-                    obj.insert("reasons".into(), json!(s.reasons));
+                    // Key collisions (an extra column named like a head, `action`...):
+                    // the map's replace-in-place semantics decide the layout.
+                    let obj = jsonl_row_map(models, s, self.explain);
                     serde_json::to_writer(&mut buf, &obj).expect("JSON to memory");
                     buf.push(b'\n');
                 }
@@ -303,6 +280,130 @@ impl<'a> Sink<'a> {
         }
         Ok(())
     }
+}
+
+/// One JSONL row as a JSON map (the reference layout; used when keys collide).
+fn jsonl_row_map(
+    models: &[Model],
+    s: &Scored,
+    explain: bool,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut obj = serde_json::Map::new();
+    obj.insert("id".into(), json!(s.row.id));
+    for (k, v) in &s.row.extra {
+        obj.insert(k.clone(), json!(v));
+    }
+    for (m, h) in models.iter().zip(&s.heads) {
+        let mut head = serde_json::Map::new();
+        head.insert("label".into(), json!(m.labels[h.label]));
+        head.insert("confidence".into(), json!(round4(h.probs[h.label])));
+        let p: serde_json::Map<String, serde_json::Value> = m
+            .labels
+            .iter()
+            .zip(&h.probs)
+            .map(|(l, &p)| (l.clone(), json!(round4(p))))
+            .collect();
+        head.insert("p".into(), p.into());
+        if explain {
+            head.insert(
+                "explain".into(),
+                h.reasons
+                    .iter()
+                    .map(|r| json!({"ngram": r.ngram, "weight": round4(r.weight)}))
+                    .collect::<Vec<_>>()
+                    .into(),
+            );
+        }
+        obj.insert(m.task.clone(), head.into());
+    }
+    obj.insert("action".into(), json!(s.action.as_str()));
+    obj.insert("reasons".into(), json!(s.reasons));
+    obj
+}
+
+/// Whether a row's JSON keys (id, extra columns, task names, action, reasons) are all
+/// distinct, so [`write_jsonl_row`] writes what the map-based writer would.
+fn jsonl_keys_distinct(models: &[Model], s: &Scored) -> bool {
+    let mut keys: Vec<&str> = Vec::with_capacity(3 + s.row.extra.len() + models.len());
+    keys.push("id");
+    keys.extend(s.row.extra.iter().map(|(k, _)| k.as_str()));
+    keys.extend(models.iter().map(|m| m.task.as_str()));
+    keys.push("action");
+    keys.push("reasons");
+    let n = keys.len();
+    keys.sort_unstable();
+    keys.dedup();
+    keys.len() == n
+        && models.iter().all(|m| {
+            let mut l: Vec<&str> = m.labels.iter().map(|l| l.as_str()).collect();
+            l.sort_unstable();
+            l.dedup();
+            l.len() == m.labels.len()
+        })
+}
+
+fn json_str(buf: &mut Vec<u8>, s: &str) {
+    serde_json::to_writer(&mut *buf, s).expect("JSON to memory");
+}
+
+fn json_num(buf: &mut Vec<u8>, x: f64) {
+    serde_json::to_writer(&mut *buf, &x).expect("JSON to memory");
+}
+
+/// One JSONL row written straight to bytes: the same text as building a
+/// `serde_json::Map` and serializing it, without the per-row map and key copies.
+fn write_jsonl_row(buf: &mut Vec<u8>, models: &[Model], s: &Scored, explain: bool) {
+    buf.extend_from_slice(b"{\"id\":");
+    json_str(buf, &s.row.id);
+    for (k, v) in &s.row.extra {
+        buf.push(b',');
+        json_str(buf, k);
+        buf.push(b':');
+        json_str(buf, v);
+    }
+    for (m, h) in models.iter().zip(&s.heads) {
+        buf.push(b',');
+        json_str(buf, &m.task);
+        buf.extend_from_slice(b":{\"label\":");
+        json_str(buf, &m.labels[h.label]);
+        buf.extend_from_slice(b",\"confidence\":");
+        json_num(buf, round4(h.probs[h.label]));
+        buf.extend_from_slice(b",\"p\":{");
+        for (i, (l, &p)) in m.labels.iter().zip(&h.probs).enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            json_str(buf, l);
+            buf.push(b':');
+            json_num(buf, round4(p));
+        }
+        buf.push(b'}');
+        if explain {
+            buf.extend_from_slice(b",\"explain\":[");
+            for (i, r) in h.reasons.iter().enumerate() {
+                if i > 0 {
+                    buf.push(b',');
+                }
+                buf.extend_from_slice(b"{\"ngram\":");
+                json_str(buf, &r.ngram);
+                buf.extend_from_slice(b",\"weight\":");
+                json_num(buf, round4(r.weight));
+                buf.push(b'}');
+            }
+            buf.push(b']');
+        }
+        buf.push(b'}');
+    }
+    buf.extend_from_slice(b",\"action\":");
+    json_str(buf, s.action.as_str());
+    buf.extend_from_slice(b",\"reasons\":[");
+    for (i, r) in s.reasons.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        json_str(buf, r);
+    }
+    buf.extend_from_slice(b"]}\n");
 }
 
 fn round4(x: f32) -> f64 {
@@ -446,4 +547,93 @@ pub fn score_stream(
     summary.skipped = reader.bad_rows().count;
     reader.bad_rows().report(reader.name());
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn models() -> Vec<Model> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        ["stance", "offensive", "sentiment"]
+            .iter()
+            .map(|m| Model::load(&root.join(format!("models/{m}.model"))).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn direct_jsonl_writer_matches_the_map_layout() {
+        let models = models();
+        let texts = [
+            "No ceasefire with \"terrorists\" \u{2014} fuck them\n\tall!",
+            "Thirty days without funerals. Take it. ✌",
+            "",
+        ];
+        for explain in [0, 3] {
+            let opts = ScoreOptions {
+                explain,
+                target: Some("ceasefire".into()),
+                ..ScoreOptions::default()
+            };
+            let rows = texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| Row {
+                    id: format!("r\"{i}"),
+                    text: t.to_string(),
+                    extra: vec![
+                        ("source".into(), "x\\y".into()),
+                        ("n".into(), i.to_string()),
+                    ],
+                    ..Row::default()
+                })
+                .collect();
+            for s in score_batch(&models, rows, &opts) {
+                assert!(jsonl_keys_distinct(&models, &s));
+                let mut fast = Vec::new();
+                write_jsonl_row(&mut fast, &models, &s, explain > 0);
+                let mut want =
+                    serde_json::to_vec(&jsonl_row_map(&models, &s, explain > 0)).unwrap();
+                want.push(b'\n');
+                assert_eq!(
+                    String::from_utf8(fast).unwrap(),
+                    String::from_utf8(want).unwrap()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn colliding_keys_take_the_map_path() {
+        let models = models();
+        let row = Row {
+            id: "1".into(),
+            text: "hi".into(),
+            extra: vec![("action".into(), "x".into())],
+            ..Row::default()
+        };
+        let s = score_batch(&models, vec![row], &ScoreOptions::default());
+        assert!(!jsonl_keys_distinct(&models, &s[0]));
+    }
+
+    #[test]
+    fn shared_scratch_gives_the_same_results_as_fresh_ones() {
+        let models = models();
+        let mut shared = Scratch::default();
+        for t in [
+            "Take the deal.",
+            "Take the deal.",
+            "never!",
+            "Take the deal.",
+        ] {
+            for target in [Some("ceasefire"), None, Some("atheism"), Some("ceasefire")] {
+                for m in &models {
+                    let a = m.predict(t, target, &mut shared);
+                    assert_eq!(a, m.predict(t, target, &mut Scratch::default()));
+                    let a = m.explain(t, target, 0, 3, &mut shared);
+                    assert_eq!(a, m.explain(t, target, 0, 3, &mut Scratch::default()));
+                }
+            }
+        }
+    }
 }
