@@ -17,7 +17,12 @@ QUICK=0
 S=${SHARED_DATA:-../shared/data}
 OUT=bench-out
 SEED=${BENCH_SEED:-7}
-if [ $QUICK = 1 ]; then SIZES="10000"; RUNS=1; GRID=--single; else SIZES="100000 1000000"; RUNS=3; GRID=; fi
+if [ $QUICK = 1 ]; then
+    # One parameter setting per system (no selection grid), to keep the try-out short.
+    SIZES="10000"; RUNS=1; GRID=--single; CS_GRID="--c 2 --class-weight balanced"
+else
+    SIZES="100000 1000000"; RUNS=3; GRID=; CS_GRID=
+fi
 mkdir -p $OUT
 V=${BENCH_VENV:-$OUT/venv}
 [ -x "$V/bin/python" ] || python3 -m venv "$V"
@@ -44,7 +49,8 @@ TR="$S/tweeteval_offensive/train.csv"; VA="$S/tweeteval_offensive/val.csv"
 : > $OUT/train.jsonl
 echo "== train comment-stance" >&2
 t0=$(date +%s.%N)
-$BIN/stance-train --quiet --task offensive --buckets-log2 19 --data "$TR" --valid "$VA" --out $OUT/offensive.model
+# shellcheck disable=SC2086
+$BIN/stance-train --quiet --task offensive --buckets-log2 19 $CS_GRID --data "$TR" --valid "$VA" --out $OUT/offensive.model
 t1=$(date +%s.%N)
 $BIN/stance-eval --model $OUT/offensive.model --data "$VA" --json > $OUT/cs_eval.json
 python3 - "$OUT" "$t0" "$t1" <<'PYEOF' >> $OUT/train.jsonl
