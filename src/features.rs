@@ -172,6 +172,10 @@ fn is_placeholder(tok: &str) -> bool {
 #[derive(Debug, Default)]
 pub struct Scratch {
     hits: Vec<NgramHit>,
+    /// Whether `hits` is sorted by (group, bucket) yet (done on demand, for explanations).
+    hits_sorted: bool,
+    /// (group << 32 | bucket) of every hit, sorted: what the TF-IDF row is counted from.
+    keys: Vec<u64>,
     token_hashes: Vec<u64>,
     padded: Vec<u8>,
     char_starts: Vec<usize>,
@@ -251,6 +255,16 @@ pub fn for_each_ngram(
                     }
                 }
             }
+        }
+    }
+}
+
+/// L2-normalizes `out.val[begin..]` given its squared norm (a no-op for 0).
+fn normalize_from(out: &mut SparseVec, begin: usize, norm: f32) {
+    if norm > 0.0 {
+        let inv = 1.0 / norm.sqrt();
+        for v in &mut out.val[begin..] {
+            *v *= inv;
         }
     }
 }
@@ -339,11 +353,15 @@ impl Featurizer {
         out.clear();
         let Scratch {
             hits,
+            hits_sorted,
+            keys,
             token_hashes,
             padded,
             char_starts,
         } = scratch;
         hits.clear();
+        keys.clear();
+        *hits_sorted = false;
         for_each_ngram(
             &self.params,
             tokens,
@@ -352,37 +370,38 @@ impl Featurizer {
             char_starts,
             |h| {
                 if self.idf[h.bucket as usize] > 0.0 {
-                    hits.push(h)
+                    hits.push(h);
+                    keys.push(((h.group as u64) << 32) | h.bucket as u64);
                 }
             },
         );
-        hits.sort_unstable_by_key(|h| (h.group as u8, h.bucket));
-        for group in [Group::Word, Group::Char] {
-            let begin = out.idx.len();
-            let mut norm = 0.0f32;
-            let mut i = 0;
-            while i < hits.len() {
-                let b = hits[i].bucket;
-                let g = hits[i].group;
-                let mut j = i;
-                while j < hits.len() && hits[j].bucket == b && hits[j].group == g {
-                    j += 1;
-                }
-                if g == group {
-                    let v = (1.0 + libm::logf((j - i) as f32)) * self.idf[b as usize];
-                    norm += v * v;
-                    out.idx.push(b);
-                    out.val.push(v);
-                }
-                i = j;
+        // Sorting plain u64 keys is much cheaper than sorting the hits; the hits are
+        // sorted only when an explanation asks for them.
+        keys.sort_unstable();
+        let mut begin = 0;
+        let mut norm = 0.0f32;
+        let mut group = 0u64;
+        let mut i = 0;
+        while i < keys.len() {
+            let k = keys[i];
+            let mut j = i + 1;
+            while j < keys.len() && keys[j] == k {
+                j += 1;
             }
-            if norm > 0.0 {
-                let inv = 1.0 / norm.sqrt();
-                for v in &mut out.val[begin..] {
-                    *v *= inv;
-                }
+            if k >> 32 != group {
+                normalize_from(out, begin, norm);
+                begin = out.idx.len();
+                norm = 0.0;
+                group = k >> 32;
             }
+            let b = k as u32;
+            let v = (1.0 + libm::logf((j - i) as f32)) * self.idf[b as usize];
+            norm += v * v;
+            out.idx.push(b);
+            out.val.push(v);
+            i = j;
         }
+        normalize_from(out, begin, norm);
         if let Some(t) = target {
             let n = out.idx.len();
             for k in 0..n {
@@ -402,8 +421,15 @@ impl Featurizer {
         }
     }
 
-    /// The n-gram occurrences of the last [`Featurizer::transform`] with this scratch.
-    pub fn last_hits<'a>(&self, scratch: &'a Scratch) -> &'a [NgramHit] {
+    /// The n-gram occurrences of the last [`Featurizer::transform`] with this scratch,
+    /// sorted by (group, bucket).
+    pub fn last_hits<'a>(&self, scratch: &'a mut Scratch) -> &'a [NgramHit] {
+        if !scratch.hits_sorted {
+            scratch
+                .hits
+                .sort_unstable_by_key(|h| (h.group as u8, h.bucket));
+            scratch.hits_sorted = true;
+        }
         &scratch.hits
     }
 

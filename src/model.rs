@@ -120,6 +120,11 @@ pub struct Reason {
 }
 
 /// Reusable per-thread buffers for prediction.
+///
+/// Also a one-row cache: the tokens of the last text (per text settings) and the
+/// features and logits of the last (model, target) on it, so that several heads with
+/// the same text settings normalize a comment once, and explaining a prediction just
+/// made does not redo it.
 #[derive(Debug, Default)]
 pub struct Scratch {
     /// Parent text for pair heads (set by [`Model::predict_pair`]).
@@ -128,7 +133,15 @@ pub struct Scratch {
     features: features::Scratch,
     vec: SparseVec,
     logits: Vec<f32>,
+    /// The text `tokens` were cut from, and the settings used.
+    cached_text: String,
+    cached_params: Option<TextParams>,
+    /// (model id, target code) that `features`, `vec` and `logits` belong to.
+    cached_head: Option<(u64, Option<u64>)>,
 }
+
+/// Source of [`Model`] ids (the scratch cache's key for a model).
+static NEXT_MODEL_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// A trained head.
 #[derive(Debug)]
@@ -147,6 +160,8 @@ pub struct Model {
     pub calibration: Calibration,
     /// The model card.
     pub card: ModelCard,
+    /// Unique in the process (keys the [`Scratch`] cache).
+    id: u64,
 }
 
 fn target_key(t: &str) -> String {
@@ -180,6 +195,7 @@ impl Model {
             linear,
             calibration,
             card,
+            id: NEXT_MODEL_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
 
@@ -252,24 +268,34 @@ impl Model {
 
     /// Raw logits of a comment toward `target`, into the scratch.
     fn logits_into(&self, text: &str, target: Option<&str>, s: &mut Scratch) {
-        s.tokens.clear();
-        if self.is_pair() {
-            s.tokens = self
-                .text
-                .pair_tokens(text, s.parent.as_deref().unwrap_or(""));
-        } else {
-            let norm = self.text.normalize(text);
-            self.text.tokenize_normalized(&norm, &mut s.tokens);
+        let params = self.text.params();
+        // Pair heads read the parent too: never served from the one-row cache.
+        if self.is_pair() || s.cached_params.as_ref() != Some(params) || s.cached_text != text {
+            s.cached_head = None;
+            s.cached_params = None;
+            s.tokens.clear();
+            if self.is_pair() {
+                s.tokens = self
+                    .text
+                    .pair_tokens(text, s.parent.as_deref().unwrap_or(""));
+            } else {
+                let norm = self.text.normalize(text);
+                self.text.tokenize_normalized(&norm, &mut s.tokens);
+                s.cached_text.clear();
+                s.cached_text.push_str(text);
+                s.cached_params = Some(params.clone());
+            }
         }
-        self.featurizer.transform(
-            &s.tokens,
-            self.target_code(target),
-            &mut s.features,
-            &mut s.vec,
-        );
+        let code = self.target_code(target);
+        if s.cached_head == Some((self.id, code)) {
+            return;
+        }
+        self.featurizer
+            .transform(&s.tokens, code, &mut s.features, &mut s.vec);
         s.logits.clear();
         s.logits.resize(self.labels.len(), 0.0);
         self.linear.logits(&s.vec.idx, &s.vec.val, &mut s.logits);
+        s.cached_head = Some((self.id, code));
     }
 
     /// Raw (uncalibrated) logits of a comment.
@@ -310,7 +336,7 @@ impl Model {
             row[label] - row.iter().zip(&p).map(|(a, q)| a * q).sum::<f32>()
         };
         let code = self.target_code(target);
-        let hits = self.featurizer.last_hits(&s.features);
+        let hits = self.featurizer.last_hits(&mut s.features);
         // Values of each (group, bucket): s.vec holds word entries then char entries,
         // each sorted by bucket (then the crossed copies).
         let n_base = if code.is_some() {

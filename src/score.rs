@@ -285,43 +285,9 @@ impl<'a> Sink<'a> {
             OutFormat::Jsonl => {
                 let mut buf = Vec::with_capacity(batch.len() * 256);
                 for s in &batch {
-                    let mut obj = serde_json::Map::new();
-                    obj.insert("id".into(), json!(s.row.id));
-                    for (k, v) in &s.row.extra {
-                        obj.insert(k.clone(), json!(v));
-                    }
-                    for (m, h) in models.iter().zip(&s.heads) {
-                        if h.skipped {
-                            obj.insert(m.task.clone(), serde_json::Value::Null);
-                            continue;
-                        }
-                        let mut head = serde_json::Map::new();
-                        head.insert("label".into(), json!(m.labels[h.label]));
-                        head.insert("confidence".into(), json!(round4(h.probs[h.label])));
-                        let p: serde_json::Map<String, serde_json::Value> = m
-                            .labels
-                            .iter()
-                            .zip(&h.probs)
-                            .map(|(l, &p)| (l.clone(), json!(round4(p))))
-                            .collect();
-                        head.insert("p".into(), p.into());
-                        if self.explain {
-                            head.insert(
-                                "explain".into(),
-                                h.reasons
-                                    .iter()
-                                    .map(|r| json!({"ngram": r.ngram, "weight": round4(r.weight)}))
-                                    .collect::<Vec<_>>()
-                                    .into(),
-                            );
-                        }
-                        obj.insert(m.task.clone(), head.into());
-                    }
-                    if let Some(src) = &s.stance_source {
-                        obj.insert("stance_source".into(), json!(src));
-                    }
-                    obj.insert("action".into(), json!(s.action.as_str()));
-                    obj.insert("reasons".into(), json!(s.reasons));
+                    // Key collisions (an extra column named like a head, `action`...):
+                    // the map's replace-in-place semantics decide the layout.
+                    let obj = jsonl_row_map(models, s, self.explain);
                     serde_json::to_writer(&mut buf, &obj).expect("JSON to memory");
                     buf.push(b'\n');
                 }
@@ -395,6 +361,52 @@ impl<'a> Sink<'a> {
         }
         Ok(())
     }
+}
+
+/// One JSONL row as a JSON map (the reference layout; used when keys collide).
+fn jsonl_row_map(
+    models: &[Model],
+    s: &Scored,
+    explain: bool,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut obj = serde_json::Map::new();
+    obj.insert("id".into(), json!(s.row.id));
+    for (k, v) in &s.row.extra {
+        obj.insert(k.clone(), json!(v));
+    }
+    for (m, h) in models.iter().zip(&s.heads) {
+        if h.skipped {
+            obj.insert(m.task.clone(), serde_json::Value::Null);
+            continue;
+        }
+        let mut head = serde_json::Map::new();
+        head.insert("label".into(), json!(m.labels[h.label]));
+        head.insert("confidence".into(), json!(round4(h.probs[h.label])));
+        let p: serde_json::Map<String, serde_json::Value> = m
+            .labels
+            .iter()
+            .zip(&h.probs)
+            .map(|(l, &p)| (l.clone(), json!(round4(p))))
+            .collect();
+        head.insert("p".into(), p.into());
+        if explain {
+            head.insert(
+                "explain".into(),
+                h.reasons
+                    .iter()
+                    .map(|r| json!({"ngram": r.ngram, "weight": round4(r.weight)}))
+                    .collect::<Vec<_>>()
+                    .into(),
+            );
+        }
+        obj.insert(m.task.clone(), head.into());
+    }
+    if let Some(src) = &s.stance_source {
+        obj.insert("stance_source".into(), json!(src));
+    }
+    obj.insert("action".into(), json!(s.action.as_str()));
+    obj.insert("reasons".into(), json!(s.reasons));
+    obj
 }
 
 fn round4(x: f32) -> f64 {
@@ -554,4 +566,38 @@ pub fn score_stream(
     summary.skipped = reader.bad_rows().count;
     reader.bad_rows().report(reader.name());
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn models() -> Vec<Model> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        ["stance", "offensive", "sentiment"]
+            .iter()
+            .map(|m| Model::load(&root.join(format!("models/{m}.model"))).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn shared_scratch_gives_the_same_results_as_fresh_ones() {
+        let models = models();
+        let mut shared = Scratch::default();
+        for t in [
+            "Take the deal.",
+            "Take the deal.",
+            "never!",
+            "Take the deal.",
+        ] {
+            for target in [Some("ceasefire"), None, Some("atheism"), Some("ceasefire")] {
+                for m in &models {
+                    let a = m.predict(t, target, &mut shared);
+                    assert_eq!(a, m.predict(t, target, &mut Scratch::default()));
+                    let a = m.explain(t, target, 0, 3, &mut shared);
+                    assert_eq!(a, m.explain(t, target, 0, 3, &mut Scratch::default()));
+                }
+            }
+        }
+    }
 }

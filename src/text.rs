@@ -7,6 +7,15 @@
 //! lowercase, URL / @mention / number placeholders) and its `Split` pre-tokenizer.
 //! The result is a list of tokens; a token is a word (letters, digits, `#`, inner
 //! apostrophes) or a single punctuation mark.
+//!
+//! Speed: the Unicode steps run on a `NormalizedString` (which keeps per-byte
+//! alignments) only for non-ASCII text; ASCII text, where NFKD / accent stripping / NFKC
+//! are the identity, takes a one-pass byte loop instead. The regex steps (URL, mention,
+//! number placeholders, the splitter) run the same `SysRegex` patterns directly on plain
+//! strings. [`TextPipeline::normalize_reference`] keeps the all-`tokenizers` path, and
+//! the tests check both give the same result.
+
+use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 use tokenizers::normalizers::replace::{Replace, ReplacePattern};
@@ -14,6 +23,7 @@ use tokenizers::normalizers::strip::{Strip, StripAccents};
 use tokenizers::normalizers::unicode::{NFKC, NFKD};
 use tokenizers::normalizers::utils::Lowercase;
 use tokenizers::pre_tokenizers::split::{Split, SplitPattern};
+use tokenizers::utils::SysRegex;
 use tokenizers::{
     NormalizedString, Normalizer, OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer,
     SplitDelimiterBehavior,
@@ -58,6 +68,86 @@ pub struct TextPipeline {
     normalizers: Vec<Box<dyn Normalizer + Send + Sync>>,
     placeholders: Vec<Replace>,
     splitter: Split,
+    url_re: SysRegex,
+    user_re: SysRegex,
+    number_re: SysRegex,
+    split_re: SysRegex,
+    url_with: String,
+    user_with: String,
+    number_with: String,
+}
+
+/// Number of leading [`TextPipeline`] normalizers that are the Unicode steps (control
+/// and format characters, NFKD, accents, NFKC, lowercase, whitespace runs, strip); the
+/// URL and mention placeholders follow them.
+const UNICODE_STEPS: usize = 8;
+const URL_RE: &str = r"(?:https?://|www\.)\S+";
+const USER_RE: &str = r"@\w+";
+/// Numbers standing alone (`30`, `1,000`, `24.5`); digits inside a word (`covid19`,
+/// after leetspeak folding has had its turn) stay, so a second pass sees the same words.
+const NUMBER_RE: &str = r"\b\d+(?:[.,:]\d+)*\b";
+const SPLIT_RE: &str = r"[\w#]+(?:['’][\w]+)*|[^\s\w]";
+
+fn sys_regex(pattern: &str) -> SysRegex {
+    SysRegex::new(pattern).expect("built-in regex is valid")
+}
+
+/// Replaces every match of `re` in `s` with the literal `with` (as `tokenizers`'
+/// `Replace` does, without its alignment bookkeeping).
+fn replace_all<'a>(re: &SysRegex, s: &'a str, with: &str) -> Cow<'a, str> {
+    let mut it = re.find_iter(s).peekable();
+    if it.peek().is_none() {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    let mut last = 0;
+    for (a, b) in it {
+        out.push_str(&s[last..a]);
+        out.push_str(with);
+        last = b;
+    }
+    out.push_str(&s[last..]);
+    Cow::Owned(out)
+}
+
+/// The Unicode steps on ASCII text: control characters become spaces, letters are
+/// lowercased, runs of spaces become one, surrounding whitespace is stripped (NFKD,
+/// accent stripping and NFKC leave ASCII as it is, and no ASCII character is a format
+/// character).
+fn ascii_unicode_steps(text: &str) -> String {
+    let mut bytes: Vec<u8> = Vec::with_capacity(text.len());
+    for b in text.bytes() {
+        let b = if b < 0x20 || b == 0x7f {
+            b' '
+        } else {
+            b.to_ascii_lowercase()
+        };
+        if !(b == b' ' && bytes.last() == Some(&b' ')) {
+            bytes.push(b);
+        }
+    }
+    let mut s = String::from_utf8(bytes).expect("ASCII in, ASCII out");
+    let end = s.trim_end().len();
+    s.truncate(end);
+    let start = s.len() - s.trim_start().len();
+    s.drain(..start);
+    s
+}
+
+/// Runs one normalization pass until it changes nothing. The passes interact (an
+/// escape decodes to a digit next to a letter, folding makes a word a placeholder then
+/// reads...), and a fixed point is idempotent by construction. Real text settles on the
+/// second pass; the cap only guards against a cycle.
+fn fixed_point(raw: &str, pass: impl Fn(&str) -> String) -> String {
+    let mut cur = pass(raw);
+    for _ in 0..MAX_PASSES {
+        let next = pass(&cur);
+        if next == cur {
+            break;
+        }
+        cur = next;
+    }
+    cur
 }
 
 impl std::fmt::Debug for TextPipeline {
@@ -90,20 +180,12 @@ impl TextPipeline {
             Box::new(Strip::new(true, true)),
             // URLs and mentions fold before obfuscation folding (which would read
             // `www` as a stretched letter and `@` as leetspeak).
-            Box::new(replace(
-                r"(?:https?://|www\.)\S+",
-                &format!(" {URL_TOKEN} "),
-            )),
-            Box::new(replace(r"@\w+", &format!(" {USER_TOKEN} "))),
+            Box::new(replace(URL_RE, &format!(" {URL_TOKEN} "))),
+            Box::new(replace(USER_RE, &format!(" {USER_TOKEN} "))),
         ];
-        // Numbers standing alone (`30`, `1,000`, `24.5`); digits inside a word (`covid19`,
-        // leetspeak folding has had its turn) stay, so a second pass sees the same words.
-        let placeholders = vec![replace(
-            r"\b\d+(?:[.,:]\d+)*\b",
-            &format!(" {NUMBER_TOKEN} "),
-        )];
+        let placeholders = vec![replace(NUMBER_RE, &format!(" {NUMBER_TOKEN} "))];
         let splitter = Split::new(
-            SplitPattern::Regex(r"[\w#]+(?:['’][\w]+)*|[^\s\w]".to_string()),
+            SplitPattern::Regex(SPLIT_RE.to_string()),
             SplitDelimiterBehavior::Removed,
             true,
         )
@@ -113,6 +195,13 @@ impl TextPipeline {
             normalizers,
             placeholders,
             splitter,
+            url_re: sys_regex(URL_RE),
+            user_re: sys_regex(USER_RE),
+            number_re: sys_regex(NUMBER_RE),
+            split_re: sys_regex(SPLIT_RE),
+            url_with: format!(" {URL_TOKEN} "),
+            user_with: format!(" {USER_TOKEN} "),
+            number_with: format!(" {NUMBER_TOKEN} "),
         }
     }
 
@@ -124,22 +213,60 @@ impl TextPipeline {
     /// Normalizes one comment: the canonical lowercase form that tokens are cut from.
     /// Idempotent: `normalize(normalize(x)) == normalize(x)`.
     pub fn normalize(&self, raw: &str) -> String {
-        // The passes interact (an escape decodes to a digit next to a letter, folding
-        // makes a word that a placeholder then splits...), so run the whole pass until
-        // it changes nothing: a fixed point is idempotent by construction. Real text
-        // settles on the second pass; the cap only guards against a cycle.
-        let mut cur = self.normalize_once(raw);
-        for _ in 0..MAX_PASSES {
-            let next = self.normalize_once(&cur);
-            if next == cur {
-                break;
-            }
-            cur = next;
-        }
-        cur
+        fixed_point(raw, |s| self.normalize_once(s))
     }
 
     fn normalize_once(&self, raw: &str) -> String {
+        let unescaped;
+        let raw = if raw.contains("\\u") {
+            unescaped = decode_unicode_escapes(raw);
+            unescaped.as_str()
+        } else {
+            raw
+        };
+        let expanded;
+        let text = if self.params.split_hashtags && raw.contains('#') {
+            expanded = expand_hashtags(raw);
+            expanded.as_str()
+        } else {
+            raw
+        };
+        let base = if text.is_ascii() {
+            ascii_unicode_steps(text)
+        } else {
+            let mut n = NormalizedString::from(text);
+            for step in &self.normalizers[..UNICODE_STEPS] {
+                step.normalize(&mut n)
+                    .expect("built-in normalizers do not fail");
+            }
+            n.get().to_string()
+        };
+        let s = replace_all(&self.url_re, &base, &self.url_with);
+        let s = replace_all(&self.user_re, &s, &self.user_with).into_owned();
+        let s = if self.params.fold_obfuscation {
+            crate::obfuscation::fold(&s)
+        } else {
+            s
+        };
+        let s = replace_all(&self.number_re, &s, &self.number_with);
+        // Collapse the whitespace runs the placeholders leave behind.
+        let mut out = String::with_capacity(s.len());
+        for w in s.split_whitespace() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(w);
+        }
+        out
+    }
+
+    /// [`TextPipeline::normalize`] done entirely with `tokenizers`' `NormalizedString`
+    /// (the original, slower implementation), kept to check the fast path against.
+    pub fn normalize_reference(&self, raw: &str) -> String {
+        fixed_point(raw, |s| self.normalize_reference_once(s))
+    }
+
+    fn normalize_reference_once(&self, raw: &str) -> String {
         let unescaped;
         let raw = if raw.contains("\\u") {
             unescaped = decode_unicode_escapes(raw);
@@ -176,6 +303,17 @@ impl TextPipeline {
 
     /// Cuts a normalized string into tokens, appending them to `out`.
     pub fn tokenize_normalized(&self, normalized: &str, out: &mut Vec<String>) {
+        // The splitter keeps exactly the regex matches (inverted split, delimiters removed).
+        out.extend(
+            self.split_re
+                .find_iter(normalized)
+                .map(|(a, b)| normalized[a..b].to_string()),
+        );
+    }
+
+    /// [`TextPipeline::tokenize_normalized`] with `tokenizers`' `Split` pre-tokenizer
+    /// (the original implementation), kept to check the fast path against.
+    pub fn tokenize_reference(&self, normalized: &str, out: &mut Vec<String>) {
         let mut pre = PreTokenizedString::from(normalized);
         self.splitter
             .pre_tokenize(&mut pre)
@@ -458,6 +596,85 @@ mod tests {
         ] {
             let once = pl.normalize(s);
             assert_eq!(pl.normalize(&once), once, "{s}");
+        }
+    }
+
+    fn reference_tokens(pl: &TextPipeline, s: &str) -> (String, Vec<String>) {
+        let n = pl.normalize_reference(s);
+        let mut t = Vec::new();
+        pl.tokenize_reference(&n, &mut t);
+        (n, t)
+    }
+
+    fn fast_tokens(pl: &TextPipeline, s: &str) -> (String, Vec<String>) {
+        let n = pl.normalize(s);
+        let mut t = Vec::new();
+        pl.tokenize_normalized(&n, &mut t);
+        (n, t)
+    }
+
+    #[test]
+    fn fast_path_matches_reference_on_examples() {
+        let tricky = [
+            "",
+            "   ",
+            "\tTab\x0bvt\x0cff\r\n end \x7f del \x1f us",
+            "Visit https://x.com/a?b=1, www.rt.com. @Bob_1 says 2,500.5 or 3:30!!",
+            "Café ＦＵＬＬ width Ǆ ß İstanbul ΣΑΣ ﬁ ① ½",
+            "cease\u{200B}fire\u{00AD}soft \u{FEFF}bom \u{2028}ls \u{3164}",
+            "i.d.i.o.t s h i t sooooo baaad 1d10t ph0ne Ьitch",
+            "#StopTheWar #no_truce #peace I\\u2019m shit\\u002c ok",
+            "Don't give an inch! No ceasefire?! Don’t ’quote’ o'",
+            "Никакого перемирия! 日本語のテキスト 😀👍🏽 e\u{301}",
+        ];
+        let pl = p();
+        let plain = TextPipeline::new(&TextParams {
+            split_hashtags: false,
+            fold_obfuscation: false,
+            pair: false,
+        });
+        for s in tricky {
+            assert_eq!(fast_tokens(&pl, s), reference_tokens(&pl, s), "{s:?}");
+            assert_eq!(fast_tokens(&plain, s), reference_tokens(&plain, s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn fast_path_matches_reference_on_committed_data() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let pl = p();
+        let mut n = 0;
+        for f in [
+            "data/ceasefire/comments_train.csv",
+            "data/examples/ceasefire_comments.csv",
+        ] {
+            let mut r = csv::Reader::from_path(root.join(f)).unwrap();
+            let col = r
+                .headers()
+                .unwrap()
+                .iter()
+                .position(|h| h == "text")
+                .unwrap();
+            for rec in r.records() {
+                let t = rec.unwrap()[col].to_string();
+                assert_eq!(fast_tokens(&pl, &t), reference_tokens(&pl, &t), "{t:?}");
+                n += 1;
+            }
+        }
+        assert!(n > 100);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_path_matches_reference(s in "(?s).{0,80}") {
+            let pl = p();
+            proptest::prop_assert_eq!(fast_tokens(&pl, &s), reference_tokens(&pl, &s));
+        }
+
+        #[test]
+        fn fast_path_matches_reference_ascii(s in "[ -~\t\n\x00-\x1f#@.:/0-9]{0,80}") {
+            let pl = p();
+            proptest::prop_assert_eq!(fast_tokens(&pl, &s), reference_tokens(&pl, &s));
         }
     }
 }
