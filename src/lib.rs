@@ -13,11 +13,15 @@
 //! 7. [`score`]: streaming, parallel, order-keeping scoring and output forms;
 //!    [`eval`] and [`metrics`]: evaluation.
 //!
-//! [`io`] and [`compress`] read and write the data; [`cli`] holds what the three
-//! thin binaries share.
+//! 8. [`retrain`]: retraining a model on new labels; [`suggest`]: which comments to
+//!    label next; [`audit`]: likely label errors.
+//!
+//! [`io`] and [`compress`] read and write the data; [`cli`] holds what the thin
+//! binaries share.
 
 #![deny(missing_docs)]
 
+pub mod audit;
 pub mod calibrate;
 pub mod cli;
 pub mod compress;
@@ -30,7 +34,9 @@ pub mod metrics;
 pub mod model;
 pub mod obfuscation;
 pub mod policy;
+pub mod retrain;
 pub mod score;
+pub mod suggest;
 pub mod text;
 pub mod train;
 
