@@ -1,4 +1,4 @@
-//! What the three binaries share: column flags, error reporting and exit codes.
+//! What the binaries share: column flags, error reporting and exit codes.
 //!
 //! Every failure prints one line `<binary>: error: <message>` (file, line and column
 //! included where they exist) and exits with code 2; a closed output pipe exits 0.

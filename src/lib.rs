@@ -12,13 +12,16 @@
 //! 6. [`policy`]: probabilities → approve / review / reject, with reasons.
 //! 7. [`score`]: streaming, parallel, order-keeping scoring and output forms;
 //!    [`eval`] and [`metrics`]: evaluation; [`report`]: HTML / Markdown / JSON
-//!    evaluation reports and model comparisons.
+//!    evaluation reports and model comparisons; [`thread`]: reading the thread.
+//! 8. [`retrain`]: retraining a model on new labels; [`suggest`]: which comments to
+//!    label next; [`audit`]: likely label errors.
 //!
-//! [`io`] and [`compress`] read and write the data; [`cli`] holds what the three
-//! thin binaries share.
+//! [`io`] and [`compress`] read and write the data; [`cli`] holds what the thin
+//! binaries share.
 
 #![deny(missing_docs)]
 
+pub mod audit;
 pub mod calibrate;
 pub mod cli;
 pub mod compress;
@@ -32,7 +35,9 @@ pub mod model;
 pub mod obfuscation;
 pub mod policy;
 pub mod report;
+pub mod retrain;
 pub mod score;
+pub mod suggest;
 pub mod text;
 pub mod thread;
 pub mod train;

@@ -36,8 +36,13 @@ pub struct DataFile {
     pub path: String,
     /// SHA-256 of the file's bytes, hex.
     pub sha256: String,
-    /// Rows used.
+    /// Rows read from the file.
     pub rows: usize,
+    /// Set for files added by retraining (`stance-train --base`): their rows were
+    /// merged into the rows before them by this conflict rule (`newest` or `drop`;
+    /// exact duplicates dropped). Absent: the rows were used as they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merge: Option<String>,
 }
 
 /// Calibration quality on the rows it was fitted on.
@@ -60,6 +65,12 @@ pub struct Lineage {
     pub parent_sha256: String,
     /// Files added on top of the parent's data.
     pub added: Vec<DataFile>,
+    /// Added rows dropped as exact duplicates (same text, target and label).
+    #[serde(default)]
+    pub duplicates: usize,
+    /// Texts (with target) whose labels conflicted, resolved by the files' merge rule.
+    #[serde(default)]
+    pub conflicts: usize,
 }
 
 /// Everything needed to say what a model is and to reproduce it.
@@ -93,6 +104,9 @@ pub struct ModelCard {
     pub converged: bool,
     /// L-BFGS iterations of the final fit.
     pub iterations: u64,
+    /// Iteration cap of each fit (absent in older files: 500).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_iterations: Option<u64>,
     /// Parent model and added data, for retrained models.
     pub lineage: Option<Lineage>,
 }

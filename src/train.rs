@@ -113,6 +113,7 @@ pub fn read_labelled(paths: &[String], columns: &Columns, skip_bad: bool) -> Res
             path: p.clone(),
             sha256: sha256_hex(&bytes),
             rows: rows.len(),
+            merge: None,
         });
         out.rows.extend(rows);
     }
@@ -462,6 +463,7 @@ pub fn train_on(
         calibration: Some(report),
         converged: linear.converged,
         iterations: linear.iterations,
+        max_iterations: Some(cfg.max_iterations),
         lineage,
     };
     progress(

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use comment_stance::cli::{self, ColumnArgs};
 use comment_stance::features::FeatureParams;
+use comment_stance::retrain::{self, ConflictRule, RetrainOptions};
 use comment_stance::text::TextParams;
 use comment_stance::train::{self, ClassWeight, TrainConfig};
 
@@ -13,9 +14,33 @@ use comment_stance::train::{self, ClassWeight, TrainConfig};
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
-    /// Labelled training file (CSV or JSONL by extension); repeat to add more.
-    #[arg(long, required = true)]
+    /// Labelled training file (CSV or JSONL by extension); repeat to add more. With
+    /// --base: newly labelled files merged into the base model's recorded data.
+    #[arg(long, required_unless_present = "base")]
     data: Vec<String>,
+    /// Retrain this model on its recorded training data (checked by SHA-256) plus any
+    /// --data, with its settings (text and feature parameters, seed, columns,
+    /// validation files; C and class weighting fixed to the chosen ones). Without
+    /// --data this reproduces the model byte for byte. Training flags other than
+    /// --data and --skip-bad-rows do not apply.
+    #[arg(long)]
+    base: Option<PathBuf>,
+    /// With --base: use recorded files that changed since (and skip missing ones)
+    /// instead of stopping with an error.
+    #[arg(long, requires = "base")]
+    allow_changed_data: bool,
+    /// With --base: how a text+target labelled differently in an added file is resolved:
+    /// `newest` (the later file wins) or `drop` (all its rows are dropped).
+    #[arg(long, value_enum, default_value = "newest", requires = "base")]
+    conflict_rule: ConflictRule,
+    /// With --base: where to write the conflicting labels found (CSV; only written when
+    /// there are some). Default: the --out path + `.conflicts.csv`.
+    #[arg(long, requires = "base")]
+    conflicts: Option<PathBuf>,
+    /// With --base and --data: re-run the base model's whole C / class-weight grid
+    /// instead of keeping its chosen values.
+    #[arg(long, requires = "base")]
+    reselect: bool,
     /// Where to write the model file (written atomically).
     #[arg(long)]
     out: PathBuf,
@@ -74,8 +99,43 @@ struct Args {
     quiet: bool,
 }
 
+fn run_retrain(a: Args, base: PathBuf) -> comment_stance::Result<()> {
+    let conflicts_path = a.conflicts.clone().unwrap_or_else(|| {
+        let mut p = a.out.clone().into_os_string();
+        p.push(".conflicts.csv");
+        PathBuf::from(p)
+    });
+    let r = retrain::retrain(&RetrainOptions {
+        base,
+        data: a.data,
+        allow_changed_data: a.allow_changed_data,
+        conflict_rule: a.conflict_rule,
+        reselect: a.reselect,
+        skip_bad_rows: a.cols.skip_bad_rows,
+        progress: !a.quiet,
+    })?;
+    if !r.conflicts.is_empty() {
+        retrain::write_conflicts(&conflicts_path, &r.conflicts)?;
+        eprintln!(
+            "[{}] {} conflicting labels resolved by the '{}' rule; listed in {}",
+            r.model.task,
+            r.conflicts.len(),
+            a.conflict_rule.name(),
+            conflicts_path.display()
+        );
+    }
+    r.model.save(&a.out)?;
+    if !a.quiet {
+        eprintln!("[{}] wrote {}", r.model.task, a.out.display());
+    }
+    Ok(())
+}
+
 fn run(a: Args) -> comment_stance::Result<()> {
     comment_stance::io::check_writable(&a.out)?;
+    if let Some(base) = a.base.clone() {
+        return run_retrain(a, base);
+    }
     let mut columns = a.cols.columns(Some(&a.label_col));
     if let Some(p) = &a.parent_text_col {
         columns.parent_text = p.clone();

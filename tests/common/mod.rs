@@ -41,6 +41,8 @@ pub fn bin(name: &str) -> PathBuf {
         "stance-train" => PathBuf::from(env!("CARGO_BIN_EXE_stance-train")),
         "stance-score" => PathBuf::from(env!("CARGO_BIN_EXE_stance-score")),
         "stance-eval" => PathBuf::from(env!("CARGO_BIN_EXE_stance-eval")),
+        "stance-suggest" => PathBuf::from(env!("CARGO_BIN_EXE_stance-suggest")),
+        "stance-audit" => PathBuf::from(env!("CARGO_BIN_EXE_stance-audit")),
         other => panic!("unknown binary {other}"),
     }
 }

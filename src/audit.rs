@@ -1,0 +1,225 @@
+//! Label auditing: find rows whose given label the data itself disagrees with.
+//!
+//! K-fold cross-validation (seeded, stratified by label) gives every row calibrated
+//! out-of-fold probabilities from a model that never saw it. In the style of confident
+//! learning, each label's threshold is the average out-of-fold probability of that
+//! label over the rows given it (its self-confidence). A row is suspect when another
+//! label's probability clears that label's threshold better than the given label clears
+//! its own, and rows are ranked by that threshold-normalized margin
+//! `(p_given − t_given) − max_j≠given (p_j − t_j)`, most negative (most suspicious) first.
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::io::Row;
+use crate::model::Scratch;
+use crate::train::{self, Labelled, TrainConfig};
+
+/// How suspects are ranked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Rank {
+    /// Threshold-normalized margin (default; see the module docs).
+    Normalized,
+    /// p_given − max other p.
+    Margin,
+    /// p_given alone (self-confidence).
+    SelfConfidence,
+}
+
+/// One row whose label looks wrong.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suspect {
+    /// Row index in the input.
+    pub index: usize,
+    /// The most likely other label.
+    pub suggested: String,
+    /// Out-of-fold probability of the given label.
+    pub p_given: f32,
+    /// Out-of-fold probability of the suggested label.
+    pub p_suggested: f32,
+    /// Ranking score (lower = more suspicious).
+    pub score: f64,
+}
+
+/// Out-of-fold results.
+#[derive(Debug, Clone)]
+pub struct OutOfFold {
+    /// Labels, sorted.
+    pub labels: Vec<String>,
+    /// Given label of each row (index into `labels`).
+    pub given: Vec<usize>,
+    /// Out-of-fold probabilities of each row, in `labels` order.
+    pub probs: Vec<Vec<f32>>,
+}
+
+/// Seeded stratified assignment of rows to `k` folds.
+pub fn folds(y: &[usize], n_labels: usize, k: usize, seed: u64) -> Vec<usize> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut fold = vec![0; y.len()];
+    let mut next = 0;
+    for c in 0..n_labels {
+        let mut idx: Vec<usize> = (0..y.len()).filter(|&i| y[i] == c).collect();
+        idx.shuffle(&mut rng);
+        for i in idx {
+            fold[i] = next % k;
+            next += 1;
+        }
+    }
+    fold
+}
+
+/// Trains `k` models, each without one fold, and predicts that fold.
+pub fn out_of_fold(cfg: &TrainConfig, rows: &[Row], k: usize) -> Result<OutOfFold> {
+    if k < 2 {
+        return Err(Error::Params(format!(
+            "--folds must be at least 2, got {k}"
+        )));
+    }
+    let labels: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.label.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let given: Vec<usize> = rows
+        .iter()
+        .map(|r| {
+            labels
+                .iter()
+                .position(|l| Some(l) == r.label.as_ref())
+                .unwrap_or(0)
+        })
+        .collect();
+    let fold = folds(&given, labels.len(), k, cfg.seed);
+    let mut probs = vec![Vec::new(); rows.len()];
+    for f in 0..k {
+        let fit: Vec<Row> = (0..rows.len())
+            .filter(|&i| fold[i] != f)
+            .map(|i| rows[i].clone())
+            .collect();
+        let held: Vec<usize> = (0..rows.len()).filter(|&i| fold[i] == f).collect();
+        if cfg.progress {
+            eprintln!("[audit] fold {}/{k}: training on {} rows", f + 1, fit.len());
+        }
+        let model = train::train_on(
+            &TrainConfig {
+                progress: false,
+                valid: Vec::new(),
+                ..cfg.clone()
+            },
+            Labelled {
+                rows: fit,
+                ..Labelled::default()
+            },
+            None,
+        )?;
+        let map: Vec<Option<usize>> = labels
+            .iter()
+            .map(|l| model.labels.iter().position(|m| m == l))
+            .collect();
+        let p: Vec<Vec<f32>> = held
+            .par_iter()
+            .map_init(Scratch::default, |s, &i| {
+                let q = model.predict(&rows[i].text, rows[i].target.as_deref(), s);
+                map.iter().map(|m| m.map_or(0.0, |j| q[j])).collect()
+            })
+            .collect();
+        for (i, q) in held.into_iter().zip(p) {
+            probs[i] = q;
+        }
+    }
+    Ok(OutOfFold {
+        labels,
+        given,
+        probs,
+    })
+}
+
+/// Per-label thresholds: the mean out-of-fold probability of each label over its rows.
+pub fn thresholds(oof: &OutOfFold) -> Vec<f64> {
+    let k = oof.labels.len();
+    let mut sum = vec![0f64; k];
+    let mut n = vec![0usize; k];
+    for (p, &g) in oof.probs.iter().zip(&oof.given) {
+        sum[g] += p[g] as f64;
+        n[g] += 1;
+    }
+    sum.iter()
+        .zip(&n)
+        .map(|(s, &c)| if c == 0 { 1.0 } else { s / c as f64 })
+        .collect()
+}
+
+/// Rows ranked most suspicious first; with `all` every row, otherwise only the rows
+/// where another label beats the given one (after the thresholds, for `Normalized`).
+pub fn rank(oof: &OutOfFold, how: Rank, all: bool) -> Vec<Suspect> {
+    let t = thresholds(oof);
+    let mut out: Vec<Suspect> = Vec::new();
+    for (i, (p, &g)) in oof.probs.iter().zip(&oof.given).enumerate() {
+        let shift = |j: usize| match how {
+            Rank::Normalized => p[j] as f64 - t[j],
+            _ => p[j] as f64,
+        };
+        let Some(s) = (0..p.len())
+            .filter(|&j| j != g)
+            .max_by(|&a, &b| shift(a).total_cmp(&shift(b)).then(b.cmp(&a)))
+        else {
+            continue;
+        };
+        let margin = shift(g) - shift(s);
+        let score = match how {
+            Rank::SelfConfidence => p[g] as f64,
+            _ => margin,
+        };
+        if !all && margin >= 0.0 {
+            continue;
+        }
+        out.push(Suspect {
+            index: i,
+            suggested: oof.labels[s].clone(),
+            p_given: p[g],
+            p_suggested: p[s],
+            score,
+        });
+    }
+    out.sort_by(|a, b| a.score.total_cmp(&b.score).then(a.index.cmp(&b.index)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_are_stratified_and_balanced() {
+        let y: Vec<usize> = (0..100).map(|i| usize::from(i % 4 == 0)).collect();
+        let f = folds(&y, 2, 5, 1);
+        for k in 0..5 {
+            let n = f.iter().filter(|&&x| x == k).count();
+            let pos = (0..100).filter(|&i| f[i] == k && y[i] == 1).count();
+            assert_eq!(n, 20);
+            assert_eq!(pos, 5);
+        }
+    }
+
+    #[test]
+    fn a_row_the_model_contradicts_ranks_first() {
+        let oof = OutOfFold {
+            labels: vec!["a".into(), "b".into()],
+            given: vec![0, 0, 1, 1],
+            probs: vec![
+                vec![0.9, 0.1],
+                vec![0.1, 0.9],
+                vec![0.2, 0.8],
+                vec![0.6, 0.4],
+            ],
+        };
+        let r = rank(&oof, Rank::Normalized, false);
+        assert_eq!(r[0].index, 1);
+        assert_eq!(r[0].suggested, "b");
+        assert_eq!(rank(&oof, Rank::Normalized, true).len(), 4);
+    }
+}

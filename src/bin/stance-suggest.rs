@@ -1,0 +1,105 @@
+//! `stance-suggest`: the unlabelled comments most worth labelling next, as a CSV to fill in.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use comment_stance::cli::{self, ColumnArgs};
+use comment_stance::io::{read_all, Output};
+use comment_stance::suggest::{self, Strategy};
+use comment_stance::{Error, Model};
+
+/// Pick the N comments whose labels would teach the model most (uncertainty sampling
+/// with a near-duplicate guard). Output columns: id, text, target (when the model or
+/// data has targets), predicted, confidence and an empty label column to fill in.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Model file.
+    #[arg(long)]
+    model: PathBuf,
+    /// Unlabelled comments (CSV or JSONL by extension).
+    #[arg(long)]
+    data: String,
+    /// How many comments to suggest.
+    #[arg(long, default_value_t = 100)]
+    n: usize,
+    /// margin (smallest gap between the top two labels), entropy, or random.
+    #[arg(long, value_enum, default_value = "margin")]
+    strategy: Strategy,
+    /// Seed of the random strategy.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Stance target for every row (overrides the target column).
+    #[arg(long)]
+    target: Option<String>,
+    #[command(flatten)]
+    cols: ColumnArgs,
+    /// Output file (written atomically); stdout when absent.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+fn run(a: Args) -> comment_stance::Result<()> {
+    if let Some(p) = &a.out {
+        comment_stance::io::check_writable(p)?;
+    }
+    let model = Model::load(&a.model)?;
+    let (rows, bad, _) = read_all(&a.data, &a.cols.columns(None), a.cols.skip_bad_rows)?;
+    bad.report(&a.data);
+    let picks = suggest::suggest(&model, &rows, a.n, a.strategy, a.seed, a.target.as_deref());
+    let has_target = rows.iter().any(|r| r.target.is_some());
+    let with_target = has_target || a.target.is_some() || !model.targets.is_empty();
+    let mut out = Output::create(a.out.as_deref())?;
+    let name = a
+        .out
+        .as_ref()
+        .map_or("<stdout>".to_string(), |p| p.display().to_string());
+    {
+        let mut w = csv::Writer::from_writer(&mut out);
+        let e = |e: csv::Error| match e.into_kind() {
+            csv::ErrorKind::Io(io) => Error::io(&name, io),
+            k => Error::io(&name, std::io::Error::other(format!("{k:?}"))),
+        };
+        let mut header = vec!["id", "text"];
+        if with_target {
+            header.push("target");
+        }
+        header.extend(["predicted", "confidence", "label"]);
+        w.write_record(&header).map_err(e)?;
+        for s in &picks {
+            let r = &rows[s.index];
+            let mut rec = vec![r.id.clone(), r.text.clone()];
+            if with_target {
+                rec.push(
+                    a.target
+                        .clone()
+                        .or_else(|| r.target.clone())
+                        .unwrap_or_default(),
+                );
+            }
+            rec.extend([
+                s.predicted.clone(),
+                format!("{:.4}", s.confidence),
+                String::new(),
+            ]);
+            w.write_record(&rec).map_err(e)?;
+        }
+        w.flush().map_err(|x| Error::io(&name, x))?;
+    }
+    out.flush().map_err(|x| Error::io(&name, x))?;
+    out.finish()?;
+    if picks.len() < a.n {
+        eprintln!(
+            "stance-suggest: {} of {} rows suggested (the rest were near-duplicates or the data ran out)",
+            picks.len(),
+            a.n
+        );
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    cli::finish("stance-suggest", run(Args::parse()))
+}
