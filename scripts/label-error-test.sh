@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Label-error test on TweetEval offensive (../shared/data, not shipped): flip a seeded
+# Label-error test on TweetEval offensive (DATASET=tweeteval_hate etc. for another set; ../shared/data, not shipped): flip a seeded
 # 5% of the labels of the first 4,000 training rows, run stance-audit, and report what
 # share of the top-ranked rows (as many as were flipped) are flipped ones, for each
-# ranking (the default, normalized, first).
+# ranking (the default, self-confidence, first).
 # Usage: scripts/label-error-test.sh [ROWS] [SHARE]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-S=${SHARED_DATA:-../shared/data}/tweeteval_offensive
+S=${SHARED_DATA:-../shared/data}/${DATASET:-tweeteval_offensive}
 ROWS=${1:-4000}
 SHARE=${2:-0.05}
 SEED=${SEED:-42}
@@ -33,7 +33,7 @@ PY
 k=$(wc -l < "$tmp/flipped.txt")
 echo "$ROWS rows, $k labels flipped (seed $SEED); stance-audit --folds 5 --c 1 --class-weight balanced"
 printf '| ranking | flipped in top %d | share |\n|---|---:|---:|\n' "$k"
-for rank in normalized margin self-confidence; do
+for rank in self-confidence margin normalized; do
   target/release/stance-audit --data "$tmp/noisy.csv" --task offensive --folds 5 --c 1 \
     --class-weight balanced --seed "$SEED" --rank "$rank" --all --out "$tmp/all.csv" --quiet
   python3 - "$tmp/all.csv" "$tmp/flipped.txt" "$rank" <<'PY'

@@ -1,12 +1,14 @@
 //! Label auditing: find rows whose given label the data itself disagrees with.
 //!
 //! K-fold cross-validation (seeded, stratified by label) gives every row calibrated
-//! out-of-fold probabilities from a model that never saw it. In the style of confident
-//! learning, each label's threshold is the average out-of-fold probability of that
-//! label over the rows given it (its self-confidence). A row is suspect when another
-//! label's probability clears that label's threshold better than the given label clears
-//! its own, and rows are ranked by that threshold-normalized margin
-//! `(p_given − t_given) − max_j≠given (p_j − t_j)`, most negative (most suspicious) first.
+//! out-of-fold probabilities from a model that never saw it. A row is suspect when
+//! another label is more probable than the given one, and rows are ranked by one of:
+//! the out-of-fold probability of the given label (self-confidence, lowest first; the
+//! default), the margin `p_given − max_j≠given p_j`, or, in the style of confident
+//! learning, the threshold-normalized margin `(p_given − t_given) − max_j≠given (p_j −
+//! t_j)` where each label's threshold `t` is its mean self-confidence. On planted label
+//! flips in three TweetEval sets (`scripts/label-error-test.sh`) self-confidence found
+//! the most (README, "Retraining").
 
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -21,7 +23,7 @@ use crate::train::{self, Labelled, TrainConfig};
 /// How suspects are ranked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Rank {
-    /// Threshold-normalized margin (default; see the module docs).
+    /// Threshold-normalized margin (see the module docs).
     Normalized,
     /// p_given − max other p.
     Margin,

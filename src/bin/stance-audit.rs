@@ -28,9 +28,10 @@ struct Args {
     /// Output file (written atomically); stdout when absent.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Ranking: normalized (margin after per-label self-confidence thresholds),
-    /// margin, or self-confidence.
-    #[arg(long, value_enum, default_value = "normalized")]
+    /// Ranking: self-confidence (lowest out-of-fold probability of the given label
+    /// first; the default, best in scripts/label-error-test.sh on offensive, hate and
+    /// sentiment), margin, or normalized (margin after per-label thresholds).
+    #[arg(long, value_enum, default_value = "self-confidence")]
     rank: Rank,
     /// List every row (ranked), not only those where another label wins.
     #[arg(long)]
