@@ -73,6 +73,21 @@ fn leet(c: char) -> Option<char> {
 
 /// Folds obfuscated spellings in lowercased text. See the module docs.
 pub fn fold(text: &str) -> String {
+    // Joining spaced letters can make a run to squeeze and squeezing can make single
+    // letters to join (`www.www.` -> `w.w.` -> `ww`): fold to a fixed point, so that
+    // folding twice changes nothing. Real text settles on the second pass.
+    let mut cur = fold_once(text);
+    for _ in 0..4 {
+        let next = fold_once(&cur);
+        if next == cur {
+            break;
+        }
+        cur = next;
+    }
+    cur
+}
+
+fn fold_once(text: &str) -> String {
     let joined = join_spaced_letters(text);
     let mut out = String::with_capacity(joined.len());
     for (i, word) in joined.split(' ').enumerate() {

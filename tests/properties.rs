@@ -11,6 +11,20 @@ use comment_stance::text::{TextParams, TextPipeline};
 use comment_stance::thread::ThreadCache;
 use proptest::prelude::*;
 
+/// A fixed seed, so that `cargo test` (and CI) runs the same cases every time; a
+/// failure then reproduces. Set `PROPTEST_RNG_SEED` to explore other cases, and
+/// `PROPTEST_CASES` for more of them.
+fn config(cases: u32) -> ProptestConfig {
+    let mut c = ProptestConfig::default();
+    if std::env::var_os("PROPTEST_CASES").is_none() {
+        c.cases = cases;
+    }
+    if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
+        c.rng_seed = proptest::test_runner::RngSeed::Fixed(20261130);
+    }
+    c
+}
+
 fn pipeline() -> &'static TextPipeline {
     static P: OnceLock<TextPipeline> = OnceLock::new();
     P.get_or_init(|| TextPipeline::new(&TextParams::default()))
@@ -75,7 +89,7 @@ fn tricky() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(config(512))]
 
     #[test]
     fn normalize_is_idempotent_on_any_string(s in any::<String>()) {
@@ -130,7 +144,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(config(64))]
 
     #[test]
     fn a_row_scores_the_same_alone_and_inside_a_batch(
