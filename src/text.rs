@@ -216,21 +216,24 @@ impl TextPipeline {
         fixed_point(raw, |s| self.normalize_once(s))
     }
 
+    /// The passes both normalization paths begin with, which need the original case:
+    /// literal `\uXXXX` escapes decoded, then hashtags split.
+    fn decode_and_expand<'a>(&self, raw: &'a str) -> Cow<'a, str> {
+        let raw: Cow<str> = if raw.contains("\\u") {
+            Cow::Owned(decode_unicode_escapes(raw))
+        } else {
+            Cow::Borrowed(raw)
+        };
+        if self.params.split_hashtags && raw.contains('#') {
+            Cow::Owned(expand_hashtags(&raw))
+        } else {
+            raw
+        }
+    }
+
     fn normalize_once(&self, raw: &str) -> String {
-        let unescaped;
-        let raw = if raw.contains("\\u") {
-            unescaped = decode_unicode_escapes(raw);
-            unescaped.as_str()
-        } else {
-            raw
-        };
-        let expanded;
-        let text = if self.params.split_hashtags && raw.contains('#') {
-            expanded = expand_hashtags(raw);
-            expanded.as_str()
-        } else {
-            raw
-        };
+        let text = self.decode_and_expand(raw);
+        let text = text.as_ref();
         let base = if text.is_ascii() {
             ascii_unicode_steps(text)
         } else {
@@ -267,20 +270,8 @@ impl TextPipeline {
     }
 
     fn normalize_reference_once(&self, raw: &str) -> String {
-        let unescaped;
-        let raw = if raw.contains("\\u") {
-            unescaped = decode_unicode_escapes(raw);
-            unescaped.as_str()
-        } else {
-            raw
-        };
-        let expanded;
-        let text = if self.params.split_hashtags && raw.contains('#') {
-            expanded = expand_hashtags(raw);
-            expanded.as_str()
-        } else {
-            raw
-        };
+        let text = self.decode_and_expand(raw);
+        let text = text.as_ref();
         let mut n = NormalizedString::from(text);
         for step in &self.normalizers {
             step.normalize(&mut n)
