@@ -64,3 +64,70 @@ pub fn stderr_is_terminal() -> bool {
     use std::io::IsTerminal;
     std::io::stderr().is_terminal()
 }
+
+/// The training hyperparameters `stance-train` and `stance-audit` share.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TrainArgs {
+    /// Seed of every random choice (same data + seed = same model file).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Values of C (inverse L2 strength) to try, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "0.5,1,2,4,8,16")]
+    pub c: Vec<f64>,
+    /// Class weighting; `auto` tries both and keeps the better on validation.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub class_weight: crate::train::ClassWeight,
+    /// log2 of the number of hash buckets.
+    #[arg(long, default_value_t = 20)]
+    pub buckets_log2: u32,
+    /// Word n-gram range LO,HI (0,0 = off).
+    #[arg(long, default_value = "1,3", value_parser = parse_range)]
+    pub word_ngrams: (usize, usize),
+    /// Character n-gram range LO,HI within words (0,0 = off).
+    #[arg(long, default_value = "2,5", value_parser = parse_range)]
+    pub char_ngrams: (usize, usize),
+    /// Drop n-grams seen in fewer training rows than this.
+    #[arg(long, default_value_t = 2)]
+    pub min_df: u32,
+    /// Do not cross features with the target (one shared model for all targets).
+    #[arg(long)]
+    pub no_cross_target: bool,
+    /// Scale of the shared feature copy beside the per-target copy (0.5 did best on
+    /// the stance validation splits; see the README).
+    #[arg(long, default_value_t = 0.5)]
+    pub shared_weight: f32,
+    /// Do not fold obfuscated spellings (leetspeak, homoglyphs, s.p.a.c.i.n.g).
+    #[arg(long)]
+    pub no_fold_obfuscation: bool,
+    /// L-BFGS iteration cap per fit.
+    #[arg(long, default_value_t = 500)]
+    pub max_iter: u64,
+}
+
+impl TrainArgs {
+    /// A training configuration with these settings; the caller fills in the rest.
+    pub fn config(&self, task: String, columns: Columns, pair: bool) -> crate::train::TrainConfig {
+        crate::train::TrainConfig {
+            task,
+            columns,
+            seed: self.seed,
+            text: crate::text::TextParams {
+                fold_obfuscation: !self.no_fold_obfuscation,
+                pair,
+                ..Default::default()
+            },
+            features: crate::features::FeatureParams {
+                buckets_log2: self.buckets_log2,
+                word_ngrams: self.word_ngrams,
+                char_ngrams: self.char_ngrams,
+                min_df: self.min_df,
+                cross_target: !self.no_cross_target,
+                shared_weight: self.shared_weight,
+            },
+            c_grid: self.c.clone(),
+            class_weight: self.class_weight,
+            max_iterations: self.max_iter,
+            ..Default::default()
+        }
+    }
+}

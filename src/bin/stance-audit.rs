@@ -6,11 +6,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use comment_stance::audit::{self, Rank};
-use comment_stance::cli::{self, ColumnArgs};
-use comment_stance::features::FeatureParams;
+use comment_stance::cli::{self, ColumnArgs, TrainArgs};
 use comment_stance::io::Output;
-use comment_stance::text::TextParams;
-use comment_stance::train::{self, ClassWeight, TrainConfig};
+use comment_stance::train::{self, TrainConfig};
 use comment_stance::Error;
 
 /// Find likely label errors: K-fold out-of-fold probabilities, ranked confident-learning
@@ -47,39 +45,8 @@ struct Args {
     label_col: String,
     #[command(flatten)]
     cols: ColumnArgs,
-    /// Seed of the folds and of training.
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
-    /// Values of C to try in each fold, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "0.5,1,2,4,8,16")]
-    c: Vec<f64>,
-    /// Class weighting.
-    #[arg(long, value_enum, default_value = "auto")]
-    class_weight: ClassWeight,
-    /// log2 of the number of hash buckets.
-    #[arg(long, default_value_t = 20)]
-    buckets_log2: u32,
-    /// Word n-gram range LO,HI (0,0 = off).
-    #[arg(long, default_value = "1,3", value_parser = cli::parse_range)]
-    word_ngrams: (usize, usize),
-    /// Character n-gram range LO,HI within words (0,0 = off).
-    #[arg(long, default_value = "2,5", value_parser = cli::parse_range)]
-    char_ngrams: (usize, usize),
-    /// Drop n-grams seen in fewer training rows than this.
-    #[arg(long, default_value_t = 2)]
-    min_df: u32,
-    /// Do not cross features with the target.
-    #[arg(long)]
-    no_cross_target: bool,
-    /// Scale of the shared feature copy beside the per-target copy.
-    #[arg(long, default_value_t = 0.5)]
-    shared_weight: f32,
-    /// Do not fold obfuscated spellings.
-    #[arg(long)]
-    no_fold_obfuscation: bool,
-    /// L-BFGS iteration cap per fit.
-    #[arg(long, default_value_t = 500)]
-    max_iter: u64,
+    #[command(flatten)]
+    train: TrainArgs,
     /// No progress messages.
     #[arg(long, short)]
     quiet: bool,
@@ -90,28 +57,11 @@ fn run(a: Args) -> comment_stance::Result<()> {
         comment_stance::io::check_writable(p)?;
     }
     let cfg = TrainConfig {
-        task: a.task,
         data: a.data.clone(),
-        columns: a.cols.columns(Some(&a.label_col)),
-        seed: a.seed,
-        text: TextParams {
-            fold_obfuscation: !a.no_fold_obfuscation,
-            ..TextParams::default()
-        },
-        features: FeatureParams {
-            buckets_log2: a.buckets_log2,
-            word_ngrams: a.word_ngrams,
-            char_ngrams: a.char_ngrams,
-            min_df: a.min_df,
-            cross_target: !a.no_cross_target,
-            shared_weight: a.shared_weight,
-        },
-        c_grid: a.c,
-        class_weight: a.class_weight,
-        max_iterations: a.max_iter,
         skip_bad_rows: a.cols.skip_bad_rows,
         progress: !a.quiet,
-        ..TrainConfig::default()
+        ..a.train
+            .config(a.task, a.cols.columns(Some(&a.label_col)), false)
     };
     let data = train::read_labelled(&cfg.data, &cfg.columns, cfg.skip_bad_rows)?;
     let oof = audit::out_of_fold(&cfg, &data.rows, a.folds)?;

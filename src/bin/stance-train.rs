@@ -4,11 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use comment_stance::cli::{self, ColumnArgs};
-use comment_stance::features::FeatureParams;
+use comment_stance::cli::{self, ColumnArgs, TrainArgs};
 use comment_stance::retrain::{self, ConflictRule, RetrainOptions};
-use comment_stance::text::TextParams;
-use comment_stance::train::{self, ClassWeight, TrainConfig};
+use comment_stance::train::{self, TrainConfig};
 
 /// Train a stance / moderation / sentiment head from labelled CSV or JSONL.
 #[derive(Debug, Parser)]
@@ -56,44 +54,12 @@ struct Args {
     label_col: String,
     #[command(flatten)]
     cols: ColumnArgs,
-    /// Seed of every random choice (same data + seed = same model file).
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
-    /// Values of C (inverse L2 strength) to try, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "0.5,1,2,4,8,16")]
-    c: Vec<f64>,
-    /// Class weighting; `auto` tries both and keeps the better on validation.
-    #[arg(long, value_enum, default_value = "auto")]
-    class_weight: ClassWeight,
-    /// log2 of the number of hash buckets.
-    #[arg(long, default_value_t = 20)]
-    buckets_log2: u32,
-    /// Word n-gram range LO,HI (0,0 = off).
-    #[arg(long, default_value = "1,3", value_parser = cli::parse_range)]
-    word_ngrams: (usize, usize),
-    /// Character n-gram range LO,HI within words (0,0 = off).
-    #[arg(long, default_value = "2,5", value_parser = cli::parse_range)]
-    char_ngrams: (usize, usize),
-    /// Drop n-grams seen in fewer training rows than this.
-    #[arg(long, default_value_t = 2)]
-    min_df: u32,
-    /// Do not cross features with the target (one shared model for all targets).
-    #[arg(long)]
-    no_cross_target: bool,
-    /// Scale of the shared feature copy beside the per-target copy (0.5 did best on
-    /// the stance validation splits; see the README).
-    #[arg(long, default_value_t = 0.5)]
-    shared_weight: f32,
-    /// Do not fold obfuscated spellings (leetspeak, homoglyphs, s.p.a.c.i.n.g).
-    #[arg(long)]
-    no_fold_obfuscation: bool,
+    #[command(flatten)]
+    train: TrainArgs,
     /// Train a reply-relation head on (reply, parent) pairs: the column holding the
     /// parent comment's text.
     #[arg(long)]
     parent_text_col: Option<String>,
-    /// L-BFGS iteration cap per fit.
-    #[arg(long, default_value_t = 500)]
-    max_iter: u64,
     /// No progress messages.
     #[arg(long, short)]
     quiet: bool,
@@ -141,30 +107,11 @@ fn run(a: Args) -> comment_stance::Result<()> {
         columns.parent_text = p.clone();
     }
     let cfg = TrainConfig {
-        task: a.task,
         data: a.data,
         valid: a.valid,
-        columns,
-        seed: a.seed,
-        text: TextParams {
-            fold_obfuscation: !a.no_fold_obfuscation,
-            pair: a.parent_text_col.is_some(),
-            ..TextParams::default()
-        },
-        features: FeatureParams {
-            buckets_log2: a.buckets_log2,
-            word_ngrams: a.word_ngrams,
-            char_ngrams: a.char_ngrams,
-            min_df: a.min_df,
-            cross_target: !a.no_cross_target,
-            shared_weight: a.shared_weight,
-        },
-        c_grid: a.c,
-        class_weight: a.class_weight,
-        max_iterations: a.max_iter,
         skip_bad_rows: a.cols.skip_bad_rows,
         progress: !a.quiet,
-        ..TrainConfig::default()
+        ..a.train.config(a.task, columns, a.parent_text_col.is_some())
     };
     let model = train::train(&cfg)?;
     model.save(&a.out)?;
