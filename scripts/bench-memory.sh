@@ -4,20 +4,28 @@
 # repeating bench-out/comments_1000000.jsonl (made by scripts/bench.sh) and deleted after.
 #
 #   scripts/bench-memory.sh [SIZE_MB]     (default 1000)
+#
+# Env: STANCE_BIN_DIR (use the stance-score in that folder instead of building
+# target/release), SHARED_DATA (to make the source input when absent).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=bench-out
 MB=${1:-1000}
 SRC=$OUT/comments_1000000.jsonl
 [ -s $SRC ] || python3 scripts/bench/make_inputs.py --data "${SHARED_DATA:-../shared/data}" --out $OUT --seed 7 1000000
-cargo build --release --quiet --bin stance-score
+if [ -n "${STANCE_BIN_DIR:-}" ]; then
+    BIN=$(cd "$STANCE_BIN_DIR" && pwd)/stance-score
+else
+    cargo build --release --quiet --bin stance-score
+    BIN=target/release/stance-score
+fi
 DUMP=$OUT/dump_1gb.jsonl
 trap 'rm -f $DUMP' EXIT
 : > $DUMP
 while [ "$(stat -c %s $DUMP)" -lt $((MB * 1000 * 1000)) ]; do cat $SRC >> $DUMP; done
 rows=$(wc -l < $DUMP); bytes=$(stat -c %s $DUMP)
 t0=$(date +%s.%N)
-/usr/bin/time -v -o $OUT/memory_time.txt target/release/stance-score --format jsonl --input-format jsonl $DUMP > /dev/null
+/usr/bin/time -v -o $OUT/memory_time.txt $BIN --format jsonl --input-format jsonl $DUMP > /dev/null
 t1=$(date +%s.%N)
 rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' $OUT/memory_time.txt)
 python3 - "$rows" "$bytes" "$t0" "$t1" "$rss" <<'PYEOF' | tee $OUT/MEMORY.md

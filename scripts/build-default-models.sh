@@ -33,4 +33,14 @@ $T --task toxicity --buckets-log2 18 \
 $T --task sentiment --buckets-log2 19 --min-df 3 --c 0.5,1,2 --class-weight balanced \
    --data "$S/tweeteval_sentiment/train.csv" --valid "$S/tweeteval_sentiment/val.csv" \
    --out models/sentiment.model
+# Reply relation (agree / disagree / other toward the parent comment), read on the pair:
+# DEBAGREEMENT (Reddit) + RumourEval 2017 direct replies (Twitter) + the project-written
+# ceasefire threads (scripts/make_reply_data.py says how labels map), with the learned
+# combination of a reply's own stance and its parent's (fitted on the ceasefire training
+# threads, relation verdicts cross-fitted by thread).
+SHARED_DATA="$S" python3 scripts/make_reply_data.py
+$T --task reply_relation --parent-text-col parent_text --buckets-log2 18 --c 0.5,1,2,4 \
+   --data build/reply/train.csv --valid build/reply/val.csv \
+   --stack-stance models/stance.model --stack-threads data/ceasefire/threads_train.csv \
+   --out models/reply_relation.model
 ls -l models/

@@ -6,7 +6,8 @@
 #   scripts/spark-check.sh [INPUT.jsonl]     (default bench-out/comments_100000.jsonl)
 #
 # Env: SPARK_VENV (default bench-out/spark-venv; made with `pip install pyspark` if
-# missing), SHARED_DATA (to make the input when absent). Needs Java 17.
+# missing), SHARED_DATA (to make the input when absent), STANCE_BIN_DIR (use the
+# stance-score in that folder instead of building target/release). Needs Java 17.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=bench-out
@@ -18,8 +19,12 @@ fi
 V=${SPARK_VENV:-$OUT/spark-venv}
 [ -x "$V/bin/python" ] || python3 -m venv "$V"
 "$V/bin/python" -c "import pyspark" 2>/dev/null || "$V/bin/pip" install -q --disable-pip-version-check pyspark
-cargo build --release --quiet --bin stance-score
-BIN=$PWD/target/release/stance-score
+if [ -n "${STANCE_BIN_DIR:-}" ]; then
+    BIN=$(cd "$STANCE_BIN_DIR" && pwd)/stance-score
+else
+    cargo build --release --quiet --bin stance-score
+    BIN=$PWD/target/release/stance-score
+fi
 
 echo "== single process" >&2
 $BIN --format jsonl --input-format jsonl < "$IN" > $OUT/spark_single.jsonl

@@ -12,7 +12,8 @@
 //! 6. [`policy`]: probabilities → approve / review / reject, with reasons.
 //! 7. [`score`]: streaming, parallel, order-keeping scoring and output forms;
 //!    [`eval`] and [`metrics`]: evaluation; [`report`]: HTML / Markdown / JSON
-//!    evaluation reports and model comparisons; [`thread`]: reading the thread.
+//!    evaluation reports and model comparisons; [`thread`]: reading the thread,
+//!    with a [`stack`]ed combination of heads.
 //! 8. [`retrain`]: retraining a model on new labels; [`suggest`]: which comments to
 //!    label next; [`audit`]: likely label errors.
 //!
@@ -37,6 +38,7 @@ pub mod policy;
 pub mod report;
 pub mod retrain;
 pub mod score;
+pub mod stack;
 pub mod suggest;
 pub mod text;
 pub mod thread;

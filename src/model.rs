@@ -17,6 +17,7 @@ use crate::calibrate::Calibration;
 use crate::error::{Error, Result};
 use crate::features::{self, FeatureParams, Featurizer, Group, SparseVec};
 use crate::linear::{softmax, SparseSoftmax};
+use crate::stack::Stacker;
 use crate::text::{TextParams, TextPipeline};
 
 /// First bytes of every model file.
@@ -122,6 +123,10 @@ struct Header {
     card: ModelCard,
     n_idf: u64,
     n_weight_rows: u64,
+    /// Reply-relation heads: the learned combination of a reply's own stance with its
+    /// parent's (absent: the fixed mixture).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    thread_stacker: Option<Stacker>,
 }
 
 /// One n-gram's share in a decision.
@@ -174,6 +179,9 @@ pub struct Model {
     pub calibration: Calibration,
     /// The model card.
     pub card: ModelCard,
+    /// Reply-relation heads: the learned combination of a reply's own stance with the
+    /// relation and the parent's stance ([`crate::thread`]).
+    pub thread_stacker: Option<Stacker>,
     /// Unique in the process (keys the [`Scratch`] cache).
     id: u64,
 }
@@ -209,6 +217,7 @@ impl Model {
             linear,
             calibration,
             card,
+            thread_stacker: None,
             id: NEXT_MODEL_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
@@ -417,6 +426,7 @@ impl Model {
             card: self.card.clone(),
             n_idf: idf_ids.len() as u64,
             n_weight_rows: w_ids.len() as u64,
+            thread_stacker: self.thread_stacker.clone(),
         };
         let json = serde_json::to_vec(&header).expect("header serializes");
         let mut payload =
@@ -502,6 +512,9 @@ impl Model {
         let h: Header =
             serde_json::from_slice(json).map_err(|e| bad(format!("bad header: {e}")))?;
         h.features.check().map_err(|e| bad(e.to_string()))?;
+        if let Some(st) = &h.thread_stacker {
+            st.check().map_err(|e| bad(e.to_string()))?;
+        }
         let nc = h.labels.len();
         if nc < 2 {
             return Err(bad("fewer than two labels".into()));
@@ -563,7 +576,7 @@ impl Model {
             converged: h.card.converged,
             iterations: h.card.iterations,
         };
-        Ok(Model::new(
+        let mut model = Model::new(
             h.task,
             h.labels,
             h.targets,
@@ -572,7 +585,9 @@ impl Model {
             linear,
             h.calibration,
             h.card,
-        ))
+        );
+        model.thread_stacker = h.thread_stacker;
+        Ok(model)
     }
 }
 

@@ -84,6 +84,8 @@ pub struct Scored {
     pub heads: Vec<HeadResult>,
     /// Where the stance came from (`text`, `thread:<parent>`, ...), when threads are read.
     pub stance_source: Option<String>,
+    /// The parent's stance probabilities, when the stance was inherited from it.
+    pub parent_stance: Option<Vec<f32>>,
     /// The policy's decision.
     pub action: Action,
     /// Why (most severe first), with the n-grams behind each flag.
@@ -177,6 +179,7 @@ pub fn score_batch(
                 row,
                 heads,
                 stance_source: None,
+                parent_stance: None,
                 action: Action::Approve,
                 reasons: Vec::new(),
             }
@@ -226,6 +229,7 @@ pub fn score_batch(
             }
             if relation.is_some() {
                 row.stance_source = Some(v.source);
+                row.parent_stance = v.parent_stance;
             }
         }
     }
@@ -424,6 +428,33 @@ fn truncate_chars(s: &str, n: usize) -> String {
     }
 }
 
+/// The table's "stance from" cell: `-` for the comment's own text, else how the reply
+/// relates to which parent and that parent's stance (`agrees with r1 (against 0.76)`).
+fn stance_from_cell(models: &[Model], s: &Scored, src: &str) -> String {
+    let Some(parent) = src.strip_prefix("thread:") else {
+        let rest = src.strip_prefix("text").map_or(src, str::trim);
+        return if rest.is_empty() { "-".into() } else { rest.to_string() };
+    };
+    let relation = models
+        .iter()
+        .zip(&s.heads)
+        .find(|(m, h)| m.is_pair() && !h.skipped)
+        .map(|(m, h)| m.labels[h.label].as_str());
+    let verb = match relation {
+        Some("agree") => "agrees with",
+        Some("disagree") => "disagrees with",
+        _ => "replies to",
+    };
+    let stance = models.iter().find(|m| m.task == "stance" && !m.is_pair());
+    match (stance, &s.parent_stance) {
+        (Some(m), Some(p)) => {
+            let k = argmax(p);
+            format!("{verb} {parent} ({} {:.2})", m.labels[k], p[k])
+        }
+        _ => format!("{verb} {parent}"),
+    }
+}
+
 /// Renders scored rows as a plain-text table: id, comment, one column per head,
 /// and the top reasons of the first head.
 pub fn render_table(models: &[Model], rows: &[Scored]) -> String {
@@ -445,12 +476,7 @@ pub fn render_table(models: &[Model], rows: &[Scored]) -> String {
             }
         }
         if let Some(src) = &s.stance_source {
-            let src = src.strip_prefix("text").map_or(src.as_str(), str::trim);
-            line.push(if src.is_empty() {
-                "-".into()
-            } else {
-                src.to_string()
-            });
+            line.push(stance_from_cell(models, s, src));
         }
         let why = s
             .heads

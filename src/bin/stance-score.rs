@@ -15,7 +15,7 @@ use comment_stance::Model;
 #[command(version, about, after_help = concat!("Default policy (used without --policy):\n\n", include_str!("../policy_default.toml")))]
 struct Args {
     /// Model file; repeat to add heads (their columns are merged). Default: the
-    /// built-in stance, offensive and sentiment models.
+    /// built-in stance, offensive, sentiment and reply-relation models.
     #[arg(long)]
     model: Vec<PathBuf>,
     /// Input file (CSV or JSONL by extension; .gz/.zst decompressed); `-` or none = stdin.
@@ -73,6 +73,10 @@ const DEFAULT_MODELS: &[(&str, &[u8])] = &[
     (
         "<built-in sentiment>",
         include_bytes!("../../models/sentiment.model"),
+    ),
+    (
+        "<built-in reply_relation>",
+        include_bytes!("../../models/reply_relation.model"),
     ),
 ];
 

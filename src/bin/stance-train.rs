@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use comment_stance::cli::{self, ColumnArgs, TrainArgs};
 use comment_stance::retrain::{self, ConflictRule, RetrainOptions};
+use comment_stance::thread::{self, StackOptions};
 use comment_stance::train::{self, TrainConfig};
 
 /// Train a stance / moderation / sentiment head from labelled CSV or JSONL.
@@ -60,6 +61,22 @@ struct Args {
     /// parent comment's text.
     #[arg(long)]
     parent_text_col: Option<String>,
+    /// Reply-relation heads: learn how a reply's stance follows from its own text, the
+    /// relation and its parent's stance, with this stance model's probabilities
+    /// (stored in the relation model file; without it the fixed mixture is used).
+    #[arg(long, requires_all = ["parent_text_col", "stack_threads"])]
+    stack_stance: Option<PathBuf>,
+    /// Labelled threads for --stack-stance (repeatable): id, parent_id, text, stance
+    /// label, optional target; a parent comes before its replies.
+    #[arg(long, requires = "stack_stance")]
+    stack_threads: Vec<String>,
+    /// Cross-fitting folds for --stack-stance: thread pairs also in --data get relation
+    /// verdicts from a head refitted without their fold.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(2..=50))]
+    stack_folds: u64,
+    /// Inverse L2 strength of the stacker.
+    #[arg(long, default_value_t = 1.0)]
+    stack_c: f64,
     /// No progress messages.
     #[arg(long, short)]
     quiet: bool,
@@ -113,7 +130,17 @@ fn run(a: Args) -> comment_stance::Result<()> {
         progress: !a.quiet,
         ..a.train.config(a.task, columns, a.parent_text_col.is_some())
     };
-    let model = train::train(&cfg)?;
+    let data = train::read_labelled(&cfg.data, &cfg.columns, cfg.skip_bad_rows)?;
+    let mut model = train::train_on(&cfg, data.clone(), None)?;
+    if let Some(stance_model) = a.stack_stance {
+        let opts = StackOptions {
+            stance_model,
+            threads: a.stack_threads,
+            folds: a.stack_folds as usize,
+            c: a.stack_c,
+        };
+        model.thread_stacker = Some(thread::fit_thread_stacker(&cfg, &data, &model, &opts)?);
+    }
     model.save(&a.out)?;
     if !a.quiet {
         eprintln!("[{}] wrote {}", model.task, a.out.display());
