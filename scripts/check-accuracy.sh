@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 S=${SHARED_DATA:-../shared/data}
-cargo build --release --bin stance-eval --bin stance-train
+cargo build --release --bin stance-eval --bin stance-train --bin stance-score
 E=target/release/stance-eval
 fail=0
 check() { # name model data key floor [extra args]
@@ -26,6 +26,20 @@ check "offensive / TweetEval val" models/offensive.model "$S/tweeteval_offensive
 check_max() { local name=$1 model=$2 data=$3 key=$4 ceil=$5; local v; v=$($E --model "$model" --data "$data" --json | python3 -c "import json,sys; print(json.load(sys.stdin)['$key'])"); if python3 -c "import sys; sys.exit(0 if $v <= $ceil else 1)"; then echo "ok   $name: $key = $v (at most $ceil)"; else echo "FAIL $name: $key = $v is above $ceil"; fail=1; fi; }
 check_max "offensive calibration" models/offensive.model "$S/tweeteval_offensive/val.csv" ece 0.05
 check "sentiment / TweetEval val" models/sentiment.model "$S/tweeteval_sentiment/val.csv" macro_recall 0.62
+SHARED_DATA="$S" python3 scripts/make_reply_data.py >/dev/null
+check "reply relation / agreement val" models/reply_relation.model build/reply/val.csv macro_f1 0.55
+# Stance of the ceasefire validation replies, read in their threads (README: 74.2%).
+v=$(target/release/stance-score --model models/stance.model --model models/reply_relation.model \
+      --format jsonl data/ceasefire/threads_val.csv | python3 -c "
+import csv, json, sys
+gold = {r['id']: r for r in csv.DictReader(open('data/ceasefire/threads_val.csv'))}
+rows = [json.loads(l) for l in sys.stdin if gold[json.loads(l)['id']]['parent_id']]
+print(sum(r['stance']['label'] == gold[r['id']]['label'] for r in rows) / len(rows))")
+if python3 -c "import sys; sys.exit(0 if $v >= 0.70 else 1)"; then
+  echo "ok   thread reading / ceasefire val replies: accuracy = $v (floor 0.70)"
+else
+  echo "FAIL thread reading / ceasefire val replies: accuracy = $v is below the floor 0.70"; fail=1
+fi
 if [ "${SKIP_REBUILD:-}" != 1 ]; then
   tmp=$(mktemp -d)
   cp models/*.model "$tmp/"

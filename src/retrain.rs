@@ -380,15 +380,28 @@ pub fn retrain(opts: &RetrainOptions) -> Result<Retrained> {
         );
     }
     cfg.data = files.iter().map(|f| f.path.clone()).collect();
-    let model = train::train_on(
-        &cfg,
-        Labelled {
-            rows,
-            files,
-            label_column: None,
-        },
-        lineage,
-    )?;
+    let data = Labelled {
+        rows,
+        files,
+        label_column: None,
+    };
+    let mut model = train::train_on(&cfg, data.clone(), lineage)?;
+    // A relation head's learned thread combination is refitted as recorded (same
+    // stance model and threads, which must still be where the card says).
+    if let Some(stk) = &base.thread_stacker {
+        let stance_model = stk.card.models.first().ok_or_else(|| {
+            Error::Train("the base model's thread stacker names no stance model".into())
+        })?;
+        let opts = crate::thread::StackOptions {
+            stance_model: stance_model.path.clone().into(),
+            threads: stk.card.data.iter().map(|f| f.path.clone()).collect(),
+            folds: stk.card.folds,
+            c: stk.card.c,
+        };
+        model.thread_stacker = Some(crate::thread::fit_thread_stacker(
+            &cfg, &data, &model, &opts,
+        )?);
+    }
     Ok(Retrained { model, conflicts })
 }
 

@@ -223,8 +223,8 @@ pub fn score_batch(
             if let (Some(i), Some(p)) = (stance, v.stance) {
                 row.heads[i].label = argmax(&p);
                 row.heads[i].probs = p;
-                if !v.parent_reasons.is_empty() {
-                    row.heads[i].reasons = v.parent_reasons;
+                if let Some(r) = v.reasons {
+                    row.heads[i].reasons = r;
                 }
             }
             if relation.is_some() {
@@ -433,7 +433,11 @@ fn truncate_chars(s: &str, n: usize) -> String {
 fn stance_from_cell(models: &[Model], s: &Scored, src: &str) -> String {
     let Some(parent) = src.strip_prefix("thread:") else {
         let rest = src.strip_prefix("text").map_or(src, str::trim);
-        return if rest.is_empty() { "-".into() } else { rest.to_string() };
+        return if rest.is_empty() {
+            "-".into()
+        } else {
+            rest.to_string()
+        };
     };
     let relation = models
         .iter()

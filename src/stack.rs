@@ -111,7 +111,12 @@ impl Stacker {
                 self.bias.len()
             )));
         }
-        if self.weights.iter().chain(&self.bias).any(|v| !v.is_finite()) {
+        if self
+            .weights
+            .iter()
+            .chain(&self.bias)
+            .any(|v| !v.is_finite())
+        {
             return Err(Error::Params("stacker has non-finite weights".into()));
         }
         Ok(())
@@ -161,7 +166,10 @@ mod tests {
             .filter(|(r, &g)| crate::metrics::argmax(&s.predict(r)) == g)
             .count();
         assert_eq!(acc, 200);
-        assert!(s.weights[2..4].iter().all(|w| w.abs() < 0.5), "noise input gets little weight");
+        assert!(
+            s.weights[2..4].iter().all(|w| w.abs() < 0.5),
+            "noise input gets little weight"
+        );
         let p = s.predict(&[2.5, 0.0]);
         assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6);
     }

@@ -105,8 +105,10 @@ pub struct ThreadVerdict {
     pub relation: Option<Vec<f32>>,
     /// Final stance probabilities (in the stance head's label order).
     pub stance: Option<Vec<f32>>,
-    /// The parent's stance reasons, when the stance was inherited.
-    pub parent_reasons: Vec<Reason>,
+    /// Stance reasons replacing the reply's own-text ones: its parent's when it takes
+    /// its parent's label from the thread, else its own n-grams toward the final label
+    /// when the thread changed the label.
+    pub reasons: Option<Vec<Reason>>,
     /// The parent's stance probabilities, when the stance was inherited.
     pub parent_stance: Option<Vec<f32>>,
 }
@@ -187,7 +189,12 @@ fn reply_stance(
 ) -> Vec<f32> {
     match &rel.thread_stacker {
         Some(stk) if stk.labels == st.labels => stk.predict(&reply_inputs(
-            text, own, parent, relation, &rel.labels, &st.labels,
+            text,
+            own,
+            parent,
+            relation,
+            &rel.labels,
+            &st.labels,
         )),
         _ => combine(own, parent, relation, &rel.labels, &st.labels),
     }
@@ -220,7 +227,7 @@ pub fn read_row(
         source: "text".into(),
         relation: None,
         stance: own.map(<[f32]>::to_vec),
-        parent_reasons: Vec::new(),
+        reasons: None,
         parent_stance: None,
     };
     let is_reply = parent_id.is_some() || parent_text.is_some();
@@ -258,21 +265,26 @@ pub fn read_row(
                     .iter()
                     .position(|l| l == "other")
                     .map_or(0.0, |i| r[i]);
+                let label = argmax(&combined);
                 if other < 0.5 {
                     verdict.source = format!("thread:{}", parent_id.unwrap_or("parent_text"));
-                    verdict.parent_reasons = parent_reasons;
+                    if label == argmax(&parent_stance) {
+                        verdict.reasons = Some(parent_reasons);
+                    }
                     verdict.parent_stance = Some(parent_stance);
+                }
+                if verdict.reasons.is_none() && label != argmax(own) {
+                    verdict.reasons = Some(st.explain(text, target, label, explain, s));
                 }
                 verdict.stance = Some(combined);
             }
         }
         (None, None) => {}
     }
-    let reasons = if verdict.parent_reasons.is_empty() {
-        own_reasons.to_vec()
-    } else {
-        verdict.parent_reasons.clone()
-    };
+    let reasons = verdict
+        .reasons
+        .clone()
+        .unwrap_or_else(|| own_reasons.to_vec());
     cache.insert(id, text, verdict.stance.clone(), reasons);
     verdict
 }
@@ -311,15 +323,24 @@ fn read_threads(opts: &StackOptions, stance: &Model) -> Result<(Vec<ThreadRow>, 
     let mut n_roots = 0;
     for r in data.rows {
         let label = r.label.clone().unwrap_or_default();
-        let gold = stance.labels.iter().position(|l| *l == label).ok_or_else(|| {
-            Error::Train(format!(
+        let gold = stance
+            .labels
+            .iter()
+            .position(|l| *l == label)
+            .ok_or_else(|| {
+                Error::Train(format!(
                 "thread row {} (line {}): label '{label}' is not one of the stance model's ({})",
                 r.id,
                 r.line,
                 stance.labels.join(", ")
             ))
-        })?;
-        let parent = match r.parent_id.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            })?;
+        let parent = match r
+            .parent_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
             None => None,
             Some(p) => Some(*index.get(canonical_id(p)).ok_or_else(|| {
                 Error::Train(format!(
@@ -500,7 +521,10 @@ pub fn fit_thread_stacker(
             stk.inputs
                 .iter()
                 .enumerate()
-                .map(|(j, n)| (n.as_str(), &stk.weights[j * stk.labels.len()..(j + 1) * stk.labels.len()]))
+                .map(|(j, n)| (
+                    n.as_str(),
+                    &stk.weights[j * stk.labels.len()..(j + 1) * stk.labels.len()]
+                ))
                 .collect::<BTreeMap<_, _>>()
         );
     }
