@@ -9,7 +9,7 @@
 # (wall seconds, peak RSS via /usr/bin/time -v), and writes the table to bench-out/BENCH.md.
 # Env: SHARED_DATA (default ../shared/data), BENCH_VENV (default bench-out/venv; a venv with
 # scikit-learn and fasttext is made there if missing), BENCH_SEED (default 7), STANCE_BIN_DIR
-# (prebuilt binaries instead of `cargo build --release`).
+# (prebuilt binaries instead of `cargo build --release`), BENCH_SIZES (default "100000 1000000").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 QUICK=0
@@ -21,7 +21,7 @@ if [ $QUICK = 1 ]; then
     # One parameter setting per system (no selection grid), to keep the try-out short.
     SIZES="10000"; RUNS=1; GRID=--single; CS_GRID="--c 2 --class-weight balanced"
 else
-    SIZES="100000 1000000"; RUNS=3; GRID=; CS_GRID=
+    SIZES=${BENCH_SIZES:-"100000 1000000"}; RUNS=3; GRID=; CS_GRID=
 fi
 mkdir -p $OUT
 V=${BENCH_VENV:-$OUT/venv}

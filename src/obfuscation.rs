@@ -77,6 +77,10 @@ pub fn fold(text: &str) -> String {
     // letters to join (`www.www.` -> `w.w.` -> `ww`): fold to a fixed point, so that
     // folding twice changes nothing. Real text settles on the second pass.
     let mut cur = fold_once(text);
+    if cur == text {
+        // Already a fixed point (most comments): no second pass needed.
+        return cur;
+    }
     for _ in 0..4 {
         let next = fold_once(&cur);
         if next == cur {
@@ -88,11 +92,20 @@ pub fn fold(text: &str) -> String {
 }
 
 fn fold_once(text: &str) -> String {
-    let joined = join_spaced_letters(text);
+    let joined = if few_single_letters(text) {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(join_spaced_letters(text))
+    };
     let mut out = String::with_capacity(joined.len());
     for (i, word) in joined.split(' ').enumerate() {
         if i > 0 {
             out.push(' ');
+        }
+        if is_plain_ascii(word) {
+            // No leet character, no look-alike, no stretched run: nothing to fold.
+            out.push_str(word);
+            continue;
         }
         let chars: Vec<char> = word.chars().collect();
         let chars = fold_leet(chars);
@@ -105,6 +118,34 @@ fn fold_once(text: &str) -> String {
         squeeze_runs(&chars, &mut out);
     }
     out
+}
+
+/// Whether ASCII `text` has fewer than three single letters (a letter with no letter or
+/// digit on either side), so that [`join_spaced_letters`], which needs three, leaves
+/// it as it is. Non-ASCII text is not checked (false).
+fn few_single_letters(text: &str) -> bool {
+    if !text.is_ascii() {
+        return false;
+    }
+    let b = text.as_bytes();
+    let alnum = |i: usize| b[i].is_ascii_alphanumeric();
+    let singles = (0..b.len())
+        .filter(|&i| {
+            b[i].is_ascii_alphabetic()
+                && (i == 0 || !alnum(i - 1))
+                && (i + 1 == b.len() || !alnum(i + 1))
+        })
+        .take(3)
+        .count();
+    singles < 3
+}
+
+/// An ASCII word without leet characters and without three equal characters in a row,
+/// which every per-word fold leaves unchanged.
+fn is_plain_ascii(word: &str) -> bool {
+    let b = word.as_bytes();
+    b.iter().all(|&c| c.is_ascii() && leet(c as char).is_none())
+        && !b.windows(3).any(|w| w[0] == w[1] && w[1] == w[2])
 }
 
 /// `i d i o t`, `i.d.i.o.t`, `f-u-c-k`: three or more single letters separated by one
@@ -250,7 +291,56 @@ fn squeeze_runs(chars: &[char], out: &mut String) {
 
 #[cfg(test)]
 mod tests {
-    use super::fold;
+    use super::{fold, fold_homoglyphs, fold_leet, is_plain_ascii, squeeze_runs};
+
+    /// The per-word chain of `fold_once`, without the fast path.
+    fn fold_word(word: &str) -> String {
+        let chars = fold_leet(word.chars().collect());
+        let mut squeezed = String::new();
+        squeeze_runs(&chars, &mut squeezed);
+        let chars = fold_homoglyphs(squeezed.chars().collect());
+        let mut out = String::new();
+        squeeze_runs(&chars, &mut out);
+        out
+    }
+
+    #[test]
+    fn the_plain_ascii_fast_path_changes_nothing_the_full_fold_would() {
+        let mut words: Vec<String> = Vec::new();
+        for f in [
+            "data/ceasefire/comments_train.csv",
+            "data/ceasefire/threads.csv",
+        ] {
+            let text =
+                std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/").to_string() + f)
+                    .unwrap()
+                    .to_lowercase();
+            words.extend(text.split(' ').map(String::from));
+        }
+        // Every short word over a small ASCII alphabet with letters, digits, leet signs.
+        let alphabet: Vec<char> = "ao1@$.'-x".chars().collect();
+        for n in 1..=4u32 {
+            for code in 0..alphabet.len().pow(n) {
+                let mut c = code;
+                let w: String = (0..n)
+                    .map(|_| {
+                        let ch = alphabet[c % alphabet.len()];
+                        c /= alphabet.len();
+                        ch
+                    })
+                    .collect();
+                words.push(w);
+            }
+        }
+        let mut fast = 0;
+        for w in &words {
+            if is_plain_ascii(w) {
+                fast += 1;
+                assert_eq!(fold_word(w), *w, "fast path would skip a change in {w:?}");
+            }
+        }
+        assert!(fast > 1000, "the fast path is taken ({fast} words)");
+    }
 
     #[test]
     fn spaced_letters_are_joined() {

@@ -244,14 +244,28 @@ impl TextPipeline {
             }
             n.get().to_string()
         };
-        let s = replace_all(&self.url_re, &base, &self.url_with);
-        let s = replace_all(&self.user_re, &s, &self.user_with).into_owned();
+        // Each pattern runs only where it can match: a URL needs `http` or `www.`, a
+        // mention `@`, a number a digit (on ASCII text, an ASCII digit).
+        let s = if base.contains("http") || base.contains("www.") {
+            replace_all(&self.url_re, &base, &self.url_with)
+        } else {
+            Cow::Borrowed(base.as_str())
+        };
+        let s = if s.contains('@') {
+            replace_all(&self.user_re, &s, &self.user_with).into_owned()
+        } else {
+            s.into_owned()
+        };
         let s = if self.params.fold_obfuscation {
             crate::obfuscation::fold(&s)
         } else {
             s
         };
-        let s = replace_all(&self.number_re, &s, &self.number_with);
+        let s = if !s.is_ascii() || s.bytes().any(|b| b.is_ascii_digit()) {
+            replace_all(&self.number_re, &s, &self.number_with)
+        } else {
+            Cow::Borrowed(s.as_str())
+        };
         // Collapse the whitespace runs the placeholders leave behind.
         let mut out = String::with_capacity(s.len());
         for w in s.split_whitespace() {
