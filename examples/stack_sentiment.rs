@@ -22,8 +22,9 @@ use std::path::PathBuf;
 use comment_stance::io::Columns;
 use comment_stance::metrics::{argmax, Summary};
 use comment_stance::model::Scratch;
+use comment_stance::retrain::config_from_model;
 use comment_stance::stack::{StackCard, Stacker};
-use comment_stance::train::{self, ClassWeight, Labelled, TrainConfig};
+use comment_stance::train::{self, Labelled, TrainConfig};
 use comment_stance::Model;
 
 struct Args {
@@ -120,22 +121,12 @@ fn main() -> comment_stance::Result<()> {
     let (y_train, y_valid) = (gold(&train_rows), gold(&valid_rows));
 
     // Out-of-fold stance probabilities on the training rows.
+    // The stance head's settings with its chosen C and class weighting.
     let cfg = TrainConfig {
-        task: stance.task.clone(),
         data: a.train.clone(),
         valid: a.valid.clone(),
-        columns: columns.clone(),
-        seed: stance.card.seed,
-        text: stance.text().params().clone(),
-        features: stance.featurizer().params().clone(),
-        c_grid: vec![stance.card.c],
-        class_weight: if stance.card.class_weight == "balanced" {
-            ClassWeight::Balanced
-        } else {
-            ClassWeight::None
-        },
         progress: false,
-        ..TrainConfig::default()
+        ..config_from_model(&stance, false)
     };
     let mut s = Scratch::default();
     let mut oof: Vec<Vec<f32>> = vec![Vec::new(); train_rows.rows.len()];

@@ -30,8 +30,8 @@ pub struct StackCard {
     pub c: f64,
     /// Rows fitted on.
     pub rows: usize,
-    /// Accuracy on those rows of the stacker, and of the first input head alone
-    /// (both out-of-fold for the cross-fitted head).
+    /// Accuracy of the stacker on the rows it was fitted on (in-sample for the stacker,
+    /// out-of-fold for the cross-fitted head that feeds it).
     pub fit_accuracy: f64,
     /// Accuracy of the feeding head alone on the same rows.
     pub base_accuracy: f64,

@@ -19,7 +19,7 @@ use crate::io::Columns;
 use crate::metrics::{argmax, stance_pair};
 use crate::model::{sha256_hex, DataFile, Model, Reason, Scratch};
 use crate::stack::{StackCard, Stacker};
-use crate::train::{self, ClassWeight, Labelled, TrainConfig};
+use crate::train::{self, Labelled, TrainConfig};
 
 /// Default number of comments remembered for parent lookup. At about 300 bytes per
 /// comment (id, text up to the cache's text cap, probabilities) that is about 60 MB.
@@ -121,6 +121,14 @@ fn flip(p: &[f32], labels: &[String]) -> Vec<f32> {
     q
 }
 
+/// The relation head's probability of `name` (0 when it has no such label).
+fn relation_p(relation: &[f32], rel_labels: &[String], name: &str) -> f32 {
+    rel_labels
+        .iter()
+        .position(|l| l == name)
+        .map_or(0.0, |i| relation[i])
+}
+
 /// Combines a reply's own stance with the relation to its parent's stance.
 pub fn combine(
     own: &[f32],
@@ -129,9 +137,8 @@ pub fn combine(
     rel_labels: &[String],
     labels: &[String],
 ) -> Vec<f32> {
-    let idx = |name: &str| rel_labels.iter().position(|l| l == name);
-    let agree = idx("agree").map_or(0.0, |i| relation[i]);
-    let disagree = idx("disagree").map_or(0.0, |i| relation[i]);
+    let agree = relation_p(relation, rel_labels, "agree");
+    let disagree = relation_p(relation, rel_labels, "disagree");
     let other = (1.0 - agree - disagree).max(0.0);
     let flipped = flip(parent, labels);
     (0..own.len())
@@ -163,12 +170,7 @@ pub fn reply_inputs(
     labels: &[String],
 ) -> Vec<f32> {
     let mixture = combine(own, parent, relation, rel_labels, labels);
-    let rel = |name: &str| {
-        rel_labels
-            .iter()
-            .position(|l| l == name)
-            .map_or(0.0, |i| relation[i])
-    };
+    let rel = |name: &str| relation_p(relation, rel_labels, name);
     let short = text.split_whitespace().count() <= SHORT_REPLY_WORDS;
     own.iter()
         .chain(&mixture)
@@ -221,8 +223,7 @@ pub fn read_row(
     let found = parent_id.and_then(|p| cache.map.get(canonical_id(p)).cloned());
     let parent_text = parent_text
         .filter(|t| !t.is_empty())
-        .map(String::from)
-        .or_else(|| found.as_ref().map(|e| e.text.clone()));
+        .or_else(|| found.as_ref().map(|e| e.text.as_str()));
     let mut verdict = ThreadVerdict {
         source: "text".into(),
         relation: None,
@@ -233,8 +234,7 @@ pub fn read_row(
     let is_reply = parent_id.is_some() || parent_text.is_some();
     if let Some(rel) = relation {
         if is_reply {
-            verdict.relation =
-                Some(rel.predict_pair(text, parent_text.as_deref().unwrap_or(""), s));
+            verdict.relation = Some(rel.predict_pair(text, parent_text.unwrap_or(""), s));
         }
     }
     match (&parent_text, parent_id) {
@@ -260,11 +260,7 @@ pub fn read_row(
                     };
                 let combined = reply_stance(rel, st, text, own, &parent_stance, r);
                 // Inherited when agree or disagree outweighs "other".
-                let other = rel
-                    .labels
-                    .iter()
-                    .position(|l| l == "other")
-                    .map_or(0.0, |i| r[i]);
+                let other = relation_p(r, &rel.labels, "other");
                 let label = argmax(&combined);
                 if other < 0.5 {
                     verdict.source = format!("thread:{}", parent_id.unwrap_or("parent_text"));
@@ -411,13 +407,11 @@ pub fn fit_thread_stacker(
                     data.rows.len() - kept.len()
                 );
             }
+            // The chosen C and class weighting; the rest (columns included) as trained.
+            let fixed = crate::retrain::config_from_model(relation, false);
             let fold_cfg = TrainConfig {
-                c_grid: vec![relation.card.c],
-                class_weight: if relation.card.class_weight == "balanced" {
-                    ClassWeight::Balanced
-                } else {
-                    ClassWeight::None
-                },
+                c_grid: fixed.c_grid,
+                class_weight: fixed.class_weight,
                 progress: false,
                 ..cfg.clone()
             };
