@@ -171,15 +171,141 @@ fn is_placeholder(tok: &str) -> bool {
 /// Per-thread reusable buffers, so featurizing a row allocates nothing once warm.
 #[derive(Debug, Default)]
 pub struct Scratch {
-    hits: Vec<NgramHit>,
-    /// Whether `hits` is sorted by (group, bucket) yet (done on demand, for explanations).
-    hits_sorted: bool,
-    /// (group << 32 | bucket) of every hit, sorted: what the TF-IDF row is counted from.
-    keys: Vec<u64>,
+    ngrams: NgramBuffers,
+    counts: CountTable,
+    /// (key << 32 | slot) of every distinct n-gram, sorted: the row's entries in
+    /// (group, bucket) order.
+    distinct: Vec<u64>,
+    /// IDF of each of `distinct`.
+    idfs: Vec<f32>,
+}
+
+/// Buffers of [`for_each_ngram`].
+#[derive(Debug, Default)]
+struct NgramBuffers {
     token_hashes: Vec<u64>,
     padded: Vec<u8>,
     char_starts: Vec<usize>,
 }
+
+impl NgramBuffers {
+    fn walk(
+        &mut self,
+        params: &FeatureParams,
+        tokens: &[impl AsRef<str>],
+        emit: impl FnMut(NgramHit),
+    ) {
+        for_each_ngram(
+            params,
+            tokens,
+            &mut self.token_hashes,
+            &mut self.padded,
+            &mut self.char_starts,
+            emit,
+        );
+    }
+}
+
+/// The distinct n-grams of one row: an open-addressing table (power-of-two size) whose
+/// slots are live only when stamped with the row's `stamp`, so a new row need not clear it.
+#[derive(Debug, Default)]
+struct CountTable {
+    slots: Vec<Slot>,
+    stamp: u32,
+    /// Indices of the live slots, in insertion order.
+    live: Vec<u32>,
+}
+
+/// One distinct n-gram of a row: its key (group << 30 | bucket), how often it occurs,
+/// and where its entry went in the row's vector (`u32::MAX` when its bucket is dropped).
+#[derive(Debug, Default, Clone, Copy)]
+struct Slot {
+    stamp: u32,
+    key: u32,
+    count: u32,
+    pos: u32,
+}
+
+/// Smallest count table (slots); it doubles whenever it gets half full.
+const MIN_TABLE: usize = 1 << 12;
+
+impl CountTable {
+    /// Starts a new row: every slot becomes free.
+    fn reset(&mut self) {
+        if self.slots.is_empty() {
+            self.slots = vec![Slot::default(); MIN_TABLE];
+        }
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.slots.fill(Slot::default());
+            self.stamp = 1;
+        }
+        self.live.clear();
+    }
+
+    /// Slot index of `key` (its own, or the free slot where it belongs).
+    #[inline]
+    fn find(&self, key: u32) -> usize {
+        let mask = self.slots.len() - 1;
+        let mut i = (mix(key as u64) as usize) & mask;
+        loop {
+            let s = &self.slots[i];
+            if s.stamp != self.stamp || s.key == key {
+                return i;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// The live slot of `key`, if it occurred in the row.
+    fn get(&self, key: u32) -> Option<&Slot> {
+        Some(&self.slots[self.find(key)]).filter(|s| s.stamp == self.stamp)
+    }
+
+    /// Counts one occurrence of `key`.
+    #[inline]
+    fn add(&mut self, key: u32) {
+        let i = self.find(key);
+        let s = &mut self.slots[i];
+        if s.stamp == self.stamp {
+            s.count += 1;
+            return;
+        }
+        *s = Slot {
+            stamp: self.stamp,
+            key,
+            count: 1,
+            pos: u32::MAX,
+        };
+        self.live.push(i as u32);
+        if self.live.len() * 2 > self.slots.len() {
+            self.grow();
+        }
+    }
+
+    /// Doubles the table, keeping the live slots.
+    fn grow(&mut self) {
+        let old = std::mem::take(&mut self.slots);
+        self.slots = vec![Slot::default(); old.len() * 2];
+        let mut live = std::mem::take(&mut self.live);
+        for l in &mut live {
+            let s = old[*l as usize];
+            let i = self.find(s.key);
+            self.slots[i] = s;
+            *l = i as u32;
+        }
+        self.live = live;
+    }
+}
+
+/// Packs a hit's group and bucket into a key that sorts as (group, bucket).
+#[inline]
+fn hit_key(group: Group, bucket: u32) -> u32 {
+    ((group as u32) << 30) | bucket
+}
+
+/// The bucket bits of a key.
+const BUCKET_MASK: u32 = (1 << 30) - 1;
 
 /// Walks every n-gram of `tokens` and calls `emit` with it.
 pub fn for_each_ngram(
@@ -281,19 +407,11 @@ impl Featurizer {
     pub fn fit(params: &FeatureParams, docs: &[Vec<String>]) -> Result<Self> {
         params.check()?;
         let mut df = vec![0u32; params.buckets()];
-        let mut scratch = Scratch::default();
+        let mut ngrams = NgramBuffers::default();
         let mut seen: Vec<u32> = Vec::new();
         for doc in docs {
             seen.clear();
-            let Scratch {
-                token_hashes,
-                padded,
-                char_starts,
-                ..
-            } = &mut scratch;
-            for_each_ngram(params, doc, token_hashes, padded, char_starts, |h| {
-                seen.push(h.bucket)
-            });
+            ngrams.walk(params, doc, |h| seen.push(h.bucket));
             seen.sort_unstable();
             seen.dedup();
             for &b in &seen {
@@ -341,8 +459,9 @@ impl Featurizer {
     }
 
     /// Turns tokens into a TF-IDF vector (sublinear tf, each group L2-normalized),
-    /// plus a crossed copy of every feature for `target_hash` when given.
-    /// `hits` receives the n-gram occurrences (for explanations) when not `None`.
+    /// plus a crossed copy of every feature for `target_hash` when given. Entries come
+    /// word n-grams first, then char n-grams, each sorted by bucket; the crossed copies
+    /// follow in the same order.
     pub fn transform(
         &self,
         tokens: &[impl AsRef<str>],
@@ -352,54 +471,56 @@ impl Featurizer {
     ) {
         out.clear();
         let Scratch {
-            hits,
-            hits_sorted,
-            keys,
-            token_hashes,
-            padded,
-            char_starts,
+            ngrams,
+            counts,
+            distinct,
+            idfs,
         } = scratch;
-        hits.clear();
-        keys.clear();
-        *hits_sorted = false;
-        for_each_ngram(
-            &self.params,
-            tokens,
-            token_hashes,
-            padded,
-            char_starts,
-            |h| {
-                if self.idf[h.bucket as usize] > 0.0 {
-                    hits.push(h);
-                    keys.push(((h.group as u64) << 32) | h.bucket as u64);
-                }
-            },
+        counts.reset();
+        ngrams.walk(&self.params, tokens, |h| {
+            counts.add(hit_key(h.group, h.bucket))
+        });
+        // Distinct keys in (group, bucket) order; each n-gram's count is in its slot.
+        distinct.clear();
+        distinct.extend(
+            counts
+                .live
+                .iter()
+                .map(|&i| ((counts.slots[i as usize].key as u64) << 32) | i as u64),
         );
-        // Sorting plain u64 keys is much cheaper than sorting the hits; the hits are
-        // sorted only when an explanation asks for them.
-        keys.sort_unstable();
+        distinct.sort_unstable();
+        // The IDF look-ups miss the cache: gather them in a loop of independent loads
+        // first, so they overlap, instead of one at a time behind the branch below.
+        idfs.clear();
+        idfs.extend(
+            distinct
+                .iter()
+                .map(|&d| self.idf[((d >> 32) as u32 & BUCKET_MASK) as usize]),
+        );
         let mut begin = 0;
         let mut norm = 0.0f32;
-        let mut group = 0u64;
-        let mut i = 0;
-        while i < keys.len() {
-            let k = keys[i];
-            let mut j = i + 1;
-            while j < keys.len() && keys[j] == k {
-                j += 1;
+        let mut group = 0u32;
+        for (&d, &idf) in distinct.iter().zip(idfs.iter()) {
+            if idf <= 0.0 {
+                continue;
             }
-            if k >> 32 != group {
+            let slot = &mut counts.slots[d as u32 as usize];
+            let b = slot.key & BUCKET_MASK;
+            if slot.key >> 30 != group {
                 normalize_from(out, begin, norm);
                 begin = out.idx.len();
                 norm = 0.0;
-                group = k >> 32;
+                group = slot.key >> 30;
             }
-            let b = k as u32;
-            let v = (1.0 + libm::logf((j - i) as f32)) * self.idf[b as usize];
+            let tf = match slot.count {
+                1 => 1.0,
+                c => 1.0 + libm::logf(c as f32),
+            };
+            let v = tf * idf;
             norm += v * v;
+            slot.pos = out.idx.len() as u32;
             out.idx.push(b);
             out.val.push(v);
-            i = j;
         }
         normalize_from(out, begin, norm);
         if let Some(t) = target {
@@ -421,16 +542,24 @@ impl Featurizer {
         }
     }
 
-    /// The n-gram occurrences of the last [`Featurizer::transform`] with this scratch,
-    /// sorted by (group, bucket).
-    pub fn last_hits<'a>(&self, scratch: &'a mut Scratch) -> &'a [NgramHit] {
-        if !scratch.hits_sorted {
-            scratch
-                .hits
-                .sort_unstable_by_key(|h| (h.group as u8, h.bucket));
-            scratch.hits_sorted = true;
-        }
-        &scratch.hits
+    /// Walks the n-gram occurrences of the row last given to [`Featurizer::transform`]
+    /// with this scratch (`tokens` must be the same) whose bucket was kept, calling
+    /// `f(hit, entry, occurrences)`: `entry` is the position of the n-gram's entry in
+    /// the vector (of its shared copy, when crossed), `occurrences` how many hits share it.
+    pub fn for_each_kept_hit(
+        &self,
+        tokens: &[impl AsRef<str>],
+        scratch: &mut Scratch,
+        mut f: impl FnMut(NgramHit, usize, u32),
+    ) {
+        let Scratch { ngrams, counts, .. } = scratch;
+        ngrams.walk(&self.params, tokens, |h| {
+            if let Some(s) = counts.get(hit_key(h.group, h.bucket)) {
+                if s.pos != u32::MAX {
+                    f(h, s.pos as usize, s.count);
+                }
+            }
+        });
     }
 
     /// Crossed bucket of `bucket` for a target hash (as used by `transform`).

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::calibrate::Calibration;
 use crate::error::{Error, Result};
-use crate::features::{self, FeatureParams, Featurizer, Group, SparseVec};
+use crate::features::{self, FeatureParams, Featurizer, SparseVec};
 use crate::linear::{softmax, SparseSoftmax};
 use crate::stack::Stacker;
 use crate::text::{TextParams, TextPipeline};
@@ -140,23 +140,34 @@ pub struct Reason {
 
 /// Reusable per-thread buffers for prediction.
 ///
-/// Also a one-row cache: the tokens of the last text (per text settings) and the
-/// features and logits of the last (model, target) on it, so that several heads with
-/// the same text settings normalize a comment once, and explaining a prediction just
-/// made does not redo it.
+/// Also a one-row cache: the tokens of the last text (per text settings) and, for each
+/// (model, target) scored on it, the features and logits, so that several heads with
+/// the same text settings normalize a comment once, and explaining any prediction made
+/// on the row (by `--explain` or by the policy) does not redo it.
 #[derive(Debug, Default)]
 pub struct Scratch {
     /// Parent text for pair heads (set by [`Model::predict_pair`]).
     parent: Option<String>,
     tokens: Vec<String>,
-    features: features::Scratch,
-    vec: SparseVec,
-    logits: Vec<f32>,
     /// The text `tokens` were cut from, and the settings used.
     cached_text: String,
     cached_params: Option<TextParams>,
-    /// (model id, target code) that `features`, `vec` and `logits` belong to.
-    cached_head: Option<(u64, Option<u64>)>,
+    /// One entry per (model, target) scored on the cached text (at most
+    /// [`MAX_CACHED_HEADS`]; buffers are kept when the text changes).
+    heads: Vec<HeadCache>,
+}
+
+/// How many (model, target) results the one-row cache keeps.
+const MAX_CACHED_HEADS: usize = 8;
+
+/// Features and logits of one (model, target) on the cached text.
+#[derive(Debug, Default)]
+struct HeadCache {
+    /// (model id, target code) the buffers belong to; `None` = free.
+    key: Option<(u64, Option<u64>)>,
+    features: features::Scratch,
+    vec: SparseVec,
+    logits: Vec<f32>,
 }
 
 /// Source of [`Model`] ids (the scratch cache's key for a model).
@@ -289,12 +300,15 @@ impl Model {
         p
     }
 
-    /// Raw logits of a comment toward `target`, into the scratch.
-    fn logits_into(&self, text: &str, target: Option<&str>, s: &mut Scratch) {
+    /// Raw logits of a comment toward `target`, into the scratch; returns the index of
+    /// the head cache entry that holds them.
+    fn logits_into(&self, text: &str, target: Option<&str>, s: &mut Scratch) -> usize {
         let params = self.text.params();
         // Pair heads read the parent too: never served from the one-row cache.
         if self.is_pair() || s.cached_params.as_ref() != Some(params) || s.cached_text != text {
-            s.cached_head = None;
+            for h in &mut s.heads {
+                h.key = None;
+            }
             s.cached_params = None;
             s.tokens.clear();
             if self.is_pair() {
@@ -309,28 +323,42 @@ impl Model {
                 s.cached_params = Some(params.clone());
             }
         }
-        let code = self.target_code(target);
-        if s.cached_head == Some((self.id, code)) {
-            return;
+        let key = Some((self.id, self.target_code(target)));
+        if let Some(i) = s.heads.iter().position(|h| h.key == key) {
+            return i;
         }
-        self.featurizer
-            .transform(&s.tokens, code, &mut s.features, &mut s.vec);
-        s.logits.clear();
-        s.logits.resize(self.labels.len(), 0.0);
-        self.linear.logits(&s.vec.idx, &s.vec.val, &mut s.logits);
-        s.cached_head = Some((self.id, code));
+        let i = match s.heads.iter().position(|h| h.key.is_none()) {
+            Some(i) => i,
+            None if s.heads.len() < MAX_CACHED_HEADS => {
+                s.heads.push(HeadCache::default());
+                s.heads.len() - 1
+            }
+            None => 0,
+        };
+        let h = &mut s.heads[i];
+        self.featurizer.transform(
+            &s.tokens,
+            key.and_then(|k| k.1),
+            &mut h.features,
+            &mut h.vec,
+        );
+        h.logits.clear();
+        h.logits.resize(self.labels.len(), 0.0);
+        self.linear.logits(&h.vec.idx, &h.vec.val, &mut h.logits);
+        h.key = key;
+        i
     }
 
     /// Raw (uncalibrated) logits of a comment.
     pub fn logits(&self, text: &str, target: Option<&str>, s: &mut Scratch) -> Vec<f32> {
-        self.logits_into(text, target, s);
-        s.logits.clone()
+        let i = self.logits_into(text, target, s);
+        s.heads[i].logits.clone()
     }
 
     /// Calibrated probabilities of every label for a comment toward `target`.
     pub fn predict(&self, text: &str, target: Option<&str>, s: &mut Scratch) -> Vec<f32> {
-        self.logits_into(text, target, s);
-        let mut p = s.logits.clone();
+        let i = self.logits_into(text, target, s);
+        let mut p = s.heads[i].logits.clone();
         self.calibration.apply(&mut p);
         p
     }
@@ -349,8 +377,10 @@ impl Model {
         if k == 0 {
             return Vec::new();
         }
-        self.logits_into(text, target, s);
-        let mut p = s.logits.clone();
+        let hi = self.logits_into(text, target, s);
+        let Scratch { tokens, heads, .. } = s;
+        let head = &mut heads[hi];
+        let mut p = head.logits.clone();
         softmax(&mut p);
         let nc = self.labels.len();
         let w = &self.linear.weights;
@@ -358,47 +388,38 @@ impl Model {
             let row = &w[b as usize * nc..b as usize * nc + nc];
             row[label] - row.iter().zip(&p).map(|(a, q)| a * q).sum::<f32>()
         };
-        let code = self.target_code(target);
-        let hits = self.featurizer.last_hits(&mut s.features);
-        // Values of each (group, bucket): s.vec holds word entries then char entries,
-        // each sorted by bucket (then the crossed copies).
-        let n_base = if code.is_some() {
-            s.vec.idx.len() / 2
+        // `vec` holds each kept n-gram's shared entry, then (for a crossed target) its
+        // per-target copy at the same offset in the second half.
+        let vec = &head.vec;
+        let n_base = if self.target_code(target).is_some() {
+            vec.idx.len() / 2
         } else {
-            s.vec.idx.len()
+            vec.idx.len()
         };
-        let n_word = hits
-            .iter()
-            .filter(|h| h.group == Group::Word)
-            .map(|h| h.bucket)
-            .collect::<std::collections::BTreeSet<_>>()
-            .len();
-        let mut by_span: BTreeMap<(u32, u32), f32> = BTreeMap::new();
-        let mut i = 0;
-        while i < hits.len() {
-            let (b, g) = (hits[i].bucket, hits[i].group);
-            let mut j = i;
-            while j < hits.len() && hits[j].bucket == b && hits[j].group == g {
-                j += 1;
-            }
-            let seg = match g {
-                Group::Word => 0..n_word,
-                Group::Char => n_word..n_base,
-            };
-            if let Ok(pos) = s.vec.idx[seg.clone()].binary_search(&b) {
-                let mut contrib = s.vec.val[seg.start + pos] * delta(b);
-                if let Some(t) = code {
-                    contrib +=
-                        s.vec.val[n_base + seg.start + pos] * delta(self.featurizer.cross(b, t));
+        let contrib: Vec<f32> = (0..n_base)
+            .map(|e| {
+                let mut c = vec.val[e] * delta(vec.idx[e]);
+                if n_base < vec.idx.len() {
+                    c += vec.val[n_base + e] * delta(vec.idx[n_base + e]);
                 }
-                let share = contrib / (j - i) as f32;
-                for h in &hits[i..j] {
-                    *by_span.entry((h.start, h.end)).or_insert(0.0) += share;
-                }
-            }
-            i = j;
+                c
+            })
+            .collect();
+        // Each entry's contribution is shared evenly by its occurrences, and each
+        // occurrence credits its span of tokens.
+        // Credited entry by entry (in the vector's order), so each span's sum does not
+        // depend on where in the text its n-grams occur.
+        let mut hits: Vec<(usize, u32, u32, u32)> = Vec::new();
+        self.featurizer
+            .for_each_kept_hit(tokens, &mut head.features, |h, e, n| {
+                hits.push((e, n, h.start, h.end))
+            });
+        hits.sort_unstable();
+        let mut by_span = SpanScores::new(tokens.len(), self.featurizer.params().word_ngrams.1);
+        for (e, n, start, end) in hits {
+            by_span.add(start, end, contrib[e] / n as f32);
         }
-        phrase_reasons(&s.tokens, &by_span, k)
+        phrase_reasons(tokens, &by_span, k)
     }
 
     /// Serializes the model to bytes (deterministic: same model, same bytes).
@@ -595,21 +616,47 @@ impl Model {
 /// 1-3 word tokens (no punctuation) is scored by the contributions of the n-grams
 /// inside it; the best non-overlapping spans are taken, then trimmed at the edges while
 /// they keep 90% of their score, so a phrase is as short as its evidence.
-fn phrase_reasons(tokens: &[String], contrib: &BTreeMap<(u32, u32), f32>, k: usize) -> Vec<Reason> {
-    let n = tokens.len().min(features::MAX_TOKENS);
-    let mut starting: Vec<Vec<(usize, f32)>> = vec![Vec::new(); n];
-    for (&(a, b), &v) in contrib {
-        if (a as usize) < n {
-            starting[a as usize].push((b as usize, v));
+/// Contribution credited to each span of tokens `[start, start + len)` with
+/// `1 <= len <= max_len` (the n-grams' spans: word n-grams, and the word a char n-gram is in).
+struct SpanScores {
+    max_len: usize,
+    n_tokens: usize,
+    /// `start * max_len + (len - 1)` → contribution.
+    score: Vec<f32>,
+}
+
+impl SpanScores {
+    fn new(n_tokens: usize, max_word_ngram: usize) -> Self {
+        let max_len = max_word_ngram.max(1);
+        let n_tokens = n_tokens.min(features::MAX_TOKENS);
+        SpanScores {
+            max_len,
+            n_tokens,
+            score: vec![0.0; n_tokens * max_len],
         }
     }
-    let score = |i: usize, j: usize| -> f32 {
+
+    fn add(&mut self, start: u32, end: u32, v: f32) {
+        let (a, len) = (start as usize, (end - start) as usize);
+        if a < self.n_tokens && (1..=self.max_len).contains(&len) {
+            self.score[a * self.max_len + len - 1] += v;
+        }
+    }
+
+    /// Sum over the spans inside `[i, j)`.
+    fn within(&self, i: usize, j: usize) -> f32 {
         (i..j)
-            .flat_map(|a| starting[a].iter())
-            .filter(|(b, _)| *b <= j)
-            .map(|(_, v)| v)
+            .flat_map(|a| {
+                let lens = self.max_len.min(j - a);
+                &self.score[a * self.max_len..a * self.max_len + lens]
+            })
             .sum()
-    };
+    }
+}
+
+fn phrase_reasons(tokens: &[String], spans: &SpanScores, k: usize) -> Vec<Reason> {
+    let n = spans.n_tokens;
+    let score = |i: usize, j: usize| spans.within(i, j);
     let wordy = |t: &str| t.chars().any(|c| c.is_alphanumeric());
     let mut cands: Vec<(usize, usize, f32)> = Vec::new();
     for i in 0..n {

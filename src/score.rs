@@ -171,67 +171,74 @@ pub fn score_batch(
     cache: &mut ThreadCache,
 ) -> Vec<Scored> {
     let target = opts.target.as_deref();
+    let stance = models
+        .iter()
+        .position(|m| m.task == "stance" && !m.is_pair());
+    let relation = models.iter().position(|m| m.is_pair());
+    // Without a thread pass the heads are final after scoring: decide on the same
+    // scratch, whose cache holds every head's features for the explanations.
+    let decide_now = relation.is_none();
     let mut scored: Vec<Scored> = rows
         .into_par_iter()
         .map_init(Scratch::default, |s, row| {
             let heads = score_row(models, &row, target, opts.explain, s);
+            let (action, reasons) = if decide_now {
+                decide(models, &row, &heads, &opts.policy, target, s)
+            } else {
+                (Action::Approve, Vec::new())
+            };
             Scored {
                 row,
                 heads,
                 stance_source: None,
                 parent_stance: None,
-                action: Action::Approve,
-                reasons: Vec::new(),
+                action,
+                reasons,
             }
         })
         .collect();
-    let stance = models
-        .iter()
-        .position(|m| m.task == "stance" && !m.is_pair());
-    let relation = models.iter().position(|m| m.is_pair());
-    if relation.is_some() {
-        let mut s = Scratch::default();
-        for row in &mut scored {
-            let own = stance.map(|i| row.heads[i].probs.clone());
-            let own_reasons = stance
-                .map(|i| row.heads[i].reasons.clone())
-                .unwrap_or_default();
-            let t = target.or(row.row.target.as_deref());
-            let v = crate::thread::read_row(
-                cache,
-                stance.map(|i| &models[i]),
-                relation.map(|i| &models[i]),
-                &row.row.id,
-                &row.row.text,
-                row.row.parent_id.as_deref(),
-                row.row.parent_text.as_deref(),
-                t,
-                own.as_deref(),
-                &own_reasons,
-                opts.explain,
-                &mut s,
-            );
-            if let Some(i) = relation {
-                match v.relation {
-                    Some(r) => {
-                        row.heads[i].label = argmax(&r);
-                        row.heads[i].probs = r;
-                    }
-                    None => row.heads[i].skipped = true,
+    if decide_now {
+        return scored;
+    }
+    let mut s = Scratch::default();
+    for row in &mut scored {
+        let own = stance.map(|i| row.heads[i].probs.clone());
+        let own_reasons = stance
+            .map(|i| row.heads[i].reasons.clone())
+            .unwrap_or_default();
+        let t = target.or(row.row.target.as_deref());
+        let v = crate::thread::read_row(
+            cache,
+            stance.map(|i| &models[i]),
+            relation.map(|i| &models[i]),
+            &row.row.id,
+            &row.row.text,
+            row.row.parent_id.as_deref(),
+            row.row.parent_text.as_deref(),
+            t,
+            own.as_deref(),
+            &own_reasons,
+            opts.explain,
+            &mut s,
+        );
+        if let Some(i) = relation {
+            match v.relation {
+                Some(r) => {
+                    row.heads[i].label = argmax(&r);
+                    row.heads[i].probs = r;
                 }
-            }
-            if let (Some(i), Some(p)) = (stance, v.stance) {
-                row.heads[i].label = argmax(&p);
-                row.heads[i].probs = p;
-                if let Some(r) = v.reasons {
-                    row.heads[i].reasons = r;
-                }
-            }
-            if relation.is_some() {
-                row.stance_source = Some(v.source);
-                row.parent_stance = v.parent_stance;
+                None => row.heads[i].skipped = true,
             }
         }
+        if let (Some(i), Some(p)) = (stance, v.stance) {
+            row.heads[i].label = argmax(&p);
+            row.heads[i].probs = p;
+            if let Some(r) = v.reasons {
+                row.heads[i].reasons = r;
+            }
+        }
+        row.stance_source = Some(v.source);
+        row.parent_stance = v.parent_stance;
     }
     scored
         .par_iter_mut()
