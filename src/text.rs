@@ -308,6 +308,10 @@ impl TextPipeline {
 
     /// Cuts a normalized string into tokens, appending them to `out`.
     pub fn tokenize_normalized(&self, normalized: &str, out: &mut Vec<String>) {
+        if normalized.is_ascii() {
+            split_ascii(normalized, out);
+            return;
+        }
         // The splitter keeps exactly the regex matches (inverted split, delimiters removed).
         out.extend(
             self.split_re
@@ -335,6 +339,39 @@ impl TextPipeline {
         let mut out = Vec::new();
         self.tokenize_normalized(&self.normalize(raw), &mut out);
         out
+    }
+}
+
+/// [`SPLIT_RE`]'s matches in ASCII text, without the regex engine: a run of word
+/// characters and `#`, continued by `'` + word characters as often as they follow; or
+/// any other character that is neither a word character nor whitespace, alone.
+fn split_ascii(s: &str, out: &mut Vec<String>) {
+    let b = s.as_bytes();
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    // `\s` on ASCII (Unicode White_Space): tab, newline, vertical tab, form feed,
+    // carriage return, space.
+    let space = |c: u8| matches!(c, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ');
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if word(c) || c == b'#' {
+            let start = i;
+            while i < b.len() && (word(b[i]) || b[i] == b'#') {
+                i += 1;
+            }
+            while i + 1 < b.len() && b[i] == b'\'' && word(b[i + 1]) {
+                i += 1;
+                while i < b.len() && word(b[i]) {
+                    i += 1;
+                }
+            }
+            out.push(s[start..i].to_string());
+        } else {
+            if !space(c) {
+                out.push(s[i..i + 1].to_string());
+            }
+            i += 1;
+        }
     }
 }
 
@@ -680,6 +717,16 @@ mod tests {
         fn fast_path_matches_reference_ascii(s in "[ -~\t\n\x00-\x1f#@.:/0-9]{0,80}") {
             let pl = p();
             proptest::prop_assert_eq!(fast_tokens(&pl, &s), reference_tokens(&pl, &s));
+        }
+
+        #[test]
+        fn ascii_splitter_matches_the_regex(s in "[a-c_0-9#' \t\n\x0b\x0c\r\x1c-\x1f!-/]{0,60}") {
+            let pl = p();
+            let mut fast = Vec::new();
+            split_ascii(&s, &mut fast);
+            let regex: Vec<String> =
+                pl.split_re.find_iter(&s).map(|(a, b)| s[a..b].to_string()).collect();
+            proptest::prop_assert_eq!(fast, regex);
         }
     }
 }
