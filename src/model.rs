@@ -408,16 +408,30 @@ impl Model {
         // Each entry's contribution is shared evenly by its occurrences, and each
         // occurrence credits its span of tokens.
         // Credited entry by entry (in the vector's order), so each span's sum does not
-        // depend on where in the text its n-grams occur.
-        let mut hits: Vec<(usize, u32, u32, u32)> = Vec::new();
+        // depend on where in the text its n-grams occur: the hits are bucketed by entry
+        // (a counting sort: `first[e]..first[e + 1]` are entry e's hits in `spans_of`).
+        let mut hits = Vec::new();
+        let mut first = vec![0u32; n_base + 1];
         self.featurizer
             .for_each_kept_hit(tokens, &mut head.features, |h, e, n| {
-                hits.push((e, n, h.start, h.end))
+                hits.push((e, h.start, h.end));
+                first[e + 1] = n;
             });
-        hits.sort_unstable();
+        for e in 0..n_base {
+            first[e + 1] += first[e];
+        }
+        let mut next = first.clone();
+        let mut spans_of = vec![(0u32, 0u32); hits.len()];
+        for (e, start, end) in hits {
+            spans_of[next[e] as usize] = (start, end);
+            next[e] += 1;
+        }
         let mut by_span = SpanScores::new(tokens.len(), self.featurizer.params().word_ngrams.1);
-        for (e, n, start, end) in hits {
-            by_span.add(start, end, contrib[e] / n as f32);
+        for e in 0..n_base {
+            let hits = &spans_of[first[e] as usize..first[e + 1] as usize];
+            for &(start, end) in hits {
+                by_span.add(start, end, contrib[e] / hits.len() as f32);
+            }
         }
         phrase_reasons(tokens, &by_span, k)
     }
