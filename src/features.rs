@@ -173,10 +173,7 @@ fn is_placeholder(tok: &str) -> bool {
 pub struct Scratch {
     ngrams: NgramBuffers,
     counts: CountTable,
-    /// (key << 32 | slot) of every distinct n-gram, sorted: the row's entries in
-    /// (group, bucket) order.
-    distinct: Vec<u64>,
-    /// IDF of each of `distinct`.
+    /// IDF of each distinct n-gram (`counts.live`).
     idfs: Vec<f32>,
 }
 
@@ -298,7 +295,7 @@ impl CountTable {
     }
 }
 
-/// Packs a hit's group and bucket into a key that sorts as (group, bucket).
+/// Packs a hit's group and bucket into one key.
 #[inline]
 fn hit_key(group: Group, bucket: u32) -> u32 {
     ((group as u32) << 30) | bucket
@@ -460,8 +457,9 @@ impl Featurizer {
 
     /// Turns tokens into a TF-IDF vector (sublinear tf, each group L2-normalized),
     /// plus a crossed copy of every feature for `target_hash` when given. Entries come
-    /// word n-grams first, then char n-grams, each sorted by bucket; the crossed copies
-    /// follow in the same order.
+    /// word n-grams first, then char n-grams, each in order of first occurrence (a
+    /// deterministic order, whatever the thread count); the crossed copies follow in
+    /// the same order.
     pub fn transform(
         &self,
         tokens: &[impl AsRef<str>],
@@ -473,38 +471,31 @@ impl Featurizer {
         let Scratch {
             ngrams,
             counts,
-            distinct,
             idfs,
         } = scratch;
         counts.reset();
         ngrams.walk(&self.params, tokens, |h| {
             counts.add(hit_key(h.group, h.bucket))
         });
-        // Distinct keys in (group, bucket) order; each n-gram's count is in its slot.
-        distinct.clear();
-        distinct.extend(
+        // The distinct n-grams in order of first occurrence (all word n-grams come
+        // before all char n-grams). The IDF look-ups miss the cache: gather them in a
+        // loop of independent loads first, so they overlap, instead of one at a time
+        // behind the branch below.
+        idfs.clear();
+        idfs.extend(
             counts
                 .live
                 .iter()
-                .map(|&i| ((counts.slots[i as usize].key as u64) << 32) | i as u64),
-        );
-        distinct.sort_unstable();
-        // The IDF look-ups miss the cache: gather them in a loop of independent loads
-        // first, so they overlap, instead of one at a time behind the branch below.
-        idfs.clear();
-        idfs.extend(
-            distinct
-                .iter()
-                .map(|&d| self.idf[((d >> 32) as u32 & BUCKET_MASK) as usize]),
+                .map(|&i| self.idf[(counts.slots[i as usize].key & BUCKET_MASK) as usize]),
         );
         let mut begin = 0;
         let mut norm = 0.0f32;
         let mut group = 0u32;
-        for (&d, &idf) in distinct.iter().zip(idfs.iter()) {
+        for (&i, &idf) in counts.live.iter().zip(idfs.iter()) {
             if idf <= 0.0 {
                 continue;
             }
-            let slot = &mut counts.slots[d as u32 as usize];
+            let slot = &mut counts.slots[i as usize];
             let b = slot.key & BUCKET_MASK;
             if slot.key >> 30 != group {
                 normalize_from(out, begin, norm);

@@ -173,8 +173,12 @@ fn join_spaced_letters(text: &str) -> String {
                 }
             }
             if count >= 3 {
-                for k in (i..=j).step_by(2) {
-                    out.push(chars[k]);
+                let letters: String = (i..=j).step_by(2).map(|k| chars[k]).collect();
+                // Letters spaced out with blanks may spell several words
+                // (`f o l l o w i n g a l l`); other separators mark one word.
+                match sep {
+                    Some(' ') => out.push_str(&split_words(&letters)),
+                    _ => out.push_str(&letters),
                 }
                 // A trailing separator of the same kind belongs to the run (i.d.i.o.t.).
                 i = j + 1;
@@ -188,6 +192,102 @@ fn join_spaced_letters(text: &str) -> String {
         i += 1;
     }
     out
+}
+
+/// The word list [`split_words`] reads: `word<TAB>count` lines (scripts/make-lexicon.py).
+const LEXICON: &str = include_str!("../data/lexicon/words.tsv");
+
+/// Longest run of letters [`split_words`] tries to split (longer runs stay joined).
+const MAX_SPLIT_RUN: usize = 200;
+/// Longest word it looks for.
+const MAX_WORD: usize = 24;
+
+/// Extra cost of each word of a cut, so that fewer, longer words are preferred.
+const WORD_PENALTY: f64 = 5.0;
+
+/// [`LEXICON`] read: each word's cost `-ln(count / total)`, and the highest cost.
+struct WordCosts {
+    cost: std::collections::HashMap<&'static str, f64>,
+    rarest: f64,
+}
+
+fn word_costs() -> &'static WordCosts {
+    static COSTS: std::sync::OnceLock<WordCosts> = std::sync::OnceLock::new();
+    COSTS.get_or_init(|| {
+        let entries: Vec<(&str, f64)> = LEXICON
+            .lines()
+            .filter_map(|l| {
+                let (w, c) = l.split_once('\t')?;
+                Some((w, c.parse::<f64>().ok()?))
+            })
+            // Of the single letters, only the words `a` and `i`.
+            .filter(|(w, _)| w.len() > 1 || matches!(*w, "a" | "i"))
+            .collect();
+        let total: f64 = entries.iter().map(|(_, c)| c).sum();
+        let cost: std::collections::HashMap<_, _> = entries
+            .into_iter()
+            .map(|(w, c)| (w, -libm::log(c / total)))
+            .collect();
+        let rarest = cost.values().cloned().fold(0.0, f64::max);
+        WordCosts { cost, rarest }
+    })
+}
+
+/// A run of spaced-out letters as words: itself when it is a known word or cannot be
+/// cut into known words; else the likeliest cut into known words (unigram costs from
+/// [`LEXICON`] plus [`WORD_PENALTY`] per word), with no two one-letter words in a row,
+/// so that folding again does not join them back. The cut must also beat reading the
+/// run as one unknown word (the rarest known word's cost plus `ln 26` per letter), so
+/// an unknown word is not chopped into short known ones (`therapist` → `the rap i st`).
+fn split_words(letters: &str) -> String {
+    let WordCosts {
+        cost: costs,
+        rarest,
+    } = word_costs();
+    let n = letters.len();
+    if costs.contains_key(letters)
+        || n > MAX_SPLIT_RUN
+        || !letters.bytes().all(|b| b.is_ascii_lowercase())
+    {
+        return letters.to_string();
+    }
+    // best[i][single] = (cost, start, state before): the cheapest cut of letters[..i]
+    // whose last word is one letter (single = 1) or longer (0), where that word starts,
+    // and the state of the cut before it.
+    let mut best = vec![[(f64::INFINITY, 0usize, 0usize); 2]; n + 1];
+    best[0][0].0 = 0.0;
+    for end in 1..=n {
+        for start in end.saturating_sub(MAX_WORD)..end {
+            let Some(&c) = costs.get(&letters[start..end]) else {
+                continue;
+            };
+            let single = usize::from(end - start == 1);
+            // A one-letter word may not follow another.
+            let prev = if single == 0 && best[start][1].0 < best[start][0].0 {
+                1
+            } else {
+                0
+            };
+            let cost = best[start][prev].0 + c + WORD_PENALTY;
+            if cost < best[end][single].0 {
+                best[end][single] = (cost, start, prev);
+            }
+        }
+    }
+    let mut state = usize::from(best[n][1].0 < best[n][0].0);
+    let unknown = rarest + WORD_PENALTY + n as f64 * libm::log(26.0);
+    if best[n][state].0 >= unknown {
+        return letters.to_string();
+    }
+    let mut words = Vec::new();
+    let mut end = n;
+    while end > 0 {
+        let (_, start, prev) = best[end][state];
+        words.push(&letters[start..end]);
+        (end, state) = (start, prev);
+    }
+    words.reverse();
+    words.join(" ")
 }
 
 /// Leet characters between letters (`sh1t`, `1d10t`) become letters. A run at the start
@@ -348,6 +448,32 @@ mod tests {
         assert_eq!(fold("you i d i o t ok"), "you idiot ok");
         assert_eq!(fold("f-u-c-k off"), "fuck off");
         assert_eq!(fold("a b test"), "a b test");
+    }
+
+    #[test]
+    fn neighbouring_spaced_words_are_split_with_the_word_list() {
+        // Two words spelled out with blanks run together; the word list cuts them.
+        assert_eq!(
+            fold("f o l l o w i n g a l l the news"),
+            "following all the news"
+        );
+        assert_eq!(
+            fold("you are a s t u p i d i d i o t"),
+            "you are a stupid idiot"
+        );
+        // A known word is never cut (`together`, not `to get her`), and an unknown
+        // one is not chopped into short known words.
+        assert_eq!(fold("t o g e t h e r"), "together");
+        assert_eq!(fold("t h e r a p i s t"), "therapist");
+        // Letters that are no cut into known words stay one word.
+        assert_eq!(fold("x q z v k"), "xqzvk");
+        // Dots and dashes mark one word: no cutting.
+        assert_eq!(fold("f.o.l.l.o.w.i.n.g.a.l.l"), "followingall");
+        // No two one-letter words in a row, so folding again changes nothing.
+        for s in ["u r a l o s e r", "i a m a i d i o t", "a a a a a a"] {
+            let once = fold(s);
+            assert_eq!(fold(&once), once, "{s}");
+        }
     }
 
     #[test]
