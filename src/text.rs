@@ -95,7 +95,16 @@ fn sys_regex(pattern: &str) -> SysRegex {
 /// Replaces every match of `re` in `s` with the literal `with` (as `tokenizers`'
 /// `Replace` does, without its alignment bookkeeping).
 fn replace_all<'a>(re: &SysRegex, s: &'a str, with: &str) -> Cow<'a, str> {
-    let mut it = re.find_iter(s).peekable();
+    replace_spans(s, re.find_iter(s), with)
+}
+
+/// Replaces the given (start, end) byte spans of `s`, in order and disjoint, with `with`.
+fn replace_spans<'a>(
+    s: &'a str,
+    spans: impl Iterator<Item = (usize, usize)>,
+    with: &str,
+) -> Cow<'a, str> {
+    let mut it = spans.peekable();
     if it.peek().is_none() {
         return Cow::Borrowed(s);
     }
@@ -108,6 +117,76 @@ fn replace_all<'a>(re: &SysRegex, s: &'a str, with: &str) -> Cow<'a, str> {
     }
     out.push_str(&s[last..]);
     Cow::Owned(out)
+}
+
+/// A word character of `\w` in ASCII text.
+fn is_word_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+/// [`USER_RE`]'s matches in ASCII text, without the regex engine: `@` and the word
+/// characters after it.
+fn ascii_mentions(s: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let b = s.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i + 1 < b.len() {
+            if b[i] == b'@' && is_word_byte(b[i + 1]) {
+                let start = i;
+                i += 1;
+                while i < b.len() && is_word_byte(b[i]) {
+                    i += 1;
+                }
+                return Some((start, i));
+            }
+            i += 1;
+        }
+        None
+    })
+}
+
+/// [`NUMBER_RE`]'s matches in ASCII text, without the regex engine: digits starting at
+/// a word boundary, with as many `[.,:]digits` groups as follow, ending at a word
+/// boundary; when the greedy match ends inside a word, the regex gives back its last
+/// group (which ends before a `.`, `,` or `:`) or, with no group, has no match there.
+fn ascii_numbers(s: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let b = s.as_bytes();
+    let digits_from = move |mut j: usize| {
+        while j < b.len() && b[j].is_ascii_digit() {
+            j += 1;
+        }
+        j
+    };
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < b.len() {
+            if !(b[i].is_ascii_digit() && (i == 0 || !is_word_byte(b[i - 1]))) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            let run = digits_from(i);
+            let (mut end, mut before_last_group) = (run, None);
+            while end + 1 < b.len()
+                && matches!(b[end], b'.' | b',' | b':')
+                && b[end + 1].is_ascii_digit()
+            {
+                before_last_group = Some(end);
+                end = digits_from(end + 1);
+            }
+            if end == b.len() || !is_word_byte(b[end]) {
+                i = end;
+                return Some((start, end));
+            }
+            if let Some(p) = before_last_group {
+                i = p;
+                return Some((start, p));
+            }
+            // No boundary anywhere in the run: the regex cannot start inside it either.
+            i = run;
+        }
+        None
+    })
 }
 
 /// The Unicode steps on ASCII text: control characters become spaces, letters are
@@ -251,18 +330,22 @@ impl TextPipeline {
         } else {
             Cow::Borrowed(base.as_str())
         };
-        let s = if s.contains('@') {
-            replace_all(&self.user_re, &s, &self.user_with).into_owned()
-        } else {
+        let s = if !s.contains('@') {
             s.into_owned()
+        } else if s.is_ascii() {
+            replace_spans(&s, ascii_mentions(&s), &self.user_with).into_owned()
+        } else {
+            replace_all(&self.user_re, &s, &self.user_with).into_owned()
         };
         let s = if self.params.fold_obfuscation {
             crate::obfuscation::fold(&s)
         } else {
             s
         };
-        let s = if !s.is_ascii() || s.bytes().any(|b| b.is_ascii_digit()) {
+        let s = if !s.is_ascii() {
             replace_all(&self.number_re, &s, &self.number_with)
+        } else if s.bytes().any(|b| b.is_ascii_digit()) {
+            replace_spans(&s, ascii_numbers(&s), &self.number_with)
         } else {
             Cow::Borrowed(s.as_str())
         };
@@ -717,6 +800,14 @@ mod tests {
         fn fast_path_matches_reference_ascii(s in "[ -~\t\n\x00-\x1f#@.:/0-9]{0,80}") {
             let pl = p();
             proptest::prop_assert_eq!(fast_tokens(&pl, &s), reference_tokens(&pl, &s));
+        }
+
+        #[test]
+        fn ascii_mentions_and_numbers_match_the_regexes(s in "[a1-3_@.,:x #-]{0,40}") {
+            let pl = p();
+            let regex = |re: &SysRegex| re.find_iter(&s).collect::<Vec<_>>();
+            proptest::prop_assert_eq!(ascii_mentions(&s).collect::<Vec<_>>(), regex(&pl.user_re));
+            proptest::prop_assert_eq!(ascii_numbers(&s).collect::<Vec<_>>(), regex(&pl.number_re));
         }
 
         #[test]
