@@ -574,23 +574,46 @@ pub fn score_stream(
     };
     let mut sink = Sink::new(out, opts.format, opts.explain > 0);
     let mut summary = ScoreSummary::default();
-    let mut batch = Vec::with_capacity(opts.batch_size);
     let mut cache = ThreadCache::new(opts.thread_cache);
-    loop {
-        batch.clear();
-        for r in reader.by_ref().take(opts.batch_size.max(1)) {
-            batch.push(r?);
-        }
-        if batch.is_empty() {
-            break;
-        }
-        let n = batch.len() as u64;
-        let scored = score_batch(models, std::mem::take(&mut batch), opts, &mut cache);
-        sink.write(models, scored)?;
+    let size = opts.batch_size.max(1);
+    let read_batch =
+        |reader: &mut RowReader| -> Result<Vec<Row>> { reader.by_ref().take(size).collect() };
+    // A pipeline of three stages on the pool: while batch i is scored, batch i + 1 is
+    // read and batch i - 1 written. Output order and error order are those of the
+    // plain loop: a read error is returned after every batch before it is written.
+    let mut next = read_batch(&mut reader)?;
+    let mut scored_prev: Option<Vec<Scored>> = None;
+    while !next.is_empty() {
+        let n = next.len() as u64;
+        let cur = std::mem::take(&mut next);
+        let (scored, (read, wrote)) = rayon::join(
+            || score_batch(models, cur, opts, &mut cache),
+            || {
+                let wrote = match scored_prev.take() {
+                    Some(prev) => sink.write(models, prev),
+                    None => Ok(()),
+                };
+                (read_batch(&mut reader), wrote)
+            },
+        );
+        wrote?;
         summary.rows += n;
         if let Some(b) = &bar {
             b.inc(n);
         }
+        match read {
+            Ok(batch) => {
+                next = batch;
+                scored_prev = Some(scored);
+            }
+            Err(e) => {
+                sink.write(models, scored)?;
+                return Err(e);
+            }
+        }
+    }
+    if let Some(prev) = scored_prev {
+        sink.write(models, prev)?;
     }
     if summary.rows == 0 && opts.format == OutFormat::Csv {
         // Header-only output for an input with no rows.
