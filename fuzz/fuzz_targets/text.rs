@@ -1,4 +1,6 @@
-//! Normalizer + tokenizer: no panic, and normalization is idempotent.
+//! Normalizer + tokenizer: no panic, normalization is idempotent, and the fast paths
+//! (ASCII byte loops for the splitter, mentions and numbers; the plain-string normalizer)
+//! agree with the `tokenizers`/regex reference implementation.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -22,4 +24,8 @@ fuzz_target!(|data: &[u8]| {
     assert!(tokens.iter().all(|t| !t.is_empty()));
     let twice = p.normalize(&once);
     assert_eq!(once, twice, "normalize is not idempotent on {s:?}");
+    assert_eq!(once, p.normalize_reference(s), "fast normalize differs on {s:?}");
+    let mut reference = Vec::new();
+    p.tokenize_reference(&once, &mut reference);
+    assert_eq!(tokens, reference, "fast tokenizer differs on {once:?}");
 });
