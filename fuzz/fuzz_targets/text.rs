@@ -24,7 +24,11 @@ fuzz_target!(|data: &[u8]| {
     assert!(tokens.iter().all(|t| !t.is_empty()));
     let twice = p.normalize(&once);
     assert_eq!(once, twice, "normalize is not idempotent on {s:?}");
-    assert_eq!(once, p.normalize_reference(s), "fast normalize differs on {s:?}");
+    assert_eq!(
+        once,
+        p.normalize_reference(s),
+        "fast normalize differs on {s:?}"
+    );
     let mut reference = Vec::new();
     p.tokenize_reference(&once, &mut reference);
     assert_eq!(tokens, reference, "fast tokenizer differs on {once:?}");
