@@ -407,32 +407,11 @@ impl Model {
             .collect();
         // Each entry's contribution is shared evenly by its occurrences, and each
         // occurrence credits its span of tokens.
-        // Credited entry by entry (in the vector's order), so each span's sum does not
-        // depend on where in the text its n-grams occur: the hits are bucketed by entry
-        // (a counting sort: `first[e]..first[e + 1]` are entry e's hits in `spans_of`).
-        let mut hits = Vec::new();
-        let mut first = vec![0u32; n_base + 1];
+        let mut by_span = SpanScores::new(tokens.len(), self.featurizer.params().word_ngrams.1);
         self.featurizer
             .for_each_kept_hit(tokens, &mut head.features, |h, e, n| {
-                hits.push((e, h.start, h.end));
-                first[e + 1] = n;
+                by_span.add(h.start, h.end, contrib[e] / n as f32)
             });
-        for e in 0..n_base {
-            first[e + 1] += first[e];
-        }
-        let mut next = first.clone();
-        let mut spans_of = vec![(0u32, 0u32); hits.len()];
-        for (e, start, end) in hits {
-            spans_of[next[e] as usize] = (start, end);
-            next[e] += 1;
-        }
-        let mut by_span = SpanScores::new(tokens.len(), self.featurizer.params().word_ngrams.1);
-        for e in 0..n_base {
-            let hits = &spans_of[first[e] as usize..first[e + 1] as usize];
-            for &(start, end) in hits {
-                by_span.add(start, end, contrib[e] / hits.len() as f32);
-            }
-        }
         phrase_reasons(tokens, &by_span, k)
     }
 
@@ -626,10 +605,6 @@ impl Model {
     }
 }
 
-/// Turns per-n-gram contributions into at most `k` readable phrases: every span of
-/// 1-3 word tokens (no punctuation) is scored by the contributions of the n-grams
-/// inside it; the best non-overlapping spans are taken, then trimmed at the edges while
-/// they keep 90% of their score, so a phrase is as short as its evidence.
 /// Contribution credited to each span of tokens `[start, start + len)` with
 /// `1 <= len <= max_len` (the n-grams' spans: word n-grams, and the word a char n-gram is in).
 struct SpanScores {
@@ -668,6 +643,10 @@ impl SpanScores {
     }
 }
 
+/// Turns per-n-gram contributions into at most `k` readable phrases: every span of
+/// 1-3 word tokens (no punctuation) is scored by the contributions of the n-grams
+/// inside it; the best non-overlapping spans are taken, then trimmed at the edges while
+/// they keep 90% of their score, so a phrase is as short as its evidence.
 fn phrase_reasons(tokens: &[String], spans: &SpanScores, k: usize) -> Vec<Reason> {
     let n = spans.n_tokens;
     let score = |i: usize, j: usize| spans.within(i, j);

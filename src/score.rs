@@ -197,9 +197,9 @@ pub fn score_batch(
             }
         })
         .collect();
-    if decide_now {
+    let Some(relation) = relation else {
         return scored;
-    }
+    };
     let mut s = Scratch::default();
     for row in &mut scored {
         let own = stance.map(|i| row.heads[i].probs.clone());
@@ -210,7 +210,7 @@ pub fn score_batch(
         let v = crate::thread::read_row(
             cache,
             stance.map(|i| &models[i]),
-            relation.map(|i| &models[i]),
+            Some(&models[relation]),
             &row.row.id,
             &row.row.text,
             row.row.parent_id.as_deref(),
@@ -221,14 +221,12 @@ pub fn score_batch(
             opts.explain,
             &mut s,
         );
-        if let Some(i) = relation {
-            match v.relation {
-                Some(r) => {
-                    row.heads[i].label = argmax(&r);
-                    row.heads[i].probs = r;
-                }
-                None => row.heads[i].skipped = true,
+        match v.relation {
+            Some(r) => {
+                row.heads[relation].label = argmax(&r);
+                row.heads[relation].probs = r;
             }
+            None => row.heads[relation].skipped = true,
         }
         if let (Some(i), Some(p)) = (stance, v.stance) {
             row.heads[i].label = argmax(&p);

@@ -430,21 +430,20 @@ impl TextPipeline {
 /// any other character that is neither a word character nor whitespace, alone.
 fn split_ascii(s: &str, out: &mut Vec<String>) {
     let b = s.as_bytes();
-    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
     // `\s` on ASCII (Unicode White_Space): tab, newline, vertical tab, form feed,
     // carriage return, space.
     let space = |c: u8| matches!(c, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ');
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
-        if word(c) || c == b'#' {
+        if is_word_byte(c) || c == b'#' {
             let start = i;
-            while i < b.len() && (word(b[i]) || b[i] == b'#') {
+            while i < b.len() && (is_word_byte(b[i]) || b[i] == b'#') {
                 i += 1;
             }
-            while i + 1 < b.len() && b[i] == b'\'' && word(b[i + 1]) {
+            while i + 1 < b.len() && b[i] == b'\'' && is_word_byte(b[i + 1]) {
                 i += 1;
-                while i < b.len() && word(b[i]) {
+                while i < b.len() && is_word_byte(b[i]) {
                     i += 1;
                 }
             }
