@@ -86,7 +86,7 @@ fn fit_platt(logits: &[Vec<f32>], gold: &[usize]) -> Result<Calibration> {
         .check()?
         .fit(&DatasetBase::new(x, y))?;
     Ok(Calibration::Platt {
-        a: m.weights[1] - m.weights[0],
+        a: m.weights.row(0)[1] - m.weights.row(0)[0],
         b: m.bias[1] - m.bias[0],
     })
 }

@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::bucket_table::BucketTable;
 use crate::error::{Error, Result};
 use crate::text::{NUMBER_TOKEN, URL_TOKEN, USER_TOKEN};
 
@@ -396,7 +397,7 @@ fn normalize_from(out: &mut SparseVec, begin: usize, norm: f32) {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Featurizer {
     params: FeatureParams,
-    idf: Vec<f32>,
+    idf: BucketTable,
 }
 
 impl Featurizer {
@@ -416,7 +417,7 @@ impl Featurizer {
             }
         }
         let n = docs.len() as f64;
-        let idf = df
+        let idf: Vec<f32> = df
             .iter()
             .map(|&d| {
                 if d < params.min_df.max(1) {
@@ -428,17 +429,18 @@ impl Featurizer {
             .collect();
         Ok(Featurizer {
             params: params.clone(),
-            idf,
+            idf: BucketTable::from_dense(&idf, 1)?,
         })
     }
 
     /// Rebuilds a fitted featurizer from its parts (model loading).
-    pub fn from_parts(params: FeatureParams, idf: Vec<f32>) -> Result<Self> {
+    pub fn from_parts(params: FeatureParams, idf: BucketTable) -> Result<Self> {
         params.check()?;
-        if idf.len() != params.buckets() {
+        if idf.buckets() != params.buckets() || idf.width() != 1 {
             return Err(Error::Params(format!(
-                "idf table has {} entries, expected {}",
-                idf.len(),
+                "idf table has {} buckets of width {}, expected {} of width 1",
+                idf.buckets(),
+                idf.width(),
                 params.buckets()
             )));
         }
@@ -450,8 +452,8 @@ impl Featurizer {
         &self.params
     }
 
-    /// The IDF table (one entry per bucket, 0 for dropped buckets).
-    pub fn idf(&self) -> &[f32] {
+    /// The IDF table (one value per bucket, 0 for dropped buckets).
+    pub fn idf(&self) -> &BucketTable {
         &self.idf
     }
 
@@ -486,7 +488,7 @@ impl Featurizer {
             counts
                 .live
                 .iter()
-                .map(|&i| self.idf[(counts.slots[i as usize].key & BUCKET_MASK) as usize]),
+                .map(|&i| self.idf.value(counts.slots[i as usize].key & BUCKET_MASK)),
         );
         let mut begin = 0;
         let mut norm = 0.0f32;
@@ -673,11 +675,11 @@ mod tests {
         };
         let docs = vec![toks("war peace"), toks("war truce"), toks("war peace")];
         let f = Featurizer::fit(&p, &docs).unwrap();
-        let b = |w: &str| hits(&p, &toks(w))[0].bucket as usize;
-        assert_eq!(f.idf()[b("truce")], 0.0, "df 1 < min_df 2");
+        let b = |w: &str| hits(&p, &toks(w))[0].bucket;
+        assert_eq!(f.idf().value(b("truce")), 0.0, "df 1 < min_df 2");
         // idf = ln((1+n)/(1+df)) + 1
-        assert!((f.idf()[b("war")] - 1.0).abs() < 1e-6);
-        assert!((f.idf()[b("peace")] - ((4.0f32 / 3.0).ln() + 1.0)).abs() < 1e-6);
+        assert!((f.idf().value(b("war")) - 1.0).abs() < 1e-6);
+        assert!((f.idf().value(b("peace")) - ((4.0f32 / 3.0).ln() + 1.0)).abs() < 1e-6);
     }
 
     #[test]

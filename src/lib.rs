@@ -23,6 +23,7 @@
 #![deny(missing_docs)]
 
 pub mod audit;
+pub mod bucket_table;
 pub mod calibrate;
 pub mod cli;
 pub mod compress;

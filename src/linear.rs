@@ -20,6 +20,7 @@ use linfa::{DatasetBase, ParamGuard};
 use ndarray::Array1;
 use rayon::prelude::*;
 
+use crate::bucket_table::BucketTable;
 use crate::error::{Error, Result};
 
 /// Compressed sparse rows over hash-bucket columns.
@@ -191,8 +192,9 @@ impl ParamGuard for SoftmaxParams {
 /// A fitted sparse softmax regression over hash-bucket columns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SparseSoftmax {
-    /// `ncols × n_classes`, row-major: the label dimension is contiguous per column.
-    pub weights: Vec<f32>,
+    /// One row of `n_classes` weights per column (the label dimension contiguous);
+    /// only the columns seen in training are stored.
+    pub weights: BucketTable,
     /// One intercept per class.
     pub bias: Vec<f32>,
     /// Number of classes.
@@ -207,10 +209,9 @@ impl SparseSoftmax {
     /// Raw scores (logits) of one sparse row into `out` (`n_classes` long).
     #[inline]
     pub fn logits(&self, idx: &[u32], val: &[f32], out: &mut [f32]) {
-        let k = self.n_classes;
         out.copy_from_slice(&self.bias);
         for (&j, &v) in idx.iter().zip(val) {
-            let w = &self.weights[j as usize * k..j as usize * k + k];
+            let w = self.weights.row(j);
             for (o, &wj) in out.iter_mut().zip(w) {
                 *o += v * wj;
             }
@@ -446,7 +447,7 @@ impl<'a> FitWith<'a, CsrMatrix, Array1<usize>, Error> for SoftmaxValidParams {
         if let Some(m) = init {
             for (a, &col) in active.iter().enumerate() {
                 for c in 0..k {
-                    theta[a * k + c] = m.weights[col as usize * k + c] as f64;
+                    theta[a * k + c] = m.weights.row(col)[c] as f64;
                 }
             }
             for c in 0..k {
@@ -467,12 +468,13 @@ impl<'a> FitWith<'a, CsrMatrix, Array1<usize>, Error> for SoftmaxValidParams {
         let best = state
             .get_best_param()
             .ok_or_else(|| Error::Train("L-BFGS returned no parameters".into()))?;
-        let mut weights = vec![0f32; x.ncols * k];
-        for (a, &col) in active.iter().enumerate() {
-            for c in 0..k {
-                weights[col as usize * k + c] = best[a * k + c] as f32;
-            }
-        }
+        let rows: Vec<f32> = best
+            .iter()
+            .take(active.len() * k)
+            .map(|&w| w as f32)
+            .collect();
+        let weights =
+            BucketTable::from_rows(x.ncols, k, active.iter().copied().zip(rows.chunks_exact(k)))?;
         let bias = (0..k).map(|c| best[active.len() * k + c] as f32).collect();
         Ok(SparseSoftmax {
             weights,
@@ -550,7 +552,13 @@ mod tests {
         let ds = toy();
         let strong = SoftmaxParams::new(3).c(0.01).fit(&ds).unwrap();
         let weak = SoftmaxParams::new(3).c(10.0).fit(&ds).unwrap();
-        let norm = |m: &SparseSoftmax| m.weights.iter().map(|w| w * w).sum::<f32>();
+        let norm = |m: &SparseSoftmax| {
+            m.weights
+                .iter()
+                .flat_map(|(_, r)| r)
+                .map(|w| w * w)
+                .sum::<f32>()
+        };
         assert!(norm(&strong) < norm(&weak));
     }
 

@@ -13,6 +13,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::bucket_table::BucketTable;
 use crate::calibrate::Calibration;
 use crate::error::{Error, Result};
 use crate::features::{self, FeatureParams, Featurizer, SparseVec};
@@ -27,8 +28,6 @@ pub const FORMAT_VERSION: u32 = 1;
 const PREAMBLE: usize = 8 + 4 + 8 + 32;
 /// Most labels a model file may have.
 const MAX_LABELS: usize = 256;
-/// Most weights (buckets x labels) a model file may ask for: 1 GiB of `f32`.
-const MAX_WEIGHTS: usize = 1 << 28;
 
 /// One training or validation file as recorded in the model card.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -382,10 +381,9 @@ impl Model {
         let head = &mut heads[hi];
         let mut p = head.logits.clone();
         softmax(&mut p);
-        let nc = self.labels.len();
         let w = &self.linear.weights;
         let delta = |b: u32| -> f32 {
-            let row = &w[b as usize * nc..b as usize * nc + nc];
+            let row = w.row(b);
             row[label] - row.iter().zip(&p).map(|(a, q)| a * q).sum::<f32>()
         };
         // `vec` holds each kept n-gram's shared entry, then (for a crossed target) its
@@ -418,18 +416,10 @@ impl Model {
     /// Serializes the model to bytes (deterministic: same model, same bytes).
     pub fn to_bytes(&self) -> Vec<u8> {
         let nc = self.labels.len();
-        let idf = self.featurizer.idf();
-        let idf_ids: Vec<u32> = (0..idf.len() as u32)
-            .filter(|&b| idf[b as usize] != 0.0)
-            .collect();
-        let w = &self.linear.weights;
-        let w_ids: Vec<u32> = (0..(w.len() / nc) as u32)
-            .filter(|&b| {
-                w[b as usize * nc..b as usize * nc + nc]
-                    .iter()
-                    .any(|&x| x != 0.0)
-            })
-            .collect();
+        // Rows that are all zeros are not written (nor stored once loaded).
+        let nonzero = |(_, r): &(u32, &[f32])| r.iter().any(|&x| x != 0.0);
+        let idf: Vec<(u32, &[f32])> = self.featurizer.idf().iter().filter(nonzero).collect();
+        let w: Vec<(u32, &[f32])> = self.linear.weights.iter().filter(nonzero).collect();
         let header = Header {
             task: self.task.clone(),
             labels: self.labels.clone(),
@@ -438,26 +428,19 @@ impl Model {
             features: self.featurizer.params().clone(),
             calibration: self.calibration,
             card: self.card.clone(),
-            n_idf: idf_ids.len() as u64,
-            n_weight_rows: w_ids.len() as u64,
+            n_idf: idf.len() as u64,
+            n_weight_rows: w.len() as u64,
             thread_stacker: self.thread_stacker.clone(),
         };
         let json = serde_json::to_vec(&header).expect("header serializes");
-        let mut payload =
-            Vec::with_capacity(json.len() + idf_ids.len() * 8 + w_ids.len() * (4 + 4 * nc));
+        let mut payload = Vec::with_capacity(json.len() + idf.len() * 8 + w.len() * (4 + 4 * nc));
         payload.extend_from_slice(&(json.len() as u64).to_le_bytes());
         payload.extend_from_slice(&json);
-        for &b in &idf_ids {
-            payload.extend_from_slice(&b.to_le_bytes());
-        }
-        for &b in &idf_ids {
-            payload.extend_from_slice(&idf[b as usize].to_le_bytes());
-        }
-        for &b in &w_ids {
-            payload.extend_from_slice(&b.to_le_bytes());
-        }
-        for &b in &w_ids {
-            for x in &w[b as usize * nc..b as usize * nc + nc] {
+        for table in [&idf, &w] {
+            for (b, _) in table {
+                payload.extend_from_slice(&b.to_le_bytes());
+            }
+            for x in table.iter().flat_map(|(_, r)| *r) {
                 payload.extend_from_slice(&x.to_le_bytes());
             }
         }
@@ -534,12 +517,8 @@ impl Model {
             return Err(bad("fewer than two labels".into()));
         }
         let buckets = h.features.buckets();
-        // The weight matrix is dense (buckets x labels): bound it before allocating, or
-        // a small file listing many labels would ask for terabytes.
-        if nc > MAX_LABELS || buckets.saturating_mul(nc) > MAX_WEIGHTS {
-            return Err(bad(format!(
-                "too many labels: {nc} labels x {buckets} buckets (at most {MAX_LABELS} labels and 2^28 weights)"
-            )));
+        if nc > MAX_LABELS {
+            return Err(bad(format!("too many labels: {nc} (at most {MAX_LABELS})")));
         }
         let need = h
             .n_idf
@@ -556,27 +535,22 @@ impl Model {
         {
             return Err(bad("table sizes do not match the file length".into()));
         }
-        let mut idf = vec![0f32; buckets];
-        let ids = cur.take(h.n_idf * 4)?;
-        let vals = cur.take(h.n_idf * 4)?;
-        for (i, v) in ids.chunks_exact(4).zip(vals.chunks_exact(4)) {
-            let b = u32::from_le_bytes(i.try_into().expect("4")) as usize;
-            *idf.get_mut(b)
-                .ok_or_else(|| bad(format!("bucket {b} out of range")))? =
-                f32::from_le_bytes(v.try_into().expect("4"));
-        }
-        let mut weights = vec![0f32; buckets * nc];
-        let ids = cur.take(h.n_weight_rows * 4)?;
-        let vals = cur.take(h.n_weight_rows * 4 * nc as u64)?;
-        for (i, row) in ids.chunks_exact(4).zip(vals.chunks_exact(4 * nc)) {
-            let b = u32::from_le_bytes(i.try_into().expect("4")) as usize;
-            if b >= buckets {
-                return Err(bad(format!("bucket {b} out of range")));
-            }
-            for (c, v) in row.chunks_exact(4).enumerate() {
-                weights[b * nc + c] = f32::from_le_bytes(v.try_into().expect("4"));
-            }
-        }
+        // Each table is its bucket ids, then their rows, in ascending bucket order.
+        let mut table = |n: u64, width: usize, what: &str| -> Result<BucketTable> {
+            let ids = cur.take(n * 4)?;
+            let vals: Vec<f32> = cur
+                .take(n * 4 * width as u64)?
+                .chunks_exact(4)
+                .map(|v| f32::from_le_bytes(v.try_into().expect("4")))
+                .collect();
+            let ids = ids
+                .chunks_exact(4)
+                .map(|i| u32::from_le_bytes(i.try_into().expect("4")));
+            BucketTable::from_rows(buckets, width, ids.zip(vals.chunks_exact(width)))
+                .map_err(|e| bad(format!("{what} table: {e}")))
+        };
+        let idf = table(h.n_idf, 1, "idf")?;
+        let weights = table(h.n_weight_rows, nc, "weight")?;
         let bias = cur
             .take(4 * nc as u64)?
             .chunks_exact(4)

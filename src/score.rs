@@ -46,6 +46,8 @@ pub struct ScoreOptions {
     pub policy: Policy,
     /// Comments remembered for parent lookup (0 = do not read threads).
     pub thread_cache: usize,
+    /// Memory budget of the parent cache, in MB (the oldest comments go first).
+    pub thread_cache_mb: usize,
 }
 
 impl Default for ScoreOptions {
@@ -58,6 +60,7 @@ impl Default for ScoreOptions {
             progress: false,
             policy: Policy::default_policy(),
             thread_cache: crate::thread::DEFAULT_CACHE,
+            thread_cache_mb: crate::thread::DEFAULT_CACHE_MB,
         }
     }
 }
@@ -572,7 +575,7 @@ pub fn score_stream(
     };
     let mut sink = Sink::new(out, opts.format, opts.explain > 0);
     let mut summary = ScoreSummary::default();
-    let mut cache = ThreadCache::new(opts.thread_cache);
+    let mut cache = ThreadCache::with_budget(opts.thread_cache, opts.thread_cache_mb << 20);
     let size = opts.batch_size.max(1);
     let read_batch =
         |reader: &mut RowReader| -> Result<Vec<Row>> { reader.by_ref().take(size).collect() };

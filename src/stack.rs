@@ -82,7 +82,7 @@ impl Stacker {
         Ok(Stacker {
             inputs,
             labels,
-            weights: fit.weights,
+            weights: fit.weights.to_dense(),
             bias: fit.bias,
             card,
         })

@@ -50,10 +50,14 @@ struct Args {
     /// Column holding the parent comment's text, for replies given as explicit pairs.
     #[arg(long, default_value = "parent_text")]
     parent_text_col: String,
-    /// Comments remembered for finding a reply's parent (about 300 bytes each, so the
-    /// default 200,000 is about 60 MB); parents older than that are "not found".
+    /// Comments remembered for finding a reply's parent; parents older than that are
+    /// "not found". 0 turns thread reading off.
     #[arg(long, default_value_t = comment_stance::thread::DEFAULT_CACHE)]
     thread_cache: usize,
+    /// Memory budget of those remembered comments, in MB (each costs its text and about
+    /// 100 bytes more); when it is full the oldest go first.
+    #[arg(long, default_value_t = comment_stance::thread::DEFAULT_CACHE_MB)]
+    thread_cache_mb: usize,
     /// Rows scored per parallel batch (memory holds one batch).
     #[arg(long, default_value_t = 4096)]
     batch_size: usize,
@@ -120,6 +124,7 @@ fn run(a: Args) -> comment_stance::Result<()> {
     let opts = ScoreOptions {
         policy,
         thread_cache: a.thread_cache,
+        thread_cache_mb: a.thread_cache_mb,
         target: a.target,
         explain,
         batch_size: a.batch_size,

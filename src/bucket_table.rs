@@ -1,0 +1,208 @@
+//! The storage of per-bucket parameters (IDF, weight rows) over a hashed feature space.
+//!
+//! Owns [`BucketTable`]: a space of `2^b` hash buckets of which most are empty (dropped
+//! by `min_df`, or never seen in training), stored as a presence bitmap with a running
+//! rank per 64 buckets and the non-empty rows packed one after another. A look-up reads
+//! one 16-byte block of the bitmap (128 KB for 2^19 buckets, so it stays in cache) and
+//! then one packed row, so scoring touches a few MB per head instead of a dense
+//! `buckets × width` array, and a process holding several heads stays small.
+
+use crate::error::{Error, Result};
+
+/// 64 buckets: which are present, and how many present buckets come before them.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Block {
+    bits: u64,
+    rank: u32,
+}
+
+/// A sparse `buckets × width` table of `f32` rows; absent rows read as zeros.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BucketTable {
+    width: usize,
+    buckets: usize,
+    blocks: Vec<Block>,
+    /// The present rows, in bucket order, then one row of zeros (what absent buckets read).
+    rows: Vec<f32>,
+    n_present: usize,
+}
+
+impl BucketTable {
+    /// A table over `buckets` buckets whose rows are `width` wide,
+    /// from `(bucket, row)` pairs in strictly ascending bucket order.
+    pub fn from_rows<'a>(
+        buckets: usize,
+        width: usize,
+        rows: impl IntoIterator<Item = (u32, &'a [f32])>,
+    ) -> Result<Self> {
+        if width == 0 {
+            return Err(Error::Params(
+                "bucket table rows must be at least 1 wide".into(),
+            ));
+        }
+        let mut blocks = vec![Block::default(); buckets.div_ceil(64)];
+        let mut packed = Vec::new();
+        let mut n_present = 0usize;
+        let mut last: Option<u32> = None;
+        for (b, row) in rows {
+            if b as usize >= buckets {
+                return Err(Error::Params(format!(
+                    "bucket {b} out of range (table has {buckets})"
+                )));
+            }
+            if last.is_some_and(|l| b <= l) {
+                return Err(Error::Params(format!(
+                    "bucket {b} listed after bucket {}: buckets must be strictly ascending",
+                    last.unwrap_or(0)
+                )));
+            }
+            if row.len() != width {
+                return Err(Error::Params(format!(
+                    "bucket {b} has a row of {} values, expected {width}",
+                    row.len()
+                )));
+            }
+            last = Some(b);
+            blocks[b as usize / 64].bits |= 1u64 << (b % 64);
+            packed.extend_from_slice(row);
+            n_present += 1;
+        }
+        let mut rank = 0u32;
+        for blk in &mut blocks {
+            blk.rank = rank;
+            rank += blk.bits.count_ones();
+        }
+        packed.extend(std::iter::repeat_n(0.0, width));
+        Ok(BucketTable {
+            width,
+            buckets,
+            blocks,
+            rows: packed,
+            n_present,
+        })
+    }
+
+    /// The table of a dense `buckets × width` array, keeping the rows that are not all zero.
+    pub fn from_dense(dense: &[f32], width: usize) -> Result<Self> {
+        let buckets = dense.len() / width.max(1);
+        let rows = dense
+            .chunks_exact(width.max(1))
+            .enumerate()
+            .filter(|(_, r)| r.iter().any(|&x| x != 0.0))
+            .map(|(b, r)| (b as u32, r));
+        Self::from_rows(buckets, width, rows)
+    }
+
+    /// Number of buckets.
+    pub fn buckets(&self) -> usize {
+        self.buckets
+    }
+
+    /// Width of a row.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// Number of present (stored) rows.
+    pub fn len(&self) -> usize {
+        self.n_present
+    }
+
+    /// Whether no row is stored.
+    pub fn is_empty(&self) -> bool {
+        self.n_present == 0
+    }
+
+    /// The row of `bucket` (zeros when absent). Panics if `bucket` is past the last block.
+    #[inline]
+    pub fn row(&self, bucket: u32) -> &[f32] {
+        let blk = self.blocks[(bucket / 64) as usize];
+        let bit = 1u64 << (bucket % 64);
+        let r = if blk.bits & bit != 0 {
+            blk.rank as usize + (blk.bits & (bit - 1)).count_ones() as usize
+        } else {
+            self.n_present
+        };
+        &self.rows[r * self.width..(r + 1) * self.width]
+    }
+
+    /// The first value of `bucket`'s row (for width-1 tables: the value).
+    #[inline]
+    pub fn value(&self, bucket: u32) -> f32 {
+        self.row(bucket)[0]
+    }
+
+    /// The present rows in bucket order.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &[f32])> + '_ {
+        self.blocks
+            .iter()
+            .enumerate()
+            .flat_map(|(i, blk)| {
+                (0..64u32)
+                    .filter(move |j| blk.bits >> j & 1 == 1)
+                    .map(move |j| i as u32 * 64 + j)
+            })
+            .zip(self.rows.chunks_exact(self.width))
+    }
+
+    /// The dense `buckets × width` array.
+    pub fn to_dense(&self) -> Vec<f32> {
+        let mut dense = vec![0.0; self.buckets() * self.width];
+        for (b, row) in self.iter() {
+            let at = b as usize * self.width;
+            dense[at..at + self.width].copy_from_slice(row);
+        }
+        dense
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn absent_rows_read_zero_and_present_rows_read_back() {
+        let t =
+            BucketTable::from_rows(128, 2, [(3, &[1.0, 2.0][..]), (64, &[3.0, 4.0][..])]).unwrap();
+        assert_eq!(t.row(3), &[1.0, 2.0]);
+        assert_eq!(t.row(64), &[3.0, 4.0]);
+        assert_eq!(t.row(4), &[0.0, 0.0]);
+        assert_eq!(t.row(127), &[0.0, 0.0]);
+        assert_eq!(t.len(), 2);
+    }
+
+    #[test]
+    fn rejects_unordered_out_of_range_and_ragged_rows() {
+        let one = [1.0f32];
+        for bad in [
+            vec![(5u32, &one[..]), (5, &one[..])],
+            vec![(6, &one[..]), (5, &one[..])],
+            vec![(64, &one[..])],
+            vec![(1, &[1.0, 2.0][..])],
+        ] {
+            assert!(BucketTable::from_rows(64, 1, bad).is_err());
+        }
+        assert!(BucketTable::from_rows(100, 0, []).is_err());
+        let odd = BucketTable::from_rows(100, 1, [(99, &one[..])]).unwrap();
+        assert_eq!(
+            (odd.buckets(), odd.value(99), odd.value(98)),
+            (100, 1.0, 0.0)
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn dense_round_trips(dense in proptest::collection::vec(
+            prop_oneof![3 => Just(0.0f32), 1 => -5.0f32..5.0], 192 * 3)) {
+            let t = BucketTable::from_dense(&dense, 3).unwrap();
+            prop_assert_eq!(t.to_dense(), dense.clone());
+            for b in 0..192u32 {
+                prop_assert_eq!(t.row(b), &dense[b as usize * 3..b as usize * 3 + 3]);
+            }
+            let stored = dense.chunks(3).filter(|r| r.iter().any(|&x| x != 0.0)).count();
+            prop_assert_eq!(t.len(), stored);
+            prop_assert_eq!(t.iter().count(), stored);
+        }
+    }
+}
