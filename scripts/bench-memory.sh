@@ -31,7 +31,7 @@ rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' $OUT/memory_time.txt)
 python3 - "$rows" "$bytes" "$t0" "$t1" "$rss" <<'PYEOF' | tee $OUT/MEMORY.md
 import sys
 rows, size, t0, t1, rss = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
-print(f"built-in models (stance, offensive, sentiment), JSONL in, JSONL to /dev/null: {rows:,} rows, "
+print(f"built-in models (stance, offensive, sentiment, reply_relation; default thread cache), JSONL in, JSONL to /dev/null: {rows:,} rows, "
       f"{size / 1e6:,.0f} MB, {t1 - t0:,.0f} s ({rows / (t1 - t0):,.0f} comments/s), peak RSS {rss / 1024:,.1f} MB "
       f"({'under' if rss < 100 * 1024 else 'OVER'} the 100 MB target)")
 PYEOF

@@ -50,12 +50,16 @@ pub struct ScoreOptions {
     pub thread_cache_mb: usize,
 }
 
+/// Default rows per parallel batch: enough work per batch for every core, while the
+/// (up to three) batches in flight stay a few MB.
+pub const DEFAULT_BATCH: usize = 1024;
+
 impl Default for ScoreOptions {
     fn default() -> Self {
         ScoreOptions {
             target: None,
             explain: 0,
-            batch_size: 4096,
+            batch_size: DEFAULT_BATCH,
             format: OutFormat::Csv,
             progress: false,
             policy: Policy::default_policy(),

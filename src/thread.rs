@@ -26,7 +26,7 @@ pub const DEFAULT_CACHE: usize = 200_000;
 /// Default memory budget of the cache (MB): whichever of the two limits is hit first
 /// evicts the oldest comments. Each comment costs its id, text (up to
 /// [`MAX_CACHED_TEXT`]), final stance and reasons, plus [`ENTRY_OVERHEAD`].
-pub const DEFAULT_CACHE_MB: usize = 24;
+pub const DEFAULT_CACHE_MB: usize = 16;
 /// Longest parent text kept in the cache (bytes); longer texts are cut at a char boundary.
 pub const MAX_CACHED_TEXT: usize = 2_000;
 /// Bytes charged per cached comment beside its record: the ring slot, the allocator's

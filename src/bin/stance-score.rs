@@ -59,7 +59,7 @@ struct Args {
     #[arg(long, default_value_t = comment_stance::thread::DEFAULT_CACHE_MB)]
     thread_cache_mb: usize,
     /// Rows scored per parallel batch (memory holds one batch).
-    #[arg(long, default_value_t = 4096)]
+    #[arg(long, default_value_t = comment_stance::score::DEFAULT_BATCH)]
     batch_size: usize,
 }
 
