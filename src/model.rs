@@ -299,6 +299,21 @@ impl Model {
         p
     }
 
+    /// [`Model::explain`] for a pair head reading a reply with its parent.
+    pub fn explain_pair(
+        &self,
+        text: &str,
+        parent: &str,
+        label: usize,
+        k: usize,
+        s: &mut Scratch,
+    ) -> Vec<Reason> {
+        s.parent = Some(parent.to_string());
+        let r = self.explain(text, None, label, k, s);
+        s.parent = None;
+        r
+    }
+
     /// Raw logits of a comment toward `target`, into the scratch; returns the index of
     /// the head cache entry that holds them.
     fn logits_into(&self, text: &str, target: Option<&str>, s: &mut Scratch) -> usize {

@@ -16,7 +16,7 @@ use crate::io::{Output, Row, RowReader};
 use crate::metrics::argmax;
 use crate::model::{Model, Reason, Scratch};
 use crate::policy::{Action, HeadView, Policy, Trigger};
-use crate::thread::ThreadCache;
+use crate::thread::{PairVerdict, ThreadCache};
 
 /// Output form of `stance-score`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -99,7 +99,8 @@ pub struct Scored {
     pub reasons: Vec<String>,
 }
 
-/// Scores one row with every model.
+/// Scores one row with every model. A reply-relation (pair) head comes back skipped:
+/// it reads the row with its parent, which [`score_batch`] finds.
 pub fn score_row(
     models: &[Model],
     row: &Row,
@@ -111,6 +112,14 @@ pub fn score_row(
     models
         .iter()
         .map(|m| {
+            if m.is_pair() {
+                return HeadResult {
+                    skipped: true,
+                    label: 0,
+                    probs: vec![0.0; m.labels.len()],
+                    reasons: Vec::new(),
+                };
+            }
             let probs = m.predict(&row.text, target, s);
             let label = argmax(&probs);
             let reasons = m.explain(&row.text, target, label, explain, s);
@@ -137,6 +146,7 @@ pub fn decide(
     let views: Vec<HeadView> = models
         .iter()
         .zip(heads)
+        .filter(|(_, h)| !h.skipped)
         .map(|(m, h)| HeadView {
             task: &m.task,
             label: &m.labels[h.label],
@@ -185,30 +195,49 @@ pub fn score_batch(
     // Without a thread pass the heads are final after scoring: decide on the same
     // scratch, whose cache holds every head's features for the explanations.
     let decide_now = relation.is_none();
-    let mut scored: Vec<Scored> = rows
+    // Each reply's parent text as the thread pass will most likely find it, so that the
+    // relation head (the costliest head: it reads the parent too) runs in parallel; the
+    // thread pass checks the guess and recomputes on a miss.
+    let guesses = match relation {
+        Some(_) => crate::thread::guess_parent_texts(&rows, cache),
+        None => vec![None; rows.len()],
+    };
+    let (mut scored, mut pre): (Vec<Scored>, Vec<Option<PairVerdict>>) = rows
         .into_par_iter()
-        .map_init(Scratch::default, |s, row| {
+        .zip(guesses)
+        .map_init(Scratch::default, |s, (row, guess)| {
             let heads = score_row(models, &row, target, opts.explain, s);
             let (action, reasons) = if decide_now {
                 decide(models, &row, &heads, &opts.policy, target, s)
             } else {
                 (Action::Approve, Vec::new())
             };
-            Scored {
+            let pair = match (relation, guess) {
+                (Some(r), Some(parent)) => Some(PairVerdict::new(
+                    &models[r],
+                    &row.text,
+                    parent,
+                    opts.explain,
+                    s,
+                )),
+                _ => None,
+            };
+            let scored = Scored {
                 row,
                 heads,
                 stance_source: None,
                 parent_stance: None,
                 action,
                 reasons,
-            }
+            };
+            (scored, pair)
         })
-        .collect();
+        .unzip();
     let Some(relation) = relation else {
         return scored;
     };
     let mut s = Scratch::default();
-    for row in &mut scored {
+    for (row, pre) in scored.iter_mut().zip(&mut pre) {
         let own = stance.map(|i| row.heads[i].probs.clone());
         let own_reasons = stance
             .map(|i| row.heads[i].reasons.clone())
@@ -226,12 +255,16 @@ pub fn score_batch(
             own.as_deref(),
             &own_reasons,
             opts.explain,
+            pre.take(),
             &mut s,
         );
         match v.relation {
             Some(r) => {
-                row.heads[relation].label = argmax(&r);
-                row.heads[relation].probs = r;
+                let head = &mut row.heads[relation];
+                head.label = argmax(&r);
+                head.probs = r;
+                head.reasons = v.relation_reasons;
+                head.skipped = false;
             }
             None => row.heads[relation].skipped = true,
         }

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
-use crate::io::Columns;
+use crate::io::{Columns, Row};
 use crate::metrics::{argmax, stance_pair};
 use crate::model::{sha256_hex, DataFile, Model, Reason, Scratch};
 use crate::stack::{StackCard, Stacker};
@@ -205,11 +205,7 @@ impl ThreadCache {
             return;
         }
         let id = canonical_id(id);
-        let mut end = text.len().min(MAX_CACHED_TEXT);
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        let rec = Record::pack(id, &text[..end], stance, reasons);
+        let rec = Record::pack(id, cached_text(text), stance, reasons);
         self.bytes += rec.cost();
         self.index
             .insert(id_key(id), self.first + self.ring.len() as u64);
@@ -226,6 +222,67 @@ impl ThreadCache {
     }
 }
 
+/// The part of a comment's text the cache keeps: the first [`MAX_CACHED_TEXT`] bytes,
+/// cut at a char boundary.
+fn cached_text(text: &str) -> &str {
+    let mut end = text.len().min(MAX_CACHED_TEXT);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// For each row of a batch, the parent text that [`read_row`] will most likely use:
+/// its explicit parent text, else the text of the latest earlier row of the batch or
+/// comment in the cache with its parent's id (empty when neither has it); `None` for a
+/// top-level comment. Only a guess, made before the batch is read in order (a small
+/// cache can drop an in-batch parent before its reply comes); [`read_row`] checks it.
+pub fn guess_parent_texts(rows: &[Row], cache: &ThreadCache) -> Vec<Option<String>> {
+    let mut in_batch: HashMap<&str, usize> = HashMap::new();
+    rows.iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let explicit = r.parent_text.as_deref().filter(|t| !t.is_empty());
+            let parent_id = r
+                .parent_id
+                .as_deref()
+                .map(str::trim)
+                .filter(|p| !p.is_empty());
+            let guess = match (explicit, parent_id) {
+                (Some(t), _) => Some(t.to_string()),
+                (None, Some(p)) => Some(match in_batch.get(canonical_id(p)) {
+                    Some(&j) => cached_text(&rows[j].text).to_string(),
+                    None => cache.get(p).map(|e| e.text).unwrap_or_default(),
+                }),
+                (None, None) => None,
+            };
+            in_batch.insert(canonical_id(&r.id), i);
+            guess
+        })
+        .collect()
+}
+
+/// The reply-relation head's verdict on a reply read with one parent text.
+#[derive(Debug, Clone)]
+pub struct PairVerdict {
+    parent: String,
+    probs: Vec<f32>,
+    reasons: Vec<Reason>,
+}
+
+impl PairVerdict {
+    /// Runs the relation head on `text` with `parent` (and explains its label).
+    pub fn new(rel: &Model, text: &str, parent: String, explain: usize, s: &mut Scratch) -> Self {
+        let probs = rel.predict_pair(text, &parent, s);
+        let reasons = rel.explain_pair(text, &parent, argmax(&probs), explain, s);
+        PairVerdict {
+            parent,
+            probs,
+            reasons,
+        }
+    }
+}
+
 /// What thread reading did for one row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ThreadVerdict {
@@ -233,6 +290,8 @@ pub struct ThreadVerdict {
     pub source: String,
     /// Reply-relation probabilities (in the relation head's label order), when computed.
     pub relation: Option<Vec<f32>>,
+    /// The n-grams behind the relation head's label (with `explain` > 0).
+    pub relation_reasons: Vec<Reason>,
     /// Final stance probabilities (in the stance head's label order).
     pub stance: Option<Vec<f32>>,
     /// Stance reasons replacing the reply's own-text ones: its parent's when it takes
@@ -347,6 +406,7 @@ pub fn read_row(
     own: Option<&[f32]>,
     own_reasons: &[Reason],
     explain: usize,
+    guessed: Option<PairVerdict>,
     s: &mut Scratch,
 ) -> ThreadVerdict {
     let parent_id = parent_id.map(str::trim).filter(|p| !p.is_empty());
@@ -357,6 +417,7 @@ pub fn read_row(
     let mut verdict = ThreadVerdict {
         source: "text".into(),
         relation: None,
+        relation_reasons: Vec::new(),
         stance: own.map(<[f32]>::to_vec),
         reasons: None,
         parent_stance: None,
@@ -364,7 +425,14 @@ pub fn read_row(
     let is_reply = parent_id.is_some() || parent_text.is_some();
     if let Some(rel) = relation {
         if is_reply {
-            verdict.relation = Some(rel.predict_pair(text, parent_text.unwrap_or(""), s));
+            // The verdict computed in parallel, when it read the same parent text.
+            let ptext = parent_text.unwrap_or("");
+            let pair = match guessed {
+                Some(g) if g.parent == ptext => g,
+                _ => PairVerdict::new(rel, text, ptext.to_string(), explain, s),
+            };
+            verdict.relation = Some(pair.probs);
+            verdict.relation_reasons = pair.reasons;
         }
     }
     match (&parent_text, parent_id) {

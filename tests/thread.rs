@@ -101,6 +101,23 @@ fn the_cache_bound_holds() {
     );
     let big = score(&input, &["--thread-cache", "3"]);
     assert_eq!(row(&big, "q1")["stance_source"], "thread:p1");
+    // The relation head runs in the parallel pass on the parent text it guesses from the
+    // batch (p1's); with p1 forgotten the thread pass must read q1 again without it.
+    let orphan = score(
+        "id,parent_id,text
+q1,p9,I agree.
+",
+        &["--explain", "3"],
+    );
+    let small = score(&input, &["--thread-cache", "2", "--explain", "3"]);
+    let big = score(&input, &["--thread-cache", "3", "--explain", "3"]);
+    let relation = |rows: &[Value]| row(rows, "q1")["reply_relation"].clone();
+    assert_eq!(relation(&small), relation(&orphan));
+    assert_ne!(
+        relation(&big)["p"],
+        relation(&orphan)["p"],
+        "the parent matters"
+    );
 }
 
 #[test]
