@@ -92,6 +92,10 @@ impl Record {
         self.str_at(16, self.u32_at(0))
     }
 
+    fn text(&self) -> &str {
+        self.str_at(16 + self.u32_at(0), self.u32_at(4))
+    }
+
     fn unpack(&self) -> Entry {
         let (id_len, text_len, n_stance, n_reasons) = (
             self.u32_at(0),
@@ -99,7 +103,7 @@ impl Record {
             self.u32_at(8),
             self.u32_at(12),
         );
-        let text = self.str_at(16 + id_len, text_len).to_string();
+        let text = self.text().to_string();
         let mut at = 16 + id_len + text_len;
         let f32_at = |at: usize| f32::from_bits(self.u32_at(at) as u32);
         let stance = (0..n_stance)
@@ -193,11 +197,16 @@ impl ThreadCache {
         self.bytes
     }
 
-    fn get(&self, id: &str) -> Option<Entry> {
+    /// The record of the newest comment with this id.
+    fn find(&self, id: &str) -> Option<&Record> {
         let id = canonical_id(id);
         let seq = *self.index.get(&id_key(id))?;
         let rec = &self.ring[(seq - self.first) as usize];
-        (rec.id() == id).then(|| rec.unpack())
+        (rec.id() == id).then_some(rec)
+    }
+
+    fn get(&self, id: &str) -> Option<Entry> {
+        self.find(id).map(Record::unpack)
     }
 
     fn insert(&mut self, id: &str, text: &str, stance: Option<&[f32]>, reasons: &[Reason]) {
@@ -252,7 +261,10 @@ pub fn guess_parent_texts(rows: &[Row], cache: &ThreadCache) -> Vec<Option<Strin
                 (Some(t), _) => Some(t.to_string()),
                 (None, Some(p)) => Some(match in_batch.get(canonical_id(p)) {
                     Some(&j) => cached_text(&rows[j].text).to_string(),
-                    None => cache.get(p).map(|e| e.text).unwrap_or_default(),
+                    None => cache
+                        .find(p)
+                        .map(|r| r.text().to_string())
+                        .unwrap_or_default(),
                 }),
                 (None, None) => None,
             };
