@@ -92,7 +92,7 @@ pub fn fold(text: &str) -> String {
 }
 
 fn fold_once(text: &str) -> String {
-    let joined = if few_single_letters(text) {
+    let joined = if text.is_ascii() && !has_spaced_letter_run(text.as_bytes()) {
         std::borrow::Cow::Borrowed(text)
     } else {
         std::borrow::Cow::Owned(join_spaced_letters(text))
@@ -120,24 +120,28 @@ fn fold_once(text: &str) -> String {
     out
 }
 
-/// Whether ASCII `text` has fewer than three single letters (a letter with no letter or
-/// digit on either side), so that [`join_spaced_letters`], which needs three, leaves
-/// it as it is. Non-ASCII text is not checked (false).
-fn few_single_letters(text: &str) -> bool {
-    if !text.is_ascii() {
-        return false;
-    }
-    let b = text.as_bytes();
-    let alnum = |i: usize| b[i].is_ascii_alphanumeric();
-    let singles = (0..b.len())
-        .filter(|&i| {
-            b[i].is_ascii_alphabetic()
-                && (i == 0 || !alnum(i - 1))
-                && (i + 1 == b.len() || !alnum(i + 1))
-        })
-        .take(3)
-        .count();
-    singles < 3
+/// Whether [`fold`] certainly leaves `text` as it is: ASCII with no run of spaced
+/// letters to join and only plain words. A quick sufficient test (false may still
+/// fold to itself), for callers that want to skip a pass.
+pub fn leaves_unchanged(text: &str) -> bool {
+    text.is_ascii()
+        && !has_spaced_letter_run(text.as_bytes())
+        && text.split(' ').all(is_plain_ascii)
+}
+
+/// Whether ASCII `b` has the run [`join_spaced_letters`] joins: three single letters
+/// (a letter with no letter or digit on either side) each followed by the same
+/// separator as the first, but the last. Without one, the join leaves the text as it is.
+fn has_spaced_letter_run(b: &[u8]) -> bool {
+    let single = |i: usize| {
+        b[i].is_ascii_alphabetic()
+            && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+            && (i + 1 == b.len() || !b[i + 1].is_ascii_alphanumeric())
+    };
+    let is_sep = |c: u8| matches!(c, b' ' | b'.' | b'-' | b'_' | b'*');
+    (0..b.len().saturating_sub(4)).any(|i| {
+        single(i) && is_sep(b[i + 1]) && b[i + 3] == b[i + 1] && single(i + 2) && single(i + 4)
+    })
 }
 
 /// An ASCII word without leet characters and without three equal characters in a row,
@@ -510,6 +514,18 @@ mod tests {
         ] {
             let once = fold(s);
             assert_eq!(fold(&once), once, "{s}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn what_fold_leaves_unchanged_it_does(s in "([a-c]{1,2}[ .*_-]){0,15}|[a-c .*_1@-]{0,40}|(?s).{0,30}") {
+            if super::leaves_unchanged(&s) {
+                proptest::prop_assert_eq!(fold(&s), s.clone());
+            }
+            if s.is_ascii() && !super::has_spaced_letter_run(s.as_bytes()) {
+                proptest::prop_assert_eq!(super::join_spaced_letters(&s), s.clone());
+            }
         }
     }
 }

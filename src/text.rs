@@ -213,12 +213,13 @@ fn ascii_unicode_steps(text: &str) -> String {
     s
 }
 
-/// Runs one normalization pass until it changes nothing. The passes interact (an
+/// Repeats a normalization pass, from the result of its first run (`once`), until it
+/// changes nothing. The passes interact (an
 /// escape decodes to a digit next to a letter, folding makes a word a placeholder then
 /// reads...), and a fixed point is idempotent by construction. Real text settles on the
 /// second pass; the cap only guards against a cycle.
-fn fixed_point(raw: &str, pass: impl Fn(&str) -> String) -> String {
-    let mut cur = pass(raw);
+fn fixed_point(once: String, pass: impl Fn(&str) -> String) -> String {
+    let mut cur = once;
     for _ in 0..MAX_PASSES {
         let next = pass(&cur);
         if next == cur {
@@ -292,7 +293,35 @@ impl TextPipeline {
     /// Normalizes one comment: the canonical lowercase form that tokens are cut from.
     /// Idempotent: `normalize(normalize(x)) == normalize(x)`.
     pub fn normalize(&self, raw: &str) -> String {
-        fixed_point(raw, |s| self.normalize_once(s))
+        let once = self.normalize_once(raw);
+        if self.settled(&once) {
+            // Most comments: the second pass would change nothing, so skip it.
+            return once;
+        }
+        fixed_point(once, |s| self.normalize_once(s))
+    }
+
+    /// Whether [`TextPipeline::normalize_once`] certainly leaves `s` as it is: each
+    /// condition is what one of its steps needs to have nothing to do. A quick
+    /// sufficient test; when it fails, the pass is run to find out.
+    fn settled(&self, s: &str) -> bool {
+        let b = s.as_bytes();
+        b.iter().all(|&c| {
+            // Decoding, hashtags, control characters and case, mentions, numbers.
+            (0x20..0x7f).contains(&c)
+                && !c.is_ascii_uppercase()
+                && !c.is_ascii_digit()
+                && c != b'\\'
+                && c != b'@'
+                && !(c == b'#' && self.params.split_hashtags)
+        })
+            // Spaces: single, none around the text.
+            && !s.starts_with(' ')
+            && !s.ends_with(' ')
+            && !s.contains("  ")
+            && !s.contains("http")
+            && !s.contains("www.")
+            && (!self.params.fold_obfuscation || crate::obfuscation::leaves_unchanged(s))
     }
 
     /// The passes both normalization paths begin with, which need the original case:
@@ -363,7 +392,9 @@ impl TextPipeline {
     /// [`TextPipeline::normalize`] done entirely with `tokenizers`' `NormalizedString`
     /// (the original, slower implementation), kept to check the fast path against.
     pub fn normalize_reference(&self, raw: &str) -> String {
-        fixed_point(raw, |s| self.normalize_reference_once(s))
+        fixed_point(self.normalize_reference_once(raw), |s| {
+            self.normalize_reference_once(s)
+        })
     }
 
     fn normalize_reference_once(&self, raw: &str) -> String {
@@ -799,6 +830,15 @@ mod tests {
         fn fast_path_matches_reference_ascii(s in "[ -~\t\n\x00-\x1f#@.:/0-9]{0,80}") {
             let pl = p();
             proptest::prop_assert_eq!(fast_tokens(&pl, &s), reference_tokens(&pl, &s));
+        }
+
+        #[test]
+        fn a_settled_text_is_left_as_it_is(s in "[a-e .'*_-]{0,50}|[a-e A-C.'*_#@0-9-]{0,60}|(?s).{0,40}") {
+            for pl in [p(), TextPipeline::new(&TextParams::default())] {
+                if pl.settled(&s) {
+                    proptest::prop_assert_eq!(pl.normalize_once(&s), s.clone());
+                }
+            }
         }
 
         #[test]
