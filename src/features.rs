@@ -245,7 +245,8 @@ impl CountTable {
     #[inline]
     fn find(&self, key: u32) -> usize {
         let mask = self.slots.len() - 1;
-        let mut i = (mix(key as u64) as usize) & mask;
+        // A key's bucket bits are already a well-mixed hash.
+        let mut i = (key as usize) & mask;
         loop {
             let s = &self.slots[i];
             if s.stamp != self.stamp || s.key == key {
@@ -350,6 +351,26 @@ pub fn for_each_ngram(
             padded.push(b' ');
             padded.extend_from_slice(tok.as_bytes());
             padded.push(b' ');
+            if padded.is_ascii() && padded.len() <= MAX_CHAR_NGRAM_TOKEN + 2 {
+                // Every char is one byte and the whole token is used: hash byte by byte
+                // (the same hashes as below, without finding char boundaries).
+                let limit = padded.len();
+                for a in 0..limit {
+                    let mut h = CHAR_SEED;
+                    for n in 1..=chi.min(limit - a) {
+                        h = (h ^ padded[a + n - 1] as u64).wrapping_mul(FNV_PRIME);
+                        if n >= clo {
+                            emit(NgramHit {
+                                bucket: (mix(h) >> shift) as u32,
+                                group: Group::Char,
+                                start: ti as u32,
+                                end: ti as u32 + 1,
+                            });
+                        }
+                    }
+                }
+                continue;
+            }
             char_starts.clear();
             let s = std::str::from_utf8(padded).expect("token is valid UTF-8");
             char_starts.extend(
@@ -694,5 +715,29 @@ mod tests {
             ..Default::default()
         };
         assert!(bad.check().is_err());
+    }
+
+    proptest::proptest! {
+        /// Each char n-gram's bucket is the hash of the n-gram's text (the token within
+        /// spaces), in order of start then length, whichever loop produced it.
+        #[test]
+        fn char_ngram_buckets_hash_their_text(tok in "[a-z][a-z']{0,39}|[a-zé€мир]{0,5}[мé][a-zé€мир]{0,5}") {
+            let p = FeatureParams {
+                word_ngrams: (0, 0),
+                char_ngrams: (2, 4),
+                ..Default::default()
+            };
+            let padded: Vec<char> = format!(" {tok} ").chars().collect();
+            let mut want = Vec::new();
+            for a in 0..padded.len() {
+                for n in 2..=4.min(padded.len() - a) {
+                    let text: String = padded[a..a + n].iter().collect();
+                    let h = mix(hash_bytes(CHAR_SEED, text.as_bytes()));
+                    want.push((h >> (64 - p.buckets_log2)) as u32);
+                }
+            }
+            let got: Vec<u32> = hits(&p, &[tok]).iter().map(|h| h.bucket).collect();
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 }

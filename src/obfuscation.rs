@@ -124,9 +124,8 @@ fn fold_once(text: &str) -> String {
 /// letters to join and only plain words. A quick sufficient test (false may still
 /// fold to itself), for callers that want to skip a pass.
 pub fn leaves_unchanged(text: &str) -> bool {
-    text.is_ascii()
-        && !has_spaced_letter_run(text.as_bytes())
-        && text.split(' ').all(is_plain_ascii)
+    // [`is_plain_ascii`] of the whole text implies it of every word.
+    is_plain_ascii(text) && !has_spaced_letter_run(text.as_bytes())
 }
 
 /// Whether ASCII `b` has the run [`join_spaced_letters`] joins: three single letters
@@ -140,7 +139,7 @@ fn has_spaced_letter_run(b: &[u8]) -> bool {
     };
     let is_sep = |c: u8| matches!(c, b' ' | b'.' | b'-' | b'_' | b'*');
     (0..b.len().saturating_sub(4)).any(|i| {
-        single(i) && is_sep(b[i + 1]) && b[i + 3] == b[i + 1] && single(i + 2) && single(i + 4)
+        is_sep(b[i + 1]) && b[i + 3] == b[i + 1] && single(i) && single(i + 2) && single(i + 4)
     })
 }
 
