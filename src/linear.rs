@@ -209,13 +209,32 @@ impl SparseSoftmax {
     /// Raw scores (logits) of one sparse row into `out` (`n_classes` long).
     #[inline]
     pub fn logits(&self, idx: &[u32], val: &[f32], out: &mut [f32]) {
-        out.copy_from_slice(&self.bias);
-        for (&j, &v) in idx.iter().zip(val) {
-            let w = self.weights.row(j);
-            for (o, &wj) in out.iter_mut().zip(w) {
-                *o += v * wj;
+        // A fixed width keeps the sums in registers (same additions, same order).
+        match self.n_classes {
+            2 => self.logits_of_width::<2>(idx, val, out),
+            3 => self.logits_of_width::<3>(idx, val, out),
+            _ => {
+                out.copy_from_slice(&self.bias);
+                for (&j, &v) in idx.iter().zip(val) {
+                    let w = self.weights.row(j);
+                    for (o, &wj) in out.iter_mut().zip(w) {
+                        *o += v * wj;
+                    }
+                }
             }
         }
+    }
+
+    #[inline]
+    fn logits_of_width<const K: usize>(&self, idx: &[u32], val: &[f32], out: &mut [f32]) {
+        let mut sum: [f32; K] = self.bias[..].try_into().expect("K bias terms");
+        for (&j, &v) in idx.iter().zip(val) {
+            let w: &[f32; K] = self.weights.row(j).try_into().expect("rows are K wide");
+            for c in 0..K {
+                sum[c] += v * w[c];
+            }
+        }
+        out.copy_from_slice(&sum);
     }
 }
 

@@ -76,6 +76,10 @@ pub fn fold(text: &str) -> String {
     // Joining spaced letters can make a run to squeeze and squeezing can make single
     // letters to join (`www.www.` -> `w.w.` -> `ww`): fold to a fixed point, so that
     // folding twice changes nothing. Real text settles on the second pass.
+    if leaves_unchanged(text) {
+        // Most comments: nothing to fold, found without splitting into words.
+        return text.to_owned();
+    }
     let mut cur = fold_once(text);
     if cur == text {
         // Already a fixed point (most comments): no second pass needed.
