@@ -351,24 +351,17 @@ pub fn for_each_ngram(
             padded.push(b' ');
             padded.extend_from_slice(tok.as_bytes());
             padded.push(b' ');
+            let hit = |h: u64| NgramHit {
+                bucket: (mix(h) >> shift) as u32,
+                group: Group::Char,
+                start: ti as u32,
+                end: ti as u32 + 1,
+            };
             if padded.is_ascii() && padded.len() <= MAX_CHAR_NGRAM_TOKEN + 2 {
-                // Every char is one byte and the whole token is used: hash byte by byte
-                // (the same hashes as below, without finding char boundaries).
-                let limit = padded.len();
-                for a in 0..limit {
-                    let mut h = CHAR_SEED;
-                    for n in 1..=chi.min(limit - a) {
-                        h = (h ^ padded[a + n - 1] as u64).wrapping_mul(FNV_PRIME);
-                        if n >= clo {
-                            emit(NgramHit {
-                                bucket: (mix(h) >> shift) as u32,
-                                group: Group::Char,
-                                start: ti as u32,
-                                end: ti as u32 + 1,
-                            });
-                        }
-                    }
-                }
+                // Every char is one byte and the whole token is used: char k is byte k,
+                // so no boundaries need finding.
+                let step = |h: u64, k: usize| (h ^ padded[k] as u64).wrapping_mul(FNV_PRIME);
+                char_ngram_hashes(padded.len(), step, (clo, chi), |h| emit(hit(h)));
                 continue;
             }
             char_starts.clear();
@@ -386,19 +379,28 @@ pub fn for_each_ngram(
             });
             // char_starts[k] is the byte offset of char k; the sentinel ends the last char.
             let limit = char_starts.len() - 1;
-            for a in 0..limit {
-                let mut h = CHAR_SEED;
-                for n in 1..=chi.min(limit - a) {
-                    h = hash_bytes(h, &padded[char_starts[a + n - 1]..char_starts[a + n]]);
-                    if n >= clo {
-                        emit(NgramHit {
-                            bucket: (mix(h) >> shift) as u32,
-                            group: Group::Char,
-                            start: ti as u32,
-                            end: ti as u32 + 1,
-                        });
-                    }
-                }
+            let step =
+                |h: u64, k: usize| hash_bytes(h, &padded[char_starts[k]..char_starts[k + 1]]);
+            char_ngram_hashes(limit, step, (clo, chi), |h| emit(hit(h)));
+        }
+    }
+}
+
+/// Hashes every char n-gram over `n_chars` chars (lengths `lo..=hi`, in order of start
+/// then length); `step(h, k)` folds char `k` into hash `h`.
+#[inline]
+fn char_ngram_hashes(
+    n_chars: usize,
+    step: impl Fn(u64, usize) -> u64,
+    (lo, hi): (usize, usize),
+    mut emit: impl FnMut(u64),
+) {
+    for a in 0..n_chars {
+        let mut h = CHAR_SEED;
+        for n in 1..=hi.min(n_chars - a) {
+            h = step(h, a + n - 1);
+            if n >= lo {
+                emit(h);
             }
         }
     }

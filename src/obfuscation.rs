@@ -73,16 +73,16 @@ fn leet(c: char) -> Option<char> {
 
 /// Folds obfuscated spellings in lowercased text. See the module docs.
 pub fn fold(text: &str) -> String {
-    // Joining spaced letters can make a run to squeeze and squeezing can make single
-    // letters to join (`www.www.` -> `w.w.` -> `ww`): fold to a fixed point, so that
-    // folding twice changes nothing. Real text settles on the second pass.
     if leaves_unchanged(text) {
         // Most comments: nothing to fold, found without splitting into words.
         return text.to_owned();
     }
+    // Joining spaced letters can make a run to squeeze and squeezing can make single
+    // letters to join (`www.www.` -> `w.w.` -> `ww`): fold to a fixed point, so that
+    // folding twice changes nothing. Real text settles on the second pass.
     let mut cur = fold_once(text);
     if cur == text {
-        // Already a fixed point (most comments): no second pass needed.
+        // Already a fixed point: no second pass needed.
         return cur;
     }
     for _ in 0..4 {
