@@ -50,7 +50,7 @@ TR="$S/tweeteval_offensive/train.csv"; VA="$S/tweeteval_offensive/val.csv"
 echo "== train comment-stance" >&2
 t0=$(date +%s.%N)
 # shellcheck disable=SC2086
-$BIN/stance-train --quiet --task offensive --buckets-log2 19 $CS_GRID --data "$TR" --valid "$VA" --out $OUT/offensive.model
+$BIN/stance-train --quiet --task offensive --buckets-log2 19 --char-ngrams 1,6 $CS_GRID --data "$TR" --valid "$VA" --out $OUT/offensive.model
 t1=$(date +%s.%N)
 $BIN/stance-eval --model $OUT/offensive.model --data "$VA" --json > $OUT/cs_eval.json
 python3 - "$OUT" "$t0" "$t1" <<'PYEOF' >> $OUT/train.jsonl

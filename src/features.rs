@@ -174,8 +174,12 @@ fn is_placeholder(tok: &str) -> bool {
 pub struct Scratch {
     ngrams: NgramBuffers,
     counts: CountTable,
-    /// IDF of each distinct n-gram (`counts.live`).
+    /// IDF of each distinct word n-gram (`counts.live`).
     idfs: Vec<f32>,
+    /// The char n-grams of one token.
+    token_counts: CountTable,
+    /// The row's distinct tokens with char n-grams.
+    distinct: DistinctTokens,
 }
 
 /// Buffers of [`for_each_ngram`].
@@ -224,14 +228,19 @@ struct Slot {
     pos: u32,
 }
 
-/// Smallest count table (slots); it doubles whenever it gets half full.
-const MIN_TABLE: usize = 1 << 12;
+/// Smallest count table of a row (slots); it doubles whenever it gets half full.
+const ROW_TABLE: usize = 1 << 12;
+
+/// Smallest count table of one token's char n-grams (a token has at most
+/// `4 × (MAX_CHAR_NGRAM_TOKEN + 2)` of them with the widest range).
+const TOKEN_TABLE: usize = 1 << 8;
 
 impl CountTable {
-    /// Starts a new row: every slot becomes free.
-    fn reset(&mut self) {
+    /// Starts a new row (or token): every slot becomes free; the table starts at
+    /// `min_slots` (a power of two).
+    fn reset(&mut self, min_slots: usize) {
         if self.slots.is_empty() {
-            self.slots = vec![Slot::default(); MIN_TABLE];
+            self.slots = vec![Slot::default(); min_slots];
         }
         self.stamp = self.stamp.wrapping_add(1);
         if self.stamp == 0 {
@@ -264,22 +273,31 @@ impl CountTable {
     /// Counts one occurrence of `key`.
     #[inline]
     fn add(&mut self, key: u32) {
+        self.add_n(key, 1);
+    }
+
+    /// Counts `n` occurrences of `key`; returns its slot index and whether the key is
+    /// new to the row.
+    #[inline]
+    fn add_n(&mut self, key: u32, n: u32) -> (usize, bool) {
         let i = self.find(key);
         let s = &mut self.slots[i];
         if s.stamp == self.stamp {
-            s.count += 1;
-            return;
+            s.count += n;
+            return (i, false);
         }
         *s = Slot {
             stamp: self.stamp,
             key,
-            count: 1,
+            count: n,
             pos: u32::MAX,
         };
         self.live.push(i as u32);
         if self.live.len() * 2 > self.slots.len() {
             self.grow();
+            return (*self.live.last().expect("just pushed") as usize, true);
         }
+        (i, true)
     }
 
     /// Doubles the table, keeping the live slots.
@@ -297,6 +315,63 @@ impl CountTable {
     }
 }
 
+/// The distinct tokens of a row that have char n-grams, in order of first occurrence,
+/// each with how often it occurs (an open-addressing table over the token hashes).
+#[derive(Debug, Default)]
+struct DistinctTokens {
+    /// Slots: index into `tokens`, or `u32::MAX` when free.
+    table: Vec<u32>,
+    /// (first token index, occurrences).
+    tokens: Vec<(u32, u32)>,
+    /// Per token of the row: its index in `tokens` (`u32::MAX`: no char n-grams).
+    of_token: Vec<u32>,
+}
+
+impl DistinctTokens {
+    fn find(&mut self, tokens: &[impl AsRef<str>], hashes: &[u64]) {
+        self.tokens.clear();
+        let size = (tokens.len() * 2).next_power_of_two().max(16);
+        self.table.clear();
+        self.table.resize(size, u32::MAX);
+        let mask = size - 1;
+        self.of_token.clear();
+        for (ti, tok) in tokens.iter().enumerate() {
+            let tok = tok.as_ref();
+            if !has_char_ngrams(tok) {
+                self.of_token.push(u32::MAX);
+                continue;
+            }
+            let mut i = mix(hashes[ti]) as usize & mask;
+            loop {
+                let d = self.table[i];
+                if d == u32::MAX {
+                    self.table[i] = self.tokens.len() as u32;
+                    self.of_token.push(self.tokens.len() as u32);
+                    self.tokens.push((ti as u32, 1));
+                    break;
+                }
+                let (first, n) = &mut self.tokens[d as usize];
+                if hashes[*first as usize] == hashes[ti] && tokens[*first as usize].as_ref() == tok
+                {
+                    *n += 1;
+                    self.of_token.push(d);
+                    break;
+                }
+                i = (i + 1) & mask;
+            }
+        }
+    }
+}
+
+/// Sublinear term frequency: 1 + ln(count).
+#[inline]
+pub fn sublinear(count: u32) -> f32 {
+    match count {
+        1 => 1.0,
+        c => 1.0 + libm::logf(c as f32),
+    }
+}
+
 /// Packs a hit's group and bucket into one key.
 #[inline]
 fn hit_key(group: Group, bucket: u32) -> u32 {
@@ -306,7 +381,8 @@ fn hit_key(group: Group, bucket: u32) -> u32 {
 /// The bucket bits of a key.
 const BUCKET_MASK: u32 = (1 << 30) - 1;
 
-/// Walks every n-gram of `tokens` and calls `emit` with it.
+/// Walks every n-gram of `tokens` and calls `emit` with it: all word n-grams (in order
+/// of start, then length), then each token's char n-grams (see [`token_char_ngrams`]).
 pub fn for_each_ngram(
     params: &FeatureParams,
     tokens: &[impl AsRef<str>],
@@ -315,75 +391,111 @@ pub fn for_each_ngram(
     char_starts: &mut Vec<usize>,
     mut emit: impl FnMut(NgramHit),
 ) {
-    let shift = 64 - params.buckets_log2;
     let tokens = &tokens[..tokens.len().min(MAX_TOKENS)];
-    scratch_hashes.clear();
-    scratch_hashes.extend(
+    word_ngrams(params, tokens, scratch_hashes, &mut emit);
+    for (ti, tok) in tokens.iter().enumerate() {
+        token_char_ngrams(
+            params,
+            tok.as_ref(),
+            ti as u32,
+            padded,
+            char_starts,
+            &mut emit,
+        );
+    }
+}
+
+/// Hashes every token into `token_hashes` and walks the word n-grams of `tokens`
+/// (already capped at [`MAX_TOKENS`]), in order of start, then length.
+fn word_ngrams(
+    params: &FeatureParams,
+    tokens: &[impl AsRef<str>],
+    token_hashes: &mut Vec<u64>,
+    mut emit: impl FnMut(NgramHit),
+) {
+    let shift = 64 - params.buckets_log2;
+    token_hashes.clear();
+    token_hashes.extend(
         tokens
             .iter()
             .map(|t| hash_bytes(WORD_SEED, t.as_ref().as_bytes())),
     );
     let (wlo, whi) = params.word_ngrams;
-    if wlo > 0 {
-        for i in 0..tokens.len() {
-            let mut h = WORD_SEED;
-            for n in 1..=whi.min(tokens.len() - i) {
-                h = mix(h ^ scratch_hashes[i + n - 1]).wrapping_add(n as u64);
-                if n >= wlo {
-                    emit(NgramHit {
-                        bucket: (mix(h) >> shift) as u32,
-                        group: Group::Word,
-                        start: i as u32,
-                        end: (i + n) as u32,
-                    });
-                }
+    if wlo == 0 {
+        return;
+    }
+    for i in 0..tokens.len() {
+        let mut h = WORD_SEED;
+        for n in 1..=whi.min(tokens.len() - i) {
+            h = mix(h ^ token_hashes[i + n - 1]).wrapping_add(n as u64);
+            if n >= wlo {
+                emit(NgramHit {
+                    bucket: (mix(h) >> shift) as u32,
+                    group: Group::Word,
+                    start: i as u32,
+                    end: (i + n) as u32,
+                });
             }
         }
     }
+}
+
+/// Whether a token has char n-grams: placeholders and tokens without a letter or digit
+/// have none.
+fn has_char_ngrams(tok: &str) -> bool {
+    !is_placeholder(tok) && tok.chars().any(|c| c.is_alphanumeric())
+}
+
+/// Walks the char n-grams of token `tok` (number `ti` in its row): the token padded
+/// with a space on each side, its first [`MAX_CHAR_NGRAM_TOKEN`] chars, every n-gram in
+/// the configured length range in order of start, then length.
+fn token_char_ngrams(
+    params: &FeatureParams,
+    tok: &str,
+    ti: u32,
+    padded: &mut Vec<u8>,
+    char_starts: &mut Vec<usize>,
+    mut emit: impl FnMut(NgramHit),
+) {
     let (clo, chi) = params.char_ngrams;
-    if clo > 0 {
-        for (ti, tok) in tokens.iter().enumerate() {
-            let tok = tok.as_ref();
-            if is_placeholder(tok) || !tok.chars().any(|c| c.is_alphanumeric()) {
-                continue;
-            }
-            padded.clear();
-            padded.push(b' ');
-            padded.extend_from_slice(tok.as_bytes());
-            padded.push(b' ');
-            let hit = |h: u64| NgramHit {
-                bucket: (mix(h) >> shift) as u32,
-                group: Group::Char,
-                start: ti as u32,
-                end: ti as u32 + 1,
-            };
-            if padded.is_ascii() && padded.len() <= MAX_CHAR_NGRAM_TOKEN + 2 {
-                // Every char is one byte and the whole token is used: char k is byte k,
-                // so no boundaries need finding.
-                let step = |h: u64, k: usize| (h ^ padded[k] as u64).wrapping_mul(FNV_PRIME);
-                char_ngram_hashes(padded.len(), step, (clo, chi), |h| emit(hit(h)));
-                continue;
-            }
-            char_starts.clear();
-            let s = std::str::from_utf8(padded).expect("token is valid UTF-8");
-            char_starts.extend(
-                s.char_indices()
-                    .map(|(i, _)| i)
-                    .take(MAX_CHAR_NGRAM_TOKEN + 2),
-            );
-            let nchars = char_starts.len();
-            char_starts.push(if nchars < s.chars().count() {
-                char_starts[nchars - 1]
-            } else {
-                padded.len()
-            });
-            // char_starts[k] is the byte offset of char k; the sentinel ends the last char.
-            let limit = char_starts.len() - 1;
-            let step =
-                |h: u64, k: usize| hash_bytes(h, &padded[char_starts[k]..char_starts[k + 1]]);
-            char_ngram_hashes(limit, step, (clo, chi), |h| emit(hit(h)));
-        }
+    if clo == 0 || !has_char_ngrams(tok) {
+        return;
     }
+    let shift = 64 - params.buckets_log2;
+    padded.clear();
+    padded.push(b' ');
+    padded.extend_from_slice(tok.as_bytes());
+    padded.push(b' ');
+    let hit = |h: u64| NgramHit {
+        bucket: (mix(h) >> shift) as u32,
+        group: Group::Char,
+        start: ti,
+        end: ti + 1,
+    };
+    if padded.is_ascii() && padded.len() <= MAX_CHAR_NGRAM_TOKEN + 2 {
+        // Every char is one byte and the whole token is used: char k is byte k,
+        // so no boundaries need finding.
+        let step = |h: u64, k: usize| (h ^ padded[k] as u64).wrapping_mul(FNV_PRIME);
+        char_ngram_hashes(padded.len(), step, (clo, chi), |h| emit(hit(h)));
+        return;
+    }
+    char_starts.clear();
+    let s = std::str::from_utf8(padded).expect("token is valid UTF-8");
+    char_starts.extend(
+        s.char_indices()
+            .map(|(i, _)| i)
+            .take(MAX_CHAR_NGRAM_TOKEN + 2),
+    );
+    let nchars = char_starts.len();
+    char_starts.push(if nchars < s.chars().count() {
+        char_starts[nchars - 1]
+    } else {
+        padded.len()
+    });
+    // char_starts[k] is the byte offset of char k; the sentinel ends the last char.
+    let limit = char_starts.len() - 1;
+    let step = |h: u64, k: usize| hash_bytes(h, &padded[char_starts[k]..char_starts[k + 1]]);
+    char_ngram_hashes(limit, step, (clo, chi), |h| emit(hit(h)));
 }
 
 /// Hashes every char n-gram over `n_chars` chars (lengths `lo..=hi`, in order of start
@@ -480,11 +592,20 @@ impl Featurizer {
         &self.idf
     }
 
-    /// Turns tokens into a TF-IDF vector (sublinear tf, each group L2-normalized),
-    /// plus a crossed copy of every feature for `target_hash` when given. Entries come
-    /// word n-grams first, then char n-grams, each in order of first occurrence (a
-    /// deterministic order, whatever the thread count); the crossed copies follow in
-    /// the same order.
+    /// Turns tokens into a TF-IDF vector, plus a crossed copy of every feature for
+    /// `target_hash` when given.
+    ///
+    /// - Word n-grams: sublinear tf (1 + ln count) × IDF over the row, L2-normalized.
+    /// - Char n-grams are read word by word, as subword vectors: each distinct token `t`
+    ///   has a vector `φ(t)` over its own char n-grams (sublinear tf within the token ×
+    ///   IDF); the row's char part is `Σ_t (1 + ln n_t) φ(t)` (`n_t`: occurrences of `t`),
+    ///   divided by `sqrt(Σ_t (1 + ln n_t)² |φ(t)|²)` (the L2 norm when no two distinct
+    ///   tokens share an n-gram). So the char part of a linear score is a sum of
+    ///   per-token terms, which scoring memoizes ([`Featurizer::token_char_part`]).
+    ///
+    /// Entries come word n-grams first, then char n-grams, each in order of first
+    /// occurrence (a deterministic order, whatever the thread count); the crossed copies
+    /// follow in the same order.
     pub fn transform(
         &self,
         tokens: &[impl AsRef<str>],
@@ -492,20 +613,65 @@ impl Featurizer {
         scratch: &mut Scratch,
         out: &mut SparseVec,
     ) {
+        let tokens = &tokens[..tokens.len().min(MAX_TOKENS)];
+        self.word_entries(tokens, scratch, out);
+        self.char_entries(tokens, scratch, out);
+        self.cross_and_scale(target, out);
+    }
+
+    /// [`Featurizer::transform`] without the char n-grams: the word entries (crossed
+    /// and scaled the same way), and the row's distinct tokens with char n-grams for
+    /// [`Featurizer::char_token`], whose terms the caller adds up itself.
+    pub fn transform_words(
+        &self,
+        tokens: &[impl AsRef<str>],
+        target: Option<u64>,
+        scratch: &mut Scratch,
+        out: &mut SparseVec,
+    ) {
+        let tokens = &tokens[..tokens.len().min(MAX_TOKENS)];
+        self.word_entries(tokens, scratch, out);
+        if self.params.char_ngrams.0 > 0 {
+            scratch.distinct.find(tokens, &scratch.ngrams.token_hashes);
+        } else {
+            scratch.distinct.tokens.clear();
+        }
+        self.cross_and_scale(target, out);
+    }
+
+    /// Distinct token `j` with char n-grams of the row last given to
+    /// [`Featurizer::transform_words`] (in order of first occurrence): (token index,
+    /// occurrences, hash of the token); `None` past the last.
+    pub fn char_token(&self, scratch: &Scratch, j: usize) -> Option<(usize, u32, u64)> {
+        let &(ti, n) = scratch.distinct.tokens.get(j)?;
+        Some((ti as usize, n, scratch.ngrams.token_hashes[ti as usize]))
+    }
+
+    /// Which distinct token (`j` of [`Featurizer::char_token`]) token `i` of the row is;
+    /// `None` for a token without char n-grams (or past the [`MAX_TOKENS`] cap).
+    pub fn char_token_of(&self, scratch: &Scratch, i: usize) -> Option<usize> {
+        match scratch.distinct.of_token.get(i) {
+            Some(&j) if j != u32::MAX => Some(j as usize),
+            _ => None,
+        }
+    }
+
+    /// The row's word entries into `out` (cleared first), L2-normalized; leaves the
+    /// row's count table holding the word n-grams and the token hashes in `scratch`.
+    fn word_entries(&self, tokens: &[impl AsRef<str>], scratch: &mut Scratch, out: &mut SparseVec) {
         out.clear();
         let Scratch {
             ngrams,
             counts,
             idfs,
+            ..
         } = scratch;
-        counts.reset();
-        ngrams.walk(&self.params, tokens, |h| {
+        counts.reset(ROW_TABLE);
+        word_ngrams(&self.params, tokens, &mut ngrams.token_hashes, |h| {
             counts.add(hit_key(h.group, h.bucket))
         });
-        // The distinct n-grams in order of first occurrence (all word n-grams come
-        // before all char n-grams). The IDF look-ups miss the cache: gather them in a
-        // loop of independent loads first, so they overlap, instead of one at a time
-        // behind the branch below.
+        // The IDF look-ups miss the cache: gather them in a loop of independent loads
+        // first, so they overlap, instead of one at a time behind the branch below.
         idfs.clear();
         idfs.extend(
             counts
@@ -513,32 +679,63 @@ impl Featurizer {
                 .iter()
                 .map(|&i| self.idf.value(counts.slots[i as usize].key & BUCKET_MASK)),
         );
-        let mut begin = 0;
         let mut norm = 0.0f32;
-        let mut group = 0u32;
         for (&i, &idf) in counts.live.iter().zip(idfs.iter()) {
             if idf <= 0.0 {
                 continue;
             }
             let slot = &mut counts.slots[i as usize];
-            let b = slot.key & BUCKET_MASK;
-            if slot.key >> 30 != group {
-                normalize_from(out, begin, norm);
-                begin = out.idx.len();
-                norm = 0.0;
-                group = slot.key >> 30;
-            }
-            let tf = match slot.count {
-                1 => 1.0,
-                c => 1.0 + libm::logf(c as f32),
-            };
-            let v = tf * idf;
+            let v = sublinear(slot.count) * idf;
             norm += v * v;
             slot.pos = out.idx.len() as u32;
-            out.idx.push(b);
+            out.idx.push(slot.key & BUCKET_MASK);
             out.val.push(v);
         }
+        normalize_from(out, 0, norm);
+    }
+
+    /// Appends the row's char entries (after [`Featurizer::word_entries`]); the row's
+    /// count table merges an n-gram that several tokens share into one entry.
+    fn char_entries(&self, tokens: &[impl AsRef<str>], scratch: &mut Scratch, out: &mut SparseVec) {
+        if self.params.char_ngrams.0 == 0 {
+            return;
+        }
+        let Scratch {
+            ngrams,
+            counts,
+            token_counts,
+            distinct,
+            ..
+        } = scratch;
+        let begin = out.idx.len();
+        let mut norm = 0.0f32;
+        distinct.find(tokens, &ngrams.token_hashes);
+        for &(ti, n) in &distinct.tokens {
+            let a = sublinear(n);
+            let q = self.token_char_entries(
+                tokens[ti as usize].as_ref(),
+                ti,
+                ngrams,
+                token_counts,
+                |b, c, v| {
+                    let (i, new) = counts.add_n(hit_key(Group::Char, b), c * n);
+                    let slot = &mut counts.slots[i];
+                    if new {
+                        slot.pos = out.idx.len() as u32;
+                        out.idx.push(b);
+                        out.val.push(a * v);
+                    } else {
+                        out.val[slot.pos as usize] += a * v;
+                    }
+                },
+            );
+            norm += a * a * q;
+        }
         normalize_from(out, begin, norm);
+    }
+
+    /// Adds the crossed copy of every entry for `target`, and scales the shared copy.
+    fn cross_and_scale(&self, target: Option<u64>, out: &mut SparseVec) {
         if let Some(t) = target {
             let n = out.idx.len();
             for k in 0..n {
@@ -558,18 +755,79 @@ impl Featurizer {
         }
     }
 
-    /// Walks the n-gram occurrences of the row last given to [`Featurizer::transform`]
-    /// with this scratch (`tokens` must be the same) whose bucket was kept, calling
+    /// The scale of an entry's shared copy (`shared_weight` when targets are crossed).
+    pub fn shared_scale(&self) -> f32 {
+        if self.params.cross_target {
+            self.params.shared_weight
+        } else {
+            1.0
+        }
+    }
+
+    /// One token's char n-grams as scoring needs them: calls `emit(bucket, v)` for each
+    /// kept one (`v = (1 + ln count) × idf`, count within the token), and returns
+    /// `|φ(t)|² = Σ v²`. The row's char part is `Σ_t (1 + ln n_t) φ(t)` over
+    /// `sqrt(Σ_t (1 + ln n_t)² |φ(t)|²)` (see [`Featurizer::transform`]).
+    pub fn token_char_part(
+        &self,
+        tok: &str,
+        scratch: &mut Scratch,
+        mut emit: impl FnMut(u32, f32),
+    ) -> f32 {
+        let Scratch {
+            ngrams,
+            token_counts,
+            ..
+        } = scratch;
+        self.token_char_entries(tok, 0, ngrams, token_counts, |b, _, v| emit(b, v))
+    }
+
+    /// The kept char n-grams of one token: calls `emit(bucket, count, v)` for each, in
+    /// order of first occurrence, with `v = (1 + ln count) × idf`; returns `Σ v²`.
+    fn token_char_entries(
+        &self,
+        tok: &str,
+        ti: u32,
+        ngrams: &mut NgramBuffers,
+        table: &mut CountTable,
+        mut emit: impl FnMut(u32, u32, f32),
+    ) -> f32 {
+        table.reset(TOKEN_TABLE);
+        token_char_ngrams(
+            &self.params,
+            tok,
+            ti,
+            &mut ngrams.padded,
+            &mut ngrams.char_starts,
+            |h| table.add(h.bucket),
+        );
+        let mut q = 0.0f32;
+        for &i in &table.live {
+            let s = &table.slots[i as usize];
+            let idf = self.idf.value(s.key);
+            if idf > 0.0 {
+                let v = sublinear(s.count) * idf;
+                q += v * v;
+                emit(s.key, s.count, v);
+            }
+        }
+        q
+    }
+
+    /// Walks the word n-gram occurrences of the row last given to
+    /// [`Featurizer::transform`] or [`Featurizer::transform_words`] with this scratch
+    /// (`tokens` must be the same) whose bucket was kept, calling
     /// `f(hit, entry, occurrences)`: `entry` is the position of the n-gram's entry in
     /// the vector (of its shared copy, when crossed), `occurrences` how many hits share it.
-    pub fn for_each_kept_hit(
+    pub fn for_each_kept_word_hit(
         &self,
         tokens: &[impl AsRef<str>],
         scratch: &mut Scratch,
         mut f: impl FnMut(NgramHit, usize, u32),
     ) {
+        let tokens = &tokens[..tokens.len().min(MAX_TOKENS)];
         let Scratch { ngrams, counts, .. } = scratch;
-        ngrams.walk(&self.params, tokens, |h| {
+        word_ngrams(&self.params, tokens, &mut ngrams.token_hashes, |h| {
             if let Some(s) = counts.get(hit_key(h.group, h.bucket)) {
                 if s.pos != u32::MAX {
                     f(h, s.pos as usize, s.count);
@@ -588,6 +846,7 @@ impl Featurizer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     fn toks(s: &str) -> Vec<String> {
         s.split(' ').map(String::from).collect()
@@ -671,11 +930,13 @@ mod tests {
             toks("stop the war"),
             toks("no truce no peace"),
             toks("war war"),
+            toks("ok truce"),
         ];
         let f = Featurizer::fit(&p, &docs).unwrap();
         let mut s = Scratch::default();
         let mut v = SparseVec::default();
-        f.transform(&docs[1], None, &mut s, &mut v);
+        // "ok" and "truce" share no char n-gram, so the char group is unit-norm too.
+        f.transform(&docs[3], None, &mut s, &mut v);
         let norm: f32 = v.val.iter().map(|x| x * x).sum();
         assert!(
             (norm - 2.0).abs() < 1e-4,
@@ -683,9 +944,53 @@ mod tests {
         );
         // Crossing duplicates every entry.
         let n = v.idx.len();
-        f.transform(&docs[1], Some(target_hash("Ceasefire")), &mut s, &mut v);
+        f.transform(&docs[3], Some(target_hash("Ceasefire")), &mut s, &mut v);
         assert_eq!(v.idx.len(), 2 * n);
         assert_eq!(v.val[..n], v.val[n..]);
+    }
+
+    #[test]
+    fn char_part_is_the_sum_of_token_vectors_weighted_by_sublinear_token_counts() {
+        let p = FeatureParams {
+            min_df: 1,
+            cross_target: false,
+            word_ngrams: (0, 0),
+            ..Default::default()
+        };
+        let docs = vec![toks("no truce no peace"), toks("truce")];
+        let f = Featurizer::fit(&p, &docs).unwrap();
+        let mut s = Scratch::default();
+        // φ(t) of each token alone (a one-token row is φ(t) / |φ(t)|).
+        let phi = |t: &str, s: &mut Scratch| {
+            let mut q = 0.0;
+            let mut entries = BTreeMap::new();
+            q += f.token_char_part(t, s, |b, v| *entries.entry(b).or_insert(0.0) += v);
+            (entries, q)
+        };
+        let (no, q_no) = phi("no", &mut s);
+        let (truce, q_truce) = phi("truce", &mut s);
+        let (peace, q_peace) = phi("peace", &mut s);
+        let a = 1.0 + 2f32.ln();
+        let norm = (a * a * q_no + q_truce + q_peace).sqrt();
+        let mut want: BTreeMap<u32, f32> = BTreeMap::new();
+        for (phi, w) in [(&no, a), (&truce, 1.0), (&peace, 1.0)] {
+            for (&b, &v) in phi {
+                *want.entry(b).or_insert(0.0) += w * v / norm;
+            }
+        }
+        let mut v = SparseVec::default();
+        f.transform(&docs[0], None, &mut s, &mut v);
+        let got: BTreeMap<u32, f32> = v.idx.iter().copied().zip(v.val.iter().copied()).collect();
+        assert_eq!(got.len(), v.idx.len(), "one entry per n-gram");
+        assert_eq!(
+            got.keys().collect::<Vec<_>>(),
+            want.keys().collect::<Vec<_>>()
+        );
+        for (b, w) in &want {
+            assert!((got[b] - w).abs() < 1e-6, "bucket {b}: {} vs {w}", got[b]);
+        }
+        // "truce" and "peace" share "ce" and "e ": merged into one entry each.
+        assert!(want.len() < no.len() + truce.len() + peace.len());
     }
 
     #[test]

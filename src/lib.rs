@@ -43,6 +43,7 @@ pub mod stack;
 pub mod suggest;
 pub mod text;
 pub mod thread;
+pub mod token_memo;
 pub mod train;
 
 pub use error::{Error, Result};

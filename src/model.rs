@@ -20,11 +20,14 @@ use crate::features::{self, FeatureParams, Featurizer, SparseVec};
 use crate::linear::{softmax, SparseSoftmax};
 use crate::stack::Stacker;
 use crate::text::{TextParams, TextPipeline};
+use crate::token_memo::TokenMemo;
 
 /// First bytes of every model file.
 pub const MAGIC: &[u8; 8] = b"CMSTANCE";
-/// Model file format version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// Model file format version this build reads and writes. Version 2: char n-grams are
+/// read word by word (see [`Featurizer::transform`]); version 1 files weighted them over
+/// the whole row, so their weights do not fit this build's features.
+pub const FORMAT_VERSION: u32 = 2;
 const PREAMBLE: usize = 8 + 4 + 8 + 32;
 /// Most labels a model file may have.
 const MAX_LABELS: usize = 256;
@@ -154,7 +157,13 @@ pub struct Scratch {
     /// One entry per (model, target) scored on the cached text (at most
     /// [`MAX_CACHED_HEADS`]; buffers are kept when the text changes).
     heads: Vec<HeadCache>,
+    /// Per (model id, target code): each token's term in the char part of the logits
+    /// (at most [`MAX_MEMOS`]).
+    memos: Vec<((u64, Option<u64>), TokenMemo)>,
 }
+
+/// How many (model, target) token memos a scratch keeps before it starts over.
+const MAX_MEMOS: usize = 16;
 
 /// How many (model, target) results the one-row cache keeps.
 const MAX_CACHED_HEADS: usize = 8;
@@ -349,18 +358,104 @@ impl Model {
             }
             None => 0,
         };
-        let h = &mut s.heads[i];
-        self.featurizer.transform(
-            &s.tokens,
-            key.and_then(|k| k.1),
-            &mut h.features,
-            &mut h.vec,
-        );
+        let target = key.and_then(|k| k.1);
+        let Scratch {
+            tokens,
+            heads,
+            memos,
+            ..
+        } = s;
+        let h = &mut heads[i];
+        self.featurizer
+            .transform_words(tokens, target, &mut h.features, &mut h.vec);
         h.logits.clear();
         h.logits.resize(self.labels.len(), 0.0);
         self.linear.logits(&h.vec.idx, &h.vec.val, &mut h.logits);
+        self.add_char_part(tokens, target, h, memos);
         h.key = key;
         i
+    }
+
+    /// Adds the char part of the logits, `Σ_t a_t s(t) / sqrt(Σ_t a_t² q(t))` over the
+    /// row's distinct tokens `t` ([`Model::for_each_char_term`]).
+    fn add_char_part(
+        &self,
+        tokens: &[String],
+        target: Option<u64>,
+        h: &mut HeadCache,
+        memos: &mut Vec<((u64, Option<u64>), TokenMemo)>,
+    ) {
+        let k = self.labels.len();
+        let mut sums = [0.0f32; MAX_LABELS];
+        let sums = &mut sums[..k];
+        let mut norm = 0.0f32;
+        self.for_each_char_term(tokens, target, &mut h.features, memos, |_, a, term| {
+            for c in 0..k {
+                sums[c] += a * term[c];
+            }
+            norm += a * a * term[k];
+        });
+        if norm > 0.0 {
+            let inv = 1.0 / norm.sqrt();
+            for (l, s) in h.logits.iter_mut().zip(sums.iter()) {
+                *l += s * inv;
+            }
+        }
+    }
+
+    /// Calls `f(j, a_t, term)` for each distinct token `t` with char n-grams (number
+    /// `j`) of the row last featurized into `features` by
+    /// [`Featurizer::transform_words`], in order, where `a_t = 1 + ln n_t` (`n_t`: its
+    /// occurrences) and `term` is the token's term in the char part of the logits:
+    /// `s(t)_c = Σ_f φ(t)_f (σ w_f,c + w_cross(f),c)` for each label `c` (`σ`: the shared
+    /// copy's scale; the crossed copy only toward a known target), then `q(t) = |φ(t)|²`
+    /// ([`Featurizer::transform`] defines `φ`). The char part of the logits is
+    /// `Σ_t a_t s(t) / sqrt(Σ_t a_t² q(t))`, the same sum as the char entries of
+    /// [`Featurizer::transform`] give, grouped by token. Terms come from the memo of
+    /// this (model, target), or are computed and memoized.
+    fn for_each_char_term(
+        &self,
+        tokens: &[String],
+        target: Option<u64>,
+        features: &mut features::Scratch,
+        memos: &mut Vec<((u64, Option<u64>), TokenMemo)>,
+        mut f: impl FnMut(usize, f32, &[f32]),
+    ) {
+        let k = self.labels.len();
+        let key = (self.id, target);
+        let m = match memos.iter().position(|(mk, _)| *mk == key) {
+            Some(m) => m,
+            None => {
+                if memos.len() == MAX_MEMOS {
+                    memos.clear();
+                }
+                memos.push((key, TokenMemo::new(k + 1)));
+                memos.len() - 1
+            }
+        };
+        let memo = &mut memos[m].1;
+        let shared = self.featurizer.shared_scale();
+        let w = &self.linear.weights;
+        let mut j = 0;
+        while let Some((ti, n, hash)) = self.featurizer.char_token(features, j) {
+            let tok = tokens[ti].as_str();
+            let term = memo.get_or_insert_with(hash, tok, |term| {
+                term[k] = self.featurizer.token_char_part(tok, features, |b, v| {
+                    let shared_row = w.row(b);
+                    for c in 0..k {
+                        term[c] += v * shared * shared_row[c];
+                    }
+                    if let Some(t) = target {
+                        let crossed = w.row(self.featurizer.cross(b, t));
+                        for c in 0..k {
+                            term[c] += v * crossed[c];
+                        }
+                    }
+                });
+            });
+            f(j, features::sublinear(n), term);
+            j += 1;
+        }
     }
 
     /// Raw (uncalibrated) logits of a comment.
@@ -392,39 +487,66 @@ impl Model {
             return Vec::new();
         }
         let hi = self.logits_into(text, target, s);
-        let Scratch { tokens, heads, .. } = s;
+        let code = self.target_code(target);
+        let Scratch {
+            tokens,
+            heads,
+            memos,
+            ..
+        } = s;
         let head = &mut heads[hi];
         let mut p = head.logits.clone();
         softmax(&mut p);
-        let w = &self.linear.weights;
-        let delta = |b: u32| -> f32 {
-            let row = w.row(b);
+        // An entry's (or a token's) push toward `label`: linear in its weight row.
+        let delta = |row: &[f32]| -> f32 {
             row[label] - row.iter().zip(&p).map(|(a, q)| a * q).sum::<f32>()
         };
-        // `vec` holds each kept n-gram's shared entry, then (for a crossed target) its
-        // per-target copy at the same offset in the second half.
+        let w = &self.linear.weights;
+        // `vec` holds each kept word n-gram's shared entry, then (for a crossed target)
+        // its per-target copy at the same offset in the second half.
         let vec = &head.vec;
-        let n_base = if self.target_code(target).is_some() {
+        let n_base = if code.is_some() {
             vec.idx.len() / 2
         } else {
             vec.idx.len()
         };
         let contrib: Vec<f32> = (0..n_base)
             .map(|e| {
-                let mut c = vec.val[e] * delta(vec.idx[e]);
+                let mut c = vec.val[e] * delta(w.row(vec.idx[e]));
                 if n_base < vec.idx.len() {
-                    c += vec.val[n_base + e] * delta(vec.idx[n_base + e]);
+                    c += vec.val[n_base + e] * delta(w.row(vec.idx[n_base + e]));
                 }
                 c
             })
             .collect();
-        // Each entry's contribution is shared evenly by its occurrences, and each
+        // Each word entry's contribution is shared evenly by its occurrences, and each
         // occurrence credits its span of tokens.
         let mut by_span = SpanScores::new(tokens.len(), self.featurizer.params().word_ngrams.1);
         self.featurizer
-            .for_each_kept_hit(tokens, &mut head.features, |h, e, n| {
+            .for_each_kept_word_hit(tokens, &mut head.features, |h, e, n| {
                 by_span.add(h.start, h.end, contrib[e] / n as f32)
             });
+        // A token's char n-grams push by `a_t delta(s(t)) / norm`, shared evenly by the
+        // token's occurrences.
+        let n_labels = self.labels.len();
+        let mut by_token = Vec::new();
+        let mut norm = 0.0f32;
+        self.for_each_char_term(tokens, code, &mut head.features, memos, |_, a, term| {
+            by_token.push(a * delta(&term[..n_labels]));
+            norm += a * a * term[n_labels];
+        });
+        if norm > 0.0 {
+            let inv = 1.0 / norm.sqrt();
+            for i in 0..tokens.len() {
+                if let Some(j) = self.featurizer.char_token_of(&head.features, i) {
+                    let (_, n, _) = self
+                        .featurizer
+                        .char_token(&head.features, j)
+                        .expect("a distinct token of the row");
+                    by_span.add(i as u32, i as u32 + 1, by_token[j] * inv / n as f32);
+                }
+            }
+        }
         phrase_reasons(tokens, &by_span, k)
     }
 
@@ -500,7 +622,11 @@ impl Model {
         if version != FORMAT_VERSION {
             return Err(bad(format!(
                 "format version {version}, but this build of comment-stance reads version {FORMAT_VERSION}{}",
-                if version > FORMAT_VERSION { " (the file is from a newer release; upgrade comment-stance)" } else { "" }
+                if version > FORMAT_VERSION {
+                    " (the file is from a newer release; upgrade comment-stance)"
+                } else {
+                    " (the file is from an older release, whose features differ; retrain it with stance-train)"
+                }
             )));
         }
         let len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));

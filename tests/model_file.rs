@@ -120,7 +120,7 @@ fn wrong_magic_is_rejected() {
 }
 
 #[test]
-fn future_version_asks_for_an_upgrade() {
+fn future_version_asks_for_an_upgrade_and_an_old_one_for_retraining() {
     let mut b = good();
     b[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
     let msg = format!(
@@ -129,11 +129,14 @@ fn future_version_asks_for_an_upgrade() {
     );
     assert_eq!(load_err(&b), msg);
     cli_rejects(&b, &msg);
-    b[8..12].copy_from_slice(&0u32.to_le_bytes());
-    assert_eq!(
-        load_err(&b),
-        format!("model m.model: format version 0, but this build of comment-stance reads version {FORMAT_VERSION}")
+    // Version 1 files weighted char n-grams over the whole row: their weights do not
+    // fit this build's features, so they must be retrained, not read.
+    b[8..12].copy_from_slice(&1u32.to_le_bytes());
+    let msg = format!(
+        "model m.model: format version 1, but this build of comment-stance reads version {FORMAT_VERSION} (the file is from an older release, whose features differ; retrain it with stance-train)"
     );
+    assert_eq!(load_err(&b), msg);
+    cli_rejects(&b, &msg);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use comment_stance::features::{for_each_ngram, FeatureParams};
+use comment_stance::features::{self, for_each_ngram, FeatureParams, SparseVec};
 use comment_stance::io::Row;
 use comment_stance::model::{Model, Scratch};
 use comment_stance::obfuscation;
@@ -86,6 +86,25 @@ fn tricky() -> impl Strategy<Value = String> {
         Just("!"),
     ];
     proptest::collection::vec(atoms, 0..24).prop_map(|v| v.concat())
+}
+
+/// Comments made of a few words that repeat and share char n-grams.
+fn word_soup() -> impl Strategy<Value = String> {
+    let words = prop_oneof![
+        Just("war"),
+        Just("wars"),
+        Just("peace"),
+        Just("truce"),
+        Just("no"),
+        Just("NO"),
+        Just("ceasefire"),
+        Just("Putin"),
+        Just("terms"),
+        Just("!"),
+        Just("мир"),
+        Just("@bob"),
+    ];
+    proptest::collection::vec(words, 0..16).prop_map(|v| v.join(" "))
 }
 
 proptest! {
@@ -184,5 +203,33 @@ proptest! {
             &mut ThreadCache::new(16),
         );
         prop_assert_eq!(&one[0].heads[0].probs, &batch[i].heads[0].probs);
+    }
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    /// Scoring sums the char part token by token, from a memo; training reads the
+    /// char entries of the whole row. Both must give the same logits, and what the memo
+    /// holds must not change them.
+    #[test]
+    fn per_token_char_terms_add_up_to_the_logits_of_the_row_vector(
+        texts in proptest::collection::vec(prop_oneof![word_soup(), tricky(), any::<String>()], 1..8),
+    ) {
+        let m = &model()[0];
+        let mut shared = Scratch::default();
+        for (i, t) in texts.iter().enumerate() {
+            let target = [Some("ceasefire"), Some("Atheism"), None, Some("unknown target")][i % 4];
+            let fast = m.logits(t, target, &mut shared);
+            prop_assert_eq!(&fast, &m.logits(t, target, &mut Scratch::default()));
+            let tokens = m.row_tokens(t, None);
+            let mut v = SparseVec::default();
+            m.vectorize(&tokens, target, &mut features::Scratch::default(), &mut v);
+            let mut row = vec![0.0; m.labels.len()];
+            m.linear().logits(&v.idx, &v.val, &mut row);
+            for (a, b) in fast.iter().zip(&row) {
+                prop_assert!((a - b).abs() <= 1e-5 * (1.0 + b.abs()), "{:?} vs {:?} for {:?}", fast, row, t);
+            }
+        }
     }
 }
