@@ -162,6 +162,17 @@ pub struct Scratch {
     memos: Vec<((u64, Option<u64>), TokenMemo)>,
 }
 
+thread_local! {
+    static THREAD_SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+/// Runs `f` with this thread's scratch, kept for the thread's life, so its token memos
+/// stay warm from batch to batch (a fresh scratch per parallel task would start them
+/// cold every time). `f` must not call `with_thread_scratch` again.
+pub fn with_thread_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    THREAD_SCRATCH.with(|s| f(&mut s.borrow_mut()))
+}
+
 /// How many (model, target) token memos a scratch keeps before it starts over.
 const MAX_MEMOS: usize = 16;
 

@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::error::{Error, Result};
 use crate::io::{Output, Row, RowReader};
 use crate::metrics::argmax;
-use crate::model::{Model, Reason, Scratch};
+use crate::model::{with_thread_scratch, Model, Reason, Scratch};
 use crate::policy::{Action, HeadView, Policy, Trigger};
 use crate::thread::{PairVerdict, ThreadCache};
 
@@ -205,86 +205,89 @@ pub fn score_batch(
     let (mut scored, mut pre): (Vec<Scored>, Vec<Option<PairVerdict>>) = rows
         .into_par_iter()
         .zip(guesses)
-        .map_init(Scratch::default, |s, (row, guess)| {
-            let heads = score_row(models, &row, target, opts.explain, s);
-            let (action, reasons) = if decide_now {
-                decide(models, &row, &heads, &opts.policy, target, s)
-            } else {
-                (Action::Approve, Vec::new())
-            };
-            let pair = match (relation, guess) {
-                (Some(r), Some(parent)) => Some(PairVerdict::new(
-                    &models[r],
-                    &row.text,
-                    parent,
-                    opts.explain,
-                    s,
-                )),
-                _ => None,
-            };
-            let scored = Scored {
-                row,
-                heads,
-                stance_source: None,
-                parent_stance: None,
-                action,
-                reasons,
-            };
-            (scored, pair)
+        .map(|(row, guess)| {
+            with_thread_scratch(|s| {
+                let heads = score_row(models, &row, target, opts.explain, s);
+                let (action, reasons) = if decide_now {
+                    decide(models, &row, &heads, &opts.policy, target, s)
+                } else {
+                    (Action::Approve, Vec::new())
+                };
+                let pair = match (relation, guess) {
+                    (Some(r), Some(parent)) => Some(PairVerdict::new(
+                        &models[r],
+                        &row.text,
+                        parent,
+                        opts.explain,
+                        s,
+                    )),
+                    _ => None,
+                };
+                let scored = Scored {
+                    row,
+                    heads,
+                    stance_source: None,
+                    parent_stance: None,
+                    action,
+                    reasons,
+                };
+                (scored, pair)
+            })
         })
         .unzip();
     let Some(relation) = relation else {
         return scored;
     };
-    let mut s = Scratch::default();
-    for (row, pre) in scored.iter_mut().zip(&mut pre) {
-        let own = stance.map(|i| row.heads[i].probs.clone());
-        let own_reasons = stance
-            .map(|i| row.heads[i].reasons.clone())
-            .unwrap_or_default();
-        let t = target.or(row.row.target.as_deref());
-        let v = crate::thread::read_row(
-            cache,
-            stance.map(|i| &models[i]),
-            Some(&models[relation]),
-            &row.row.id,
-            &row.row.text,
-            row.row.parent_id.as_deref(),
-            row.row.parent_text.as_deref(),
-            t,
-            own.as_deref(),
-            &own_reasons,
-            opts.explain,
-            pre.take(),
-            &mut s,
-        );
-        match v.relation {
-            Some(r) => {
-                let head = &mut row.heads[relation];
-                head.label = argmax(&r);
-                head.probs = r;
-                head.reasons = v.relation_reasons;
-                head.skipped = false;
+    with_thread_scratch(|s| {
+        for (row, pre) in scored.iter_mut().zip(&mut pre) {
+            let own = stance.map(|i| row.heads[i].probs.clone());
+            let own_reasons = stance
+                .map(|i| row.heads[i].reasons.clone())
+                .unwrap_or_default();
+            let t = target.or(row.row.target.as_deref());
+            let v = crate::thread::read_row(
+                cache,
+                stance.map(|i| &models[i]),
+                Some(&models[relation]),
+                &row.row.id,
+                &row.row.text,
+                row.row.parent_id.as_deref(),
+                row.row.parent_text.as_deref(),
+                t,
+                own.as_deref(),
+                &own_reasons,
+                opts.explain,
+                pre.take(),
+                s,
+            );
+            match v.relation {
+                Some(r) => {
+                    let head = &mut row.heads[relation];
+                    head.label = argmax(&r);
+                    head.probs = r;
+                    head.reasons = v.relation_reasons;
+                    head.skipped = false;
+                }
+                None => row.heads[relation].skipped = true,
             }
-            None => row.heads[relation].skipped = true,
-        }
-        if let (Some(i), Some(p)) = (stance, v.stance) {
-            row.heads[i].label = argmax(&p);
-            row.heads[i].probs = p;
-            if let Some(r) = v.reasons {
-                row.heads[i].reasons = r;
+            if let (Some(i), Some(p)) = (stance, v.stance) {
+                row.heads[i].label = argmax(&p);
+                row.heads[i].probs = p;
+                if let Some(r) = v.reasons {
+                    row.heads[i].reasons = r;
+                }
             }
+            row.stance_source = Some(v.source);
+            row.parent_stance = v.parent_stance;
         }
-        row.stance_source = Some(v.source);
-        row.parent_stance = v.parent_stance;
-    }
-    scored
-        .par_iter_mut()
-        .for_each_init(Scratch::default, |s, row| {
+    });
+    scored.par_iter_mut().for_each(|row| {
+        with_thread_scratch(|s| {
             let (action, reasons) = decide(models, &row.row, &row.heads, &opts.policy, target, s);
             row.action = action;
             row.reasons = reasons;
-        });
+        })
+    });
     scored
 }
 
