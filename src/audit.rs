@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::io::Row;
-use crate::model::Scratch;
+use crate::model::with_thread_scratch;
 use crate::train::{self, Labelled, TrainConfig};
 
 /// How suspects are ranked.
@@ -124,8 +124,10 @@ pub fn out_of_fold(cfg: &TrainConfig, rows: &[Row], k: usize) -> Result<OutOfFol
             .collect();
         let p: Vec<Vec<f32>> = held
             .par_iter()
-            .map_init(Scratch::default, |s, &i| {
-                let q = model.predict(&rows[i].text, rows[i].target.as_deref(), s);
+            .map(|&i| {
+                let q = with_thread_scratch(|s| {
+                    model.predict(&rows[i].text, rows[i].target.as_deref(), s)
+                });
                 map.iter().map(|m| m.map_or(0.0, |j| q[j])).collect()
             })
             .collect();

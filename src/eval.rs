@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::io::{Columns, Row};
 use crate::metrics::{self, argmax, Summary};
-use crate::model::{Model, Scratch};
+use crate::model::{with_thread_scratch, Model};
 
 /// Scores of one target's rows.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -145,9 +145,9 @@ pub fn gold_indices(
 pub fn score_rows(model: &Model, rows: &[Row], gold: Vec<usize>, target: Option<&str>) -> Scored {
     let (probs, raw): (Vec<Vec<f32>>, Vec<Vec<f32>>) = rows
         .par_iter()
-        .map_init(Scratch::default, |s, r| {
+        .map(|r| {
             let t = target.or(r.target.as_deref());
-            let z = model.logits(&r.text, t, s);
+            let z = with_thread_scratch(|s| model.logits(&r.text, t, s));
             let mut p = z.clone();
             model.calibration.apply(&mut p);
             let mut q = z;

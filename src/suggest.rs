@@ -14,7 +14,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use crate::io::Row;
-use crate::model::{Model, Scratch};
+use crate::model::{with_thread_scratch, Model};
 
 /// Candidates more similar than this (Jaccard of token sets) to a chosen one are skipped.
 pub const MAX_JACCARD: f64 = 0.8;
@@ -79,9 +79,9 @@ pub fn suggest(
 ) -> Vec<Suggestion> {
     let scored: Vec<(Vec<f32>, HashSet<String>)> = rows
         .par_iter()
-        .map_init(Scratch::default, |s, r| {
+        .map(|r| {
             let t = target.or(r.target.as_deref());
-            let p = model.predict(&r.text, t, s);
+            let p = with_thread_scratch(|s| model.predict(&r.text, t, s));
             let toks: HashSet<String> = model.text().tokens(&r.text).into_iter().collect();
             (p, toks)
         })
