@@ -714,7 +714,6 @@ impl Featurizer {
             let a = sublinear(n);
             let q = self.token_char_entries(
                 tokens[ti as usize].as_ref(),
-                ti,
                 ngrams,
                 token_counts,
                 |b, c, v| {
@@ -779,7 +778,7 @@ impl Featurizer {
             token_counts,
             ..
         } = scratch;
-        self.token_char_entries(tok, 0, ngrams, token_counts, |b, _, v| emit(b, v))
+        self.token_char_entries(tok, ngrams, token_counts, |b, _, v| emit(b, v))
     }
 
     /// The kept char n-grams of one token: calls `emit(bucket, count, v)` for each, in
@@ -787,7 +786,6 @@ impl Featurizer {
     fn token_char_entries(
         &self,
         tok: &str,
-        ti: u32,
         ngrams: &mut NgramBuffers,
         table: &mut CountTable,
         mut emit: impl FnMut(u32, u32, f32),
@@ -796,7 +794,7 @@ impl Featurizer {
         token_char_ngrams(
             &self.params,
             tok,
-            ti,
+            0, // the token index only labels hits, unused here
             &mut ngrams.padded,
             &mut ngrams.char_starts,
             |h| table.add(h.bucket),

@@ -400,7 +400,7 @@ impl Model {
         let mut sums = [0.0f32; MAX_LABELS];
         let sums = &mut sums[..k];
         let mut norm = 0.0f32;
-        self.for_each_char_term(tokens, target, &mut h.features, memos, |_, a, term| {
+        self.for_each_char_term(tokens, target, &mut h.features, memos, |a, term| {
             for c in 0..k {
                 sums[c] += a * term[c];
             }
@@ -414,10 +414,10 @@ impl Model {
         }
     }
 
-    /// Calls `f(j, a_t, term)` for each distinct token `t` with char n-grams (number
-    /// `j`) of the row last featurized into `features` by
-    /// [`Featurizer::transform_words`], in order, where `a_t = 1 + ln n_t` (`n_t`: its
-    /// occurrences) and `term` is the token's term in the char part of the logits:
+    /// Calls `f(a_t, term)` for each distinct token `t` with char n-grams of the row last
+    /// featurized into `features` by [`Featurizer::transform_words`], in order, where
+    /// `a_t = 1 + ln n_t` (`n_t`: its occurrences) and `term` is the token's term in the
+    /// char part of the logits:
     /// `s(t)_c = Σ_f φ(t)_f (σ w_f,c + w_cross(f),c)` for each label `c` (`σ`: the shared
     /// copy's scale; the crossed copy only toward a known target), then `q(t) = |φ(t)|²`
     /// ([`Featurizer::transform`] defines `φ`). The char part of the logits is
@@ -430,7 +430,7 @@ impl Model {
         target: Option<u64>,
         features: &mut features::Scratch,
         memos: &mut Vec<((u64, Option<u64>), TokenMemo)>,
-        mut f: impl FnMut(usize, f32, &[f32]),
+        mut f: impl FnMut(f32, &[f32]),
     ) {
         let k = self.labels.len();
         let key = (self.id, target);
@@ -464,7 +464,7 @@ impl Model {
                     }
                 });
             });
-            f(j, features::sublinear(n), term);
+            f(features::sublinear(n), term);
             j += 1;
         }
     }
@@ -542,7 +542,7 @@ impl Model {
         let n_labels = self.labels.len();
         let mut by_token = Vec::new();
         let mut norm = 0.0f32;
-        self.for_each_char_term(tokens, code, &mut head.features, memos, |_, a, term| {
+        self.for_each_char_term(tokens, code, &mut head.features, memos, |a, term| {
             by_token.push(a * delta(&term[..n_labels]));
             norm += a * a * term[n_labels];
         });

@@ -40,11 +40,6 @@ impl TokenMemo {
         }
     }
 
-    /// Width of a row.
-    pub fn width(&self) -> usize {
-        self.width
-    }
-
     /// Number of tokens held.
     pub fn len(&self) -> usize {
         self.entries.len()
