@@ -150,7 +150,7 @@ pub struct Reason {
 pub struct Scratch {
     /// Parent text for pair heads (set by [`Model::predict_pair`]).
     parent: Option<String>,
-    tokens: Vec<String>,
+    tokens: crate::text::Tokens,
     /// The text `tokens` were cut from, and the settings used.
     cached_text: String,
     cached_params: Option<TextParams>,
@@ -344,14 +344,14 @@ impl Model {
                 h.key = None;
             }
             s.cached_params = None;
-            s.tokens.clear();
             if self.is_pair() {
-                s.tokens = self
-                    .text
-                    .pair_tokens(text, s.parent.as_deref().unwrap_or(""));
+                s.tokens.set(
+                    self.text
+                        .pair_tokens(text, s.parent.as_deref().unwrap_or("")),
+                );
             } else {
                 let norm = self.text.normalize(text);
-                self.text.tokenize_normalized(&norm, &mut s.tokens);
+                self.text.tokenize_into(&norm, &mut s.tokens);
                 s.cached_text.clear();
                 s.cached_text.push_str(text);
                 s.cached_params = Some(params.clone());
@@ -376,6 +376,7 @@ impl Model {
             memos,
             ..
         } = s;
+        let tokens = tokens.as_slice();
         let h = &mut heads[i];
         self.featurizer
             .transform_words(tokens, target, &mut h.features, &mut h.vec);
@@ -505,6 +506,7 @@ impl Model {
             memos,
             ..
         } = s;
+        let tokens = tokens.as_slice();
         let head = &mut heads[hi];
         let mut p = head.logits.clone();
         softmax(&mut p);

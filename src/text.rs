@@ -8,26 +8,30 @@
 //! The result is a list of tokens; a token is a word (letters, digits, `#`, inner
 //! apostrophes) or a single punctuation mark.
 //!
-//! Speed: the Unicode steps run on a `NormalizedString` (which keeps per-byte
-//! alignments) only for non-ASCII text; ASCII text, where NFKD / accent stripping / NFKC
-//! are the identity, takes a one-pass byte loop instead. The regex steps (URL, mention,
-//! number placeholders, the splitter) run the same `SysRegex` patterns directly on plain
-//! strings. [`TextPipeline::normalize_reference`] keeps the all-`tokenizers` path, and
-//! the tests check both give the same result.
+//! Speed: scoring does not use `NormalizedString` (which keeps per-byte alignments
+//! nobody reads here). Non-ASCII text takes the same steps on plain strings, with the
+//! same Unicode tables (`unicode-normalization-alignments`, `tokenizers`' own) and the
+//! same patterns compiled by the `regex` crate; ASCII text, where NFKD / accent
+//! stripping / NFKC are the identity, takes a one-pass byte loop, and byte scanners
+//! stand in for the mention, number and splitter patterns.
+//! [`TextPipeline::normalize_reference`] keeps the all-`tokenizers` path, and the tests
+//! check both give the same result.
 
 use std::borrow::Cow;
 
+use regex::Regex;
 use serde::{Deserialize, Serialize};
 use tokenizers::normalizers::replace::{Replace, ReplacePattern};
 use tokenizers::normalizers::strip::{Strip, StripAccents};
 use tokenizers::normalizers::unicode::{NFKC, NFKD};
 use tokenizers::normalizers::utils::Lowercase;
 use tokenizers::pre_tokenizers::split::{Split, SplitPattern};
-use tokenizers::utils::SysRegex;
 use tokenizers::{
     NormalizedString, Normalizer, OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer,
     SplitDelimiterBehavior,
 };
+use unicode_normalization_alignments::char::is_combining_mark;
+use unicode_normalization_alignments::UnicodeNormalization;
 
 /// Most extra normalization passes run to reach a fixed point.
 const MAX_PASSES: usize = 4;
@@ -68,19 +72,18 @@ pub struct TextPipeline {
     normalizers: Vec<Box<dyn Normalizer + Send + Sync>>,
     placeholders: Vec<Replace>,
     splitter: Split,
-    url_re: SysRegex,
-    user_re: SysRegex,
-    number_re: SysRegex,
-    split_re: SysRegex,
+    control_re: Regex,
+    format_re: Regex,
+    url_re: Regex,
+    user_re: Regex,
+    number_re: Regex,
     url_with: String,
     user_with: String,
     number_with: String,
 }
 
-/// Number of leading [`TextPipeline`] normalizers that are the Unicode steps (control
-/// and format characters, NFKD, accents, NFKC, lowercase, whitespace runs, strip); the
-/// URL and mention placeholders follow them.
-const UNICODE_STEPS: usize = 8;
+const CONTROL_RE: &str = r"[\p{Cc}\p{Zl}\p{Zp}]";
+const FORMAT_RE: &str = r"[\p{Cf}\x{115F}\x{1160}\x{3164}\x{FFA0}]";
 const URL_RE: &str = r"(?:https?://|www\.)\S+";
 const USER_RE: &str = r"@\w+";
 /// Numbers standing alone (`30`, `1,000`, `24.5`); digits inside a word (`covid19`,
@@ -88,14 +91,14 @@ const USER_RE: &str = r"@\w+";
 const NUMBER_RE: &str = r"\b\d+(?:[.,:]\d+)*\b";
 const SPLIT_RE: &str = r"[\w#]+(?:['’][\w]+)*|[^\s\w]";
 
-fn sys_regex(pattern: &str) -> SysRegex {
-    SysRegex::new(pattern).expect("built-in regex is valid")
+fn regex(pattern: &str) -> Regex {
+    Regex::new(pattern).expect("built-in regex is valid")
 }
 
 /// Replaces every match of `re` in `s` with the literal `with` (as `tokenizers`'
 /// `Replace` does, without its alignment bookkeeping).
-fn replace_all<'a>(re: &SysRegex, s: &'a str, with: &str) -> Cow<'a, str> {
-    replace_spans(s, re.find_iter(s), with)
+fn replace_all<'a>(re: &Regex, s: &'a str, with: &str) -> Cow<'a, str> {
+    replace_spans(s, re.find_iter(s).map(|m| (m.start(), m.end())), with)
 }
 
 /// Replaces the given (start, end) byte spans of `s`, in order and disjoint, with `with`.
@@ -249,8 +252,8 @@ impl TextPipeline {
         let normalizers: Vec<Box<dyn Normalizer + Send + Sync>> = vec![
             // Control characters (newlines, tabs, NUL...) become spaces; format
             // characters (zero-width space/joiner, BOM, bidi marks, soft hyphen) vanish.
-            Box::new(replace(r"[\p{Cc}\p{Zl}\p{Zp}]", " ")),
-            Box::new(replace(r"[\p{Cf}\x{115F}\x{1160}\x{3164}\x{FFA0}]", "")),
+            Box::new(replace(CONTROL_RE, " ")),
+            Box::new(replace(FORMAT_RE, "")),
             Box::new(NFKD),
             Box::new(StripAccents),
             Box::new(NFKC),
@@ -275,10 +278,11 @@ impl TextPipeline {
             normalizers,
             placeholders,
             splitter,
-            url_re: sys_regex(URL_RE),
-            user_re: sys_regex(USER_RE),
-            number_re: sys_regex(NUMBER_RE),
-            split_re: sys_regex(SPLIT_RE),
+            control_re: regex(CONTROL_RE),
+            format_re: regex(FORMAT_RE),
+            url_re: regex(URL_RE),
+            user_re: regex(USER_RE),
+            number_re: regex(NUMBER_RE),
             url_with: format!(" {URL_TOKEN} "),
             user_with: format!(" {USER_TOKEN} "),
             number_with: format!(" {NUMBER_TOKEN} "),
@@ -345,12 +349,7 @@ impl TextPipeline {
         let base = if text.is_ascii() {
             ascii_unicode_steps(text)
         } else {
-            let mut n = NormalizedString::from(text);
-            for step in &self.normalizers[..UNICODE_STEPS] {
-                step.normalize(&mut n)
-                    .expect("built-in normalizers do not fail");
-            }
-            n.get().to_string()
+            self.unicode_steps(text)
         };
         // Each pattern runs only where it can match: a URL needs `http` or `www.`, a
         // mention `@`, a number a digit (on ASCII text, an ASCII digit).
@@ -372,7 +371,12 @@ impl TextPipeline {
             s
         };
         let s = if !s.is_ascii() {
-            replace_all(&self.number_re, &s, &self.number_with)
+            // `\d` is a decimal digit, and those are all numeric.
+            if s.chars().any(char::is_numeric) {
+                replace_all(&self.number_re, &s, &self.number_with)
+            } else {
+                Cow::Borrowed(s.as_str())
+            }
         } else if s.bytes().any(|b| b.is_ascii_digit()) {
             replace_spans(&s, ascii_numbers(&s), &self.number_with)
         } else {
@@ -385,6 +389,40 @@ impl TextPipeline {
                 out.push(' ');
             }
             out.push_str(w);
+        }
+        out
+    }
+
+    /// The Unicode normalizers (up to the URL placeholder), on plain strings: the same regexes
+    /// and the same Unicode tables (`tokenizers`' own `unicode-normalization-alignments`)
+    /// without `NormalizedString`'s per-byte alignments, which cost a tenth of scoring
+    /// time on non-ASCII comments.
+    fn unicode_steps(&self, text: &str) -> String {
+        let text = self.control_re.replace_all(text, " ");
+        let text = self.format_re.replace_all(&text, "");
+        let chars = text
+            .chars()
+            .nfkd()
+            .map(|(c, _)| c)
+            .filter(|&c| !is_combining_mark(c))
+            .nfkc()
+            // Per character, as `tokenizers` lowercases (no final-sigma rule).
+            .flat_map(|(c, _)| c.to_lowercase());
+        // Runs of two or more whitespace characters become one space (`\s{2,}`), a
+        // single one stays; whitespace around the text goes.
+        let mut out = String::with_capacity(text.len());
+        let (mut run, mut last_space) = (0, ' ');
+        for c in chars {
+            if c.is_whitespace() {
+                run += 1;
+                last_space = c;
+                continue;
+            }
+            if run > 0 && !out.is_empty() {
+                out.push(if run > 1 { ' ' } else { last_space });
+            }
+            run = 0;
+            out.push(c);
         }
         out
     }
@@ -422,16 +460,22 @@ impl TextPipeline {
 
     /// Cuts a normalized string into tokens, appending them to `out`.
     pub fn tokenize_normalized(&self, normalized: &str, out: &mut Vec<String>) {
+        self.for_each_token(normalized, |t| out.push(t.to_string()));
+    }
+
+    /// [`TextPipeline::tokenize_normalized`] into a [`Tokens`] buffer, which reuses
+    /// the strings of the comment before (no allocation per token once warm).
+    pub fn tokenize_into(&self, normalized: &str, out: &mut Tokens) {
+        out.clear();
+        self.for_each_token(normalized, |t| out.push(t));
+    }
+
+    fn for_each_token(&self, normalized: &str, f: impl FnMut(&str)) {
         if normalized.is_ascii() {
-            split_ascii(normalized, out);
-            return;
+            split_ascii(normalized, f);
+        } else {
+            split_unicode(normalized, f);
         }
-        // The splitter keeps exactly the regex matches (inverted split, delimiters removed).
-        out.extend(
-            self.split_re
-                .find_iter(normalized)
-                .map(|(a, b)| normalized[a..b].to_string()),
-        );
     }
 
     /// [`TextPipeline::tokenize_normalized`] with `tokenizers`' `Split` pre-tokenizer
@@ -456,10 +500,49 @@ impl TextPipeline {
     }
 }
 
+/// The tokens of one comment, kept from comment to comment so that their strings'
+/// buffers are reused: scoring cuts millions of tokens, and a fresh `String` each
+/// was a tenth of its time in allocation.
+#[derive(Debug, Default)]
+pub struct Tokens {
+    strings: Vec<String>,
+    len: usize,
+}
+
+impl Tokens {
+    /// Empties the list, keeping the buffers.
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// Appends a token.
+    pub fn push(&mut self, token: &str) {
+        match self.strings.get_mut(self.len) {
+            Some(s) => {
+                s.clear();
+                s.push_str(token);
+            }
+            None => self.strings.push(token.to_string()),
+        }
+        self.len += 1;
+    }
+
+    /// Replaces the list with `tokens`.
+    pub fn set(&mut self, tokens: Vec<String>) {
+        self.len = tokens.len();
+        self.strings = tokens;
+    }
+
+    /// The tokens, in order.
+    pub fn as_slice(&self) -> &[String] {
+        &self.strings[..self.len]
+    }
+}
+
 /// [`SPLIT_RE`]'s matches in ASCII text, without the regex engine: a run of word
 /// characters and `#`, continued by `'` + word characters as often as they follow; or
 /// any other character that is neither a word character nor whitespace, alone.
-fn split_ascii(s: &str, out: &mut Vec<String>) {
+fn split_ascii(s: &str, mut out: impl FnMut(&str)) {
     let b = s.as_bytes();
     // `\s` on ASCII (Unicode White_Space): tab, newline, vertical tab, form feed,
     // carriage return, space.
@@ -478,12 +561,52 @@ fn split_ascii(s: &str, out: &mut Vec<String>) {
                     i += 1;
                 }
             }
-            out.push(s[start..i].to_string());
+            out(&s[start..i]);
         } else {
             if !space(c) {
-                out.push(s[i..i + 1].to_string());
+                out(&s[i..i + 1]);
             }
             i += 1;
+        }
+    }
+}
+
+/// [`SPLIT_RE`]'s matches in any text, without the regex engine: [`split_ascii`]
+/// with Unicode's word characters (`\w`), white space (`\s`) and both apostrophes.
+fn split_unicode(s: &str, mut out: impl FnMut(&str)) {
+    let word = regex_syntax::is_word_character;
+    let mut it = s.char_indices().peekable();
+    while let Some((start, c)) = it.next() {
+        if word(c) || c == '#' {
+            let mut end = start + c.len_utf8();
+            while let Some(&(j, d)) = it.peek() {
+                if word(d) || d == '#' {
+                    end = j + d.len_utf8();
+                    it.next();
+                } else {
+                    break;
+                }
+            }
+            // `['’]\w+`, as often as it follows.
+            loop {
+                let mut ahead = it.clone();
+                match (ahead.next(), ahead.next()) {
+                    (Some((_, '\'' | '’')), Some((_, d))) if word(d) => {}
+                    _ => break,
+                }
+                it.next();
+                while let Some(&(j, d)) = it.peek() {
+                    if word(d) {
+                        end = j + d.len_utf8();
+                        it.next();
+                    } else {
+                        break;
+                    }
+                }
+            }
+            out(&s[start..end]);
+        } else if !c.is_whitespace() {
+            out(&s[start..start + c.len_utf8()]);
         }
     }
 }
@@ -827,6 +950,14 @@ mod tests {
         }
 
         #[test]
+        fn fast_path_matches_reference_unicode(
+            s in "[a-cA-CéΣσςİßǄﬁ①٣١0-9²½ .,:#@_'’\u{301}\u{200B}\u{AD}\u{A0}\u{3000}\u{1680}\u{2028}\u{85}\u{1100}\u{1161}\u{3164}ｆＦ😀\t\n-]{0,60}"
+        ) {
+            let pl = p();
+            proptest::prop_assert_eq!(fast_tokens(&pl, &s), reference_tokens(&pl, &s));
+        }
+
+        #[test]
         fn fast_path_matches_reference_ascii(s in "[ -~\t\n\x00-\x1f#@.:/0-9]{0,80}") {
             let pl = p();
             proptest::prop_assert_eq!(fast_tokens(&pl, &s), reference_tokens(&pl, &s));
@@ -844,18 +975,26 @@ mod tests {
         #[test]
         fn ascii_mentions_and_numbers_match_the_regexes(s in "[a1-3_@.,:x #-]{0,40}") {
             let pl = p();
-            let regex = |re: &SysRegex| re.find_iter(&s).collect::<Vec<_>>();
+            let regex = |re: &Regex| re.find_iter(&s).map(|m| (m.start(), m.end())).collect::<Vec<_>>();
             proptest::prop_assert_eq!(ascii_mentions(&s).collect::<Vec<_>>(), regex(&pl.user_re));
             proptest::prop_assert_eq!(ascii_numbers(&s).collect::<Vec<_>>(), regex(&pl.number_re));
         }
 
         #[test]
-        fn ascii_splitter_matches_the_regex(s in "[a-c_0-9#' \t\n\x0b\x0c\r\x1c-\x1f!-/]{0,60}") {
-            let pl = p();
+        fn unicode_splitter_matches_the_regex(s in "[a-cé_0-9#'’ \t\n\u{A0}\u{3000}\u{1680}\u{301}\u{200D}\u{203F}٣²日😀!-/]{0,60}|(?s).{0,40}") {
             let mut fast = Vec::new();
-            split_ascii(&s, &mut fast);
+            split_unicode(&s, |t| fast.push(t.to_string()));
             let regex: Vec<String> =
-                pl.split_re.find_iter(&s).map(|(a, b)| s[a..b].to_string()).collect();
+                regex(SPLIT_RE).find_iter(&s).map(|m| m.as_str().to_string()).collect();
+            proptest::prop_assert_eq!(fast, regex);
+        }
+
+        #[test]
+        fn ascii_splitter_matches_the_regex(s in "[a-c_0-9#' \t\n\x0b\x0c\r\x1c-\x1f!-/]{0,60}") {
+            let mut fast = Vec::new();
+            split_ascii(&s, |t| fast.push(t.to_string()));
+            let regex: Vec<String> =
+                regex(SPLIT_RE).find_iter(&s).map(|m| m.as_str().to_string()).collect();
             proptest::prop_assert_eq!(fast, regex);
         }
     }
