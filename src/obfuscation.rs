@@ -147,12 +147,24 @@ fn has_spaced_letter_run(b: &[u8]) -> bool {
     })
 }
 
-/// An ASCII word without leet characters and without three equal characters in a row,
-/// which every per-word fold leaves unchanged.
-fn is_plain_ascii(word: &str) -> bool {
-    let b = word.as_bytes();
-    b.iter().all(|&c| c.is_ascii() && leet(c as char).is_none())
-        && !b.windows(3).any(|w| w[0] == w[1] && w[1] == w[2])
+/// ASCII text (a word, or words joined by spaces) that every per-word fold leaves
+/// unchanged: no run of leet characters with a letter on both sides (with none,
+/// [`fold_leet`] changes nothing) and no letter three times in a row (which
+/// [`squeeze_runs`] would shorten); look-alikes are not ASCII. `2nd`, `$100` and `...`
+/// are plain; `1d10t` and `stuuupid` are not.
+fn is_plain_ascii(text: &str) -> bool {
+    let b = text.as_bytes();
+    let is_leet = |c: u8| leet(c as char).is_some();
+    let interior_leet_run = |i: usize| {
+        let end = (i..b.len()).find(|&j| !is_leet(b[j])).unwrap_or(b.len());
+        end < b.len() && b[end].is_ascii_alphabetic()
+    };
+    text.is_ascii()
+        && !(1..b.len())
+            .any(|i| is_leet(b[i]) && b[i - 1].is_ascii_alphabetic() && interior_leet_run(i))
+        && !b
+            .windows(3)
+            .any(|w| w[0] == w[1] && w[1] == w[2] && w[0].is_ascii_alphabetic())
 }
 
 /// `i d i o t`, `i.d.i.o.t`, `f-u-c-k`: three or more single letters separated by one
@@ -426,7 +438,7 @@ mod tests {
         }
         // Every short word over a small ASCII alphabet with letters, digits, leet signs.
         let alphabet: Vec<char> = "ao1@$.'-x".chars().collect();
-        for n in 1..=4u32 {
+        for n in 1..=5u32 {
             for code in 0..alphabet.len().pow(n) {
                 let mut c = code;
                 let w: String = (0..n)

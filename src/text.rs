@@ -311,14 +311,13 @@ impl TextPipeline {
     fn settled(&self, s: &str) -> bool {
         let b = s.as_bytes();
         b.iter().all(|&c| {
-            // Decoding, hashtags, control characters and case, mentions, numbers.
-            (0x20..0x7f).contains(&c)
-                && !c.is_ascii_uppercase()
-                && !c.is_ascii_digit()
-                && c != b'\\'
-                && c != b'@'
-                && !(c == b'#' && self.params.split_hashtags)
+            // Decoding, control characters and case, mentions.
+            (0x20..0x7f).contains(&c) && !c.is_ascii_uppercase() && c != b'\\' && c != b'@'
         })
+            // Hashtags: lowercase tags without underscores are kept as they are.
+            && !(self.params.split_hashtags && b.contains(&b'#') && b.contains(&b'_'))
+            // Numbers standing alone.
+            && ascii_numbers(s).next().is_none()
             // Spaces: single, none around the text.
             && !s.starts_with(' ')
             && !s.ends_with(' ')
