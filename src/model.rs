@@ -790,7 +790,14 @@ fn phrase_reasons(tokens: &[String], spans: &SpanScores, k: usize) -> Vec<Reason
             }
         }
     }
-    cands.sort_by(|x, y| y.2.total_cmp(&x.2).then((x.0, x.1).cmp(&(y.0, y.1))));
+    // Best first; the walk below stops at the first score <= 0, which (NaN aside) sorts
+    // after every score it takes, so those are dropped before sorting. Ties are broken
+    // by position, so the order is total and an unstable sort gives the same one.
+    let descending = |x: &(usize, usize, f32), y: &(usize, usize, f32)| {
+        y.2.total_cmp(&x.2).then((x.0, x.1).cmp(&(y.0, y.1)))
+    };
+    cands.retain(|c| descending(c, &(0, 0, 0.0)).is_lt());
+    cands.sort_unstable_by(descending);
     let mut chosen: Vec<(usize, usize, f32)> = Vec::new();
     for (i, j, v) in cands {
         if chosen.len() >= k || v <= 0.0 {
