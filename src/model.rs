@@ -771,6 +771,31 @@ impl SpanScores {
     }
 }
 
+/// A candidate phrase (start, end, score), ordered so that the greatest is the best:
+/// highest score, then the earliest span.
+struct Candidate((usize, usize, f32));
+
+impl Ord for Candidate {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let ((i, j, v), (p, q, w)) = (self.0, other.0);
+        v.total_cmp(&w).then((p, q).cmp(&(i, j)))
+    }
+}
+
+impl PartialOrd for Candidate {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Candidate {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Candidate {}
+
 /// Turns per-n-gram contributions into at most `k` readable phrases: every span of
 /// 1-3 word tokens (no punctuation) is scored by the contributions of the n-grams
 /// inside it; the best non-overlapping spans are taken, then trimmed at the edges while
@@ -790,17 +815,17 @@ fn phrase_reasons(tokens: &[String], spans: &SpanScores, k: usize) -> Vec<Reason
             }
         }
     }
-    // Best first; the walk below stops at the first score <= 0, which (NaN aside) sorts
-    // after every score it takes, so those are dropped before sorting. Ties are broken
-    // by position, so the order is total and an unstable sort gives the same one.
-    let descending = |x: &(usize, usize, f32), y: &(usize, usize, f32)| {
-        y.2.total_cmp(&x.2).then((x.0, x.1).cmp(&(y.0, y.1)))
-    };
-    cands.retain(|c| descending(c, &(0, 0, 0.0)).is_lt());
-    cands.sort_unstable_by(descending);
+    // Best first, ties broken by position (a total order); the walk stops after `k`
+    // phrases or at the first score <= 0, so a heap hands out only the candidates it
+    // reads instead of sorting them all.
+    let mut heap: std::collections::BinaryHeap<Candidate> = cands
+        .into_iter()
+        .filter(|c| c.2 > 0.0)
+        .map(Candidate)
+        .collect();
     let mut chosen: Vec<(usize, usize, f32)> = Vec::new();
-    for (i, j, v) in cands {
-        if chosen.len() >= k || v <= 0.0 {
+    while let Some(Candidate((i, j, v))) = heap.pop() {
+        if chosen.len() >= k {
             break;
         }
         if chosen.iter().any(|&(c, d, _)| i < d && c < j) {
