@@ -804,34 +804,31 @@ fn phrase_reasons(tokens: &[String], spans: &SpanScores, k: usize) -> Vec<Reason
     let n = spans.n_tokens;
     let score = |i: usize, j: usize| spans.within(i, j);
     let wordy = |t: &str| t.chars().any(|c| c.is_alphanumeric());
-    let mut cands: Vec<(usize, usize, f32)> = Vec::new();
+    // Best first, ties broken by position (a total order); the walk stops after `k`
+    // phrases, and only positive scores can be taken, so a heap of those hands out the
+    // few candidates the walk reads instead of sorting them all.
+    let mut heap = std::collections::BinaryHeap::new();
     for i in 0..n {
         for j in i + 1..=(i + 3).min(n) {
             if !wordy(&tokens[j - 1]) {
                 break;
             }
             if wordy(&tokens[i]) {
-                cands.push((i, j, score(i, j)));
+                let v = score(i, j);
+                if v > 0.0 {
+                    heap.push(Candidate((i, j, v)));
+                }
             }
         }
     }
-    // Best first, ties broken by position (a total order); the walk stops after `k`
-    // phrases or at the first score <= 0, so a heap hands out only the candidates it
-    // reads instead of sorting them all.
-    let mut heap: std::collections::BinaryHeap<Candidate> = cands
-        .into_iter()
-        .filter(|c| c.2 > 0.0)
-        .map(Candidate)
-        .collect();
     let mut chosen: Vec<(usize, usize, f32)> = Vec::new();
-    while let Some(Candidate((i, j, v))) = heap.pop() {
+    while let Some(Candidate((mut i, mut j, mut v))) = heap.pop() {
         if chosen.len() >= k {
             break;
         }
         if chosen.iter().any(|&(c, d, _)| i < d && c < j) {
             continue;
         }
-        let (mut i, mut j, mut v) = (i, j, v);
         while j - i > 1 {
             let (l, r) = (score(i + 1, j), score(i, j - 1));
             if l >= r && l >= 0.9 * v {

@@ -575,17 +575,18 @@ fn split_ascii(s: &str, mut out: impl FnMut(&str)) {
 fn split_unicode(s: &str, mut out: impl FnMut(&str)) {
     let word = regex_syntax::is_word_character;
     let mut it = s.char_indices().peekable();
+    // Takes the characters that `keep` accepts, moving `end` past them.
+    let take_while = |it: &mut std::iter::Peekable<std::str::CharIndices>,
+                      end: &mut usize,
+                      keep: &dyn Fn(char) -> bool| {
+        while let Some((j, d)) = it.next_if(|&(_, d)| keep(d)) {
+            *end = j + d.len_utf8();
+        }
+    };
     while let Some((start, c)) = it.next() {
         if word(c) || c == '#' {
             let mut end = start + c.len_utf8();
-            while let Some(&(j, d)) = it.peek() {
-                if word(d) || d == '#' {
-                    end = j + d.len_utf8();
-                    it.next();
-                } else {
-                    break;
-                }
-            }
+            take_while(&mut it, &mut end, &|d| word(d) || d == '#');
             // `['’]\w+`, as often as it follows.
             loop {
                 let mut ahead = it.clone();
@@ -594,14 +595,7 @@ fn split_unicode(s: &str, mut out: impl FnMut(&str)) {
                     _ => break,
                 }
                 it.next();
-                while let Some(&(j, d)) = it.peek() {
-                    if word(d) {
-                        end = j + d.len_utf8();
-                        it.next();
-                    } else {
-                        break;
-                    }
-                }
+                take_while(&mut it, &mut end, &word);
             }
             out(&s[start..end]);
         } else if !c.is_whitespace() {
@@ -941,6 +935,20 @@ mod tests {
         assert!(n > 100);
     }
 
+    /// A splitter's tokens of `s`, and [`SPLIT_RE`]'s matches.
+    fn splits_and_regex_matches(
+        s: &str,
+        split: impl Fn(&str, &mut dyn FnMut(&str)),
+    ) -> (Vec<String>, Vec<String>) {
+        let mut fast = Vec::new();
+        split(s, &mut |t| fast.push(t.to_string()));
+        let regex = regex(SPLIT_RE)
+            .find_iter(s)
+            .map(|m| m.as_str().to_string())
+            .collect();
+        (fast, regex)
+    }
+
     proptest::proptest! {
         #[test]
         fn fast_path_matches_reference(s in "(?s).{0,80}") {
@@ -981,19 +989,13 @@ mod tests {
 
         #[test]
         fn unicode_splitter_matches_the_regex(s in "[a-cé_0-9#'’ \t\n\u{A0}\u{3000}\u{1680}\u{301}\u{200D}\u{203F}٣²日😀!-/]{0,60}|(?s).{0,40}") {
-            let mut fast = Vec::new();
-            split_unicode(&s, |t| fast.push(t.to_string()));
-            let regex: Vec<String> =
-                regex(SPLIT_RE).find_iter(&s).map(|m| m.as_str().to_string()).collect();
+            let (fast, regex) = splits_and_regex_matches(&s, |s, f| split_unicode(s, f));
             proptest::prop_assert_eq!(fast, regex);
         }
 
         #[test]
         fn ascii_splitter_matches_the_regex(s in "[a-c_0-9#' \t\n\x0b\x0c\r\x1c-\x1f!-/]{0,60}") {
-            let mut fast = Vec::new();
-            split_ascii(&s, |t| fast.push(t.to_string()));
-            let regex: Vec<String> =
-                regex(SPLIT_RE).find_iter(&s).map(|m| m.as_str().to_string()).collect();
+            let (fast, regex) = splits_and_regex_matches(&s, |s, f| split_ascii(s, f));
             proptest::prop_assert_eq!(fast, regex);
         }
     }
