@@ -470,29 +470,49 @@ impl TextPipeline {
     fn unicode_steps(&self, text: &str) -> String {
         let text = self.control_re.replace_all(text, " ");
         let text = self.format_re.replace_all(&text, "");
-        let chars = text
-            .chars()
-            .nfkd()
-            .map(|(c, _)| c)
-            .filter(|&c| !is_combining_mark(c))
-            .nfkc()
-            // Per character, as `tokenizers` lowercases (no final-sigma rule).
-            .flat_map(|(c, _)| c.to_lowercase());
         // Runs of two or more whitespace characters become one space (`\s{2,}`), a
         // single one stays; whitespace around the text goes.
         let mut out = String::with_capacity(text.len());
         let (mut run, mut last_space) = (0, ' ');
-        for c in chars {
+        let mut push = |c: char| {
             if c.is_whitespace() {
                 run += 1;
                 last_space = c;
-                continue;
+                return;
             }
             if run > 0 && !out.is_empty() {
                 out.push(if run > 1 { ' ' } else { last_space });
             }
             run = 0;
             out.push(c);
+        };
+        // ASCII characters are their own NFKD and NFKC, are not marks and compose with
+        // nothing that survives mark stripping: only the runs of other characters go
+        // through the Unicode tables, each on its own.
+        let mut rest = text.as_ref();
+        while !rest.is_empty() {
+            let ascii = rest
+                .bytes()
+                .position(|b| !b.is_ascii())
+                .unwrap_or(rest.len());
+            rest[..ascii]
+                .bytes()
+                .for_each(|b| push(b.to_ascii_lowercase() as char));
+            rest = &rest[ascii..];
+            let other = rest
+                .bytes()
+                .position(|b| b.is_ascii())
+                .unwrap_or(rest.len());
+            rest[..other]
+                .chars()
+                .nfkd()
+                .map(|(c, _)| c)
+                .filter(|&c| !is_combining_mark(c))
+                .nfkc()
+                // Per character, as `tokenizers` lowercases (no final-sigma rule).
+                .flat_map(|(c, _)| c.to_lowercase())
+                .for_each(&mut push);
+            rest = &rest[other..];
         }
         out
     }
