@@ -96,10 +96,15 @@ pub fn fold(text: &str) -> String {
 }
 
 fn fold_once(text: &str) -> String {
-    let joined = if text.is_ascii() && !has_spaced_letter_run(text.as_bytes()) {
-        std::borrow::Cow::Borrowed(text)
+    let has_run = if text.is_ascii() {
+        has_spaced_letter_run(text.as_bytes())
     } else {
+        has_spaced_letter_run(&text.chars().collect::<Vec<char>>())
+    };
+    let joined = if has_run {
         std::borrow::Cow::Owned(join_spaced_letters(text))
+    } else {
+        std::borrow::Cow::Borrowed(text)
     };
     let mut out = String::with_capacity(joined.len());
     for (i, word) in joined.split(' ').enumerate() {
@@ -132,18 +137,52 @@ pub fn leaves_unchanged(text: &str) -> bool {
     is_plain_ascii(text) && !has_spaced_letter_run(text.as_bytes())
 }
 
-/// Whether ASCII `b` has the run [`join_spaced_letters`] joins: three single letters
-/// (a letter with no letter or digit on either side) each followed by the same
-/// separator as the first, but the last. Without one, the join leaves the text as it is.
-fn has_spaced_letter_run(b: &[u8]) -> bool {
+/// A character as [`has_spaced_letter_run`] reads it: bytes of ASCII text, or chars.
+trait Letter: Copy + PartialEq {
+    fn is_letter(self) -> bool;
+    fn is_letter_or_digit(self) -> bool;
+    fn is_separator(self) -> bool;
+}
+
+impl Letter for u8 {
+    fn is_letter(self) -> bool {
+        self.is_ascii_alphabetic()
+    }
+    fn is_letter_or_digit(self) -> bool {
+        self.is_ascii_alphanumeric()
+    }
+    fn is_separator(self) -> bool {
+        matches!(self, b' ' | b'.' | b'-' | b'_' | b'*')
+    }
+}
+
+impl Letter for char {
+    fn is_letter(self) -> bool {
+        self.is_alphabetic()
+    }
+    fn is_letter_or_digit(self) -> bool {
+        self.is_alphanumeric()
+    }
+    fn is_separator(self) -> bool {
+        matches!(self, ' ' | '.' | '-' | '_' | '*')
+    }
+}
+
+/// Whether `b` has the run [`join_spaced_letters`] joins: three single letters (a
+/// letter with no letter or digit on either side) each followed by the same separator
+/// as the first, but the last. Without one, the join leaves the text as it is.
+fn has_spaced_letter_run<T: Letter>(b: &[T]) -> bool {
     let single = |i: usize| {
-        b[i].is_ascii_alphabetic()
-            && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
-            && (i + 1 == b.len() || !b[i + 1].is_ascii_alphanumeric())
+        b[i].is_letter()
+            && (i == 0 || !b[i - 1].is_letter_or_digit())
+            && (i + 1 == b.len() || !b[i + 1].is_letter_or_digit())
     };
-    let is_sep = |c: u8| matches!(c, b' ' | b'.' | b'-' | b'_' | b'*');
     (0..b.len().saturating_sub(4)).any(|i| {
-        is_sep(b[i + 1]) && b[i + 3] == b[i + 1] && single(i) && single(i + 2) && single(i + 4)
+        b[i + 1].is_separator()
+            && b[i + 3] == b[i + 1]
+            && single(i)
+            && single(i + 2)
+            && single(i + 4)
     })
 }
 
@@ -534,12 +573,18 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn what_fold_leaves_unchanged_it_does(s in "([a-c]{1,2}[ .*_-]){0,15}|[a-c .*_1@-]{0,40}|(?s).{0,30}") {
+        fn what_fold_leaves_unchanged_it_does(s in "([a-c]{1,2}[ .*_-]){0,15}|[a-c .*_1@-]{0,40}|([a-cжé٣]{1,2}[ .*_-]){0,15}|(?s).{0,30}") {
             if super::leaves_unchanged(&s) {
                 proptest::prop_assert_eq!(fold(&s), s.clone());
             }
-            if s.is_ascii() && !super::has_spaced_letter_run(s.as_bytes()) {
+            if !super::has_spaced_letter_run(&s.chars().collect::<Vec<char>>()) {
                 proptest::prop_assert_eq!(super::join_spaced_letters(&s), s.clone());
+            }
+            if s.is_ascii() {
+                proptest::prop_assert_eq!(
+                    super::has_spaced_letter_run(s.as_bytes()),
+                    super::has_spaced_letter_run(&s.chars().collect::<Vec<char>>())
+                );
             }
         }
     }
