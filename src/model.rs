@@ -20,7 +20,7 @@ use crate::features::{self, FeatureParams, Featurizer, SparseVec};
 use crate::linear::{softmax, SparseSoftmax};
 use crate::stack::Stacker;
 use crate::text::{TextParams, TextPipeline};
-use crate::token_memo::TokenMemo;
+use crate::token_memo::TokenMemos;
 
 /// First bytes of every model file.
 pub const MAGIC: &[u8; 8] = b"CMSTANCE";
@@ -157,9 +157,8 @@ pub struct Scratch {
     /// One entry per (model, target) scored on the cached text (at most
     /// [`MAX_CACHED_HEADS`]; buffers are kept when the text changes).
     heads: Vec<HeadCache>,
-    /// Per (model id, target code): each token's term in the char part of the logits
-    /// (at most [`MAX_MEMOS`]).
-    memos: Vec<((u64, Option<u64>), TokenMemo)>,
+    /// Per (model id, target code): each token's term in the char part of the logits.
+    memos: TokenMemos,
 }
 
 thread_local! {
@@ -173,8 +172,14 @@ pub fn with_thread_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
     THREAD_SCRATCH.with(|s| f(&mut s.borrow_mut()))
 }
 
-/// How many (model, target) token memos a scratch keeps before it starts over.
-const MAX_MEMOS: usize = 16;
+impl Scratch {
+    /// Sizes the token memos for scoring `heads` heads with this scratch
+    /// ([`crate::token_memo::memo_tokens_for`]); they start over when that changes.
+    pub fn size_memos_for(&mut self, heads: usize) {
+        self.memos
+            .set_capacity(crate::token_memo::memo_tokens_for(heads));
+    }
+}
 
 /// How many (model, target) results the one-row cache keeps.
 const MAX_CACHED_HEADS: usize = 8;
@@ -395,7 +400,7 @@ impl Model {
         tokens: &[String],
         target: Option<u64>,
         h: &mut HeadCache,
-        memos: &mut Vec<((u64, Option<u64>), TokenMemo)>,
+        memos: &mut TokenMemos,
     ) {
         let k = self.labels.len();
         let mut sums = [0.0f32; MAX_LABELS];
@@ -430,22 +435,11 @@ impl Model {
         tokens: &[String],
         target: Option<u64>,
         features: &mut features::Scratch,
-        memos: &mut Vec<((u64, Option<u64>), TokenMemo)>,
+        memos: &mut TokenMemos,
         mut f: impl FnMut(f32, &[f32]),
     ) {
         let k = self.labels.len();
-        let key = (self.id, target);
-        let m = match memos.iter().position(|(mk, _)| *mk == key) {
-            Some(m) => m,
-            None => {
-                if memos.len() == MAX_MEMOS {
-                    memos.clear();
-                }
-                memos.push((key, TokenMemo::new(k + 1)));
-                memos.len() - 1
-            }
-        };
-        let memo = &mut memos[m].1;
+        let memo = memos.get((self.id, target), k + 1);
         let shared = self.featurizer.shared_scale();
         let w = &self.linear.weights;
         let mut j = 0;
@@ -760,14 +754,17 @@ impl SpanScores {
         }
     }
 
-    /// Sum over the spans inside `[i, j)`.
+    /// Sum over the spans inside `[i, j)`, in order of start, then length (from `-0.0`,
+    /// as `Iterator::sum` adds).
     fn within(&self, i: usize, j: usize) -> f32 {
-        (i..j)
-            .flat_map(|a| {
-                let lens = self.max_len.min(j - a);
-                &self.score[a * self.max_len..a * self.max_len + lens]
-            })
-            .sum()
+        let mut sum = -0.0f32;
+        for a in i..j {
+            let row = &self.score[a * self.max_len..(a + 1) * self.max_len];
+            for &v in &row[..self.max_len.min(j - a)] {
+                sum += v;
+            }
+        }
+        sum
     }
 }
 
@@ -803,21 +800,19 @@ impl Eq for Candidate {}
 fn phrase_reasons(tokens: &[String], spans: &SpanScores, k: usize) -> Vec<Reason> {
     let n = spans.n_tokens;
     let score = |i: usize, j: usize| spans.within(i, j);
-    let wordy = |t: &str| t.chars().any(|c| c.is_alphanumeric());
+    let wordy: Vec<bool> = tokens[..n]
+        .iter()
+        .map(|t| t.chars().any(|c| c.is_alphanumeric()))
+        .collect();
     // Best first, ties broken by position (a total order); the walk stops after `k`
     // phrases, and only positive scores can be taken, so a heap of those hands out the
     // few candidates the walk reads instead of sorting them all.
     let mut heap = std::collections::BinaryHeap::new();
-    for i in 0..n {
-        for j in i + 1..=(i + 3).min(n) {
-            if !wordy(&tokens[j - 1]) {
-                break;
-            }
-            if wordy(&tokens[i]) {
-                let v = score(i, j);
-                if v > 0.0 {
-                    heap.push(Candidate((i, j, v)));
-                }
+    for i in (0..n).filter(|&i| wordy[i]) {
+        for j in (i + 1..=(i + 3).min(n)).take_while(|&j| wordy[j - 1]) {
+            let v = score(i, j);
+            if v > 0.0 {
+                heap.push(Candidate((i, j, v)));
             }
         }
     }

@@ -207,6 +207,7 @@ pub fn score_batch(
         .zip(guesses)
         .map(|(row, guess)| {
             with_thread_scratch(|s| {
+                s.size_memos_for(models.len());
                 let heads = score_row(models, &row, target, opts.explain, s);
                 let (action, reasons) = if decide_now {
                     decide(models, &row, &heads, &opts.policy, target, s)
@@ -239,6 +240,7 @@ pub fn score_batch(
         return scored;
     };
     with_thread_scratch(|s| {
+        s.size_memos_for(models.len());
         for (row, pre) in scored.iter_mut().zip(&mut pre) {
             let own = stance.map(|i| row.heads[i].probs.clone());
             let own_reasons = stance
@@ -283,6 +285,7 @@ pub fn score_batch(
     });
     scored.par_iter_mut().for_each(|row| {
         with_thread_scratch(|s| {
+            s.size_memos_for(models.len());
             let (action, reasons) = decide(models, &row.row, &row.heads, &opts.policy, target, s);
             row.action = action;
             row.reasons = reasons;

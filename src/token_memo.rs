@@ -4,22 +4,86 @@
 //! token's term in the char part of the linear score ([`crate::model`]), so a word seen
 //! before costs one look-up instead of hashing its char n-grams and reading their
 //! weights. The memo only saves work: a value is the same whether it was memoized or
-//! computed afresh, so outputs do not depend on what it holds. It keeps at most
-//! [`MEMO_TOKENS`] tokens (and [`MEMO_BYTES`] bytes of token text) and starts empty again
-//! when either is reached, so memory stays bounded whatever the input.
+//! computed afresh, so outputs do not depend on what it holds. It keeps at most its
+//! capacity in tokens (and [`BYTES_PER_TOKEN`] bytes of token text per token of
+//! capacity) and starts empty again when either is reached, so memory stays bounded
+//! whatever the input. [`TokenMemos`] holds a thread's memos, sized so that they share
+//! one budget ([`memo_tokens_for`]).
 
-/// Most tokens a memo holds before it starts over.
+/// Default capacity of a memo, in tokens.
 pub const MEMO_TOKENS: usize = 1 << 15;
-/// Most bytes of token text a memo holds before it starts over.
-pub const MEMO_BYTES: usize = 1 << 20;
+/// Bytes of token text a memo holds per token of capacity.
+pub const BYTES_PER_TOKEN: usize = 32;
+/// Most bytes of token text a memo of the default capacity holds.
+pub const MEMO_BYTES: usize = MEMO_TOKENS * BYTES_PER_TOKEN;
 /// Longer tokens are not held (they are rare, and would crowd the others out).
 pub const MAX_TOKEN_BYTES: usize = 256;
+/// Bytes of memo one thread may hold in all, whatever the number of heads.
+pub const MEMO_BUDGET_BYTES: usize = 12 << 20;
+/// How many (model, target) memos a thread keeps before it starts over.
+const MAX_MEMOS: usize = 16;
+
+/// Capacity (in tokens) of each memo when a thread scores `heads` heads: the budget
+/// shared evenly, as a power of two between 2^12 and 2^17 tokens. Bigger memos miss
+/// less often (a miss hashes a word's char n-grams and reads their weights afresh).
+pub fn memo_tokens_for(heads: usize) -> usize {
+    // Per token at most: two slots, an entry, a row of up to four values, its text.
+    let per_token = 2 * 4 + 16 + 4 * 4 + BYTES_PER_TOKEN;
+    let fit = MEMO_BUDGET_BYTES / (heads.max(1) * per_token);
+    let pow2 = if fit.is_power_of_two() {
+        fit
+    } else {
+        fit.next_power_of_two() / 2
+    };
+    pow2.clamp(1 << 12, 1 << 17)
+}
+
+/// One thread's memos, per (model id, target code), all of one capacity.
+#[derive(Debug, Default)]
+pub struct TokenMemos {
+    /// Capacity of each memo in tokens (0: [`MEMO_TOKENS`]).
+    tokens: usize,
+    list: Vec<((u64, Option<u64>), TokenMemo)>,
+}
+
+impl TokenMemos {
+    /// Sets the capacity of every memo (dropping the memos when it changes).
+    pub fn set_capacity(&mut self, tokens: usize) {
+        if tokens != self.tokens {
+            self.list.clear();
+            self.tokens = tokens;
+        }
+    }
+
+    /// The memo of `key` (created empty, with rows `width` wide, when new).
+    pub fn get(&mut self, key: (u64, Option<u64>), width: usize) -> &mut TokenMemo {
+        let m = match self.list.iter().position(|(k, _)| *k == key) {
+            Some(m) => m,
+            None => {
+                if self.list.len() == MAX_MEMOS {
+                    self.list.clear();
+                }
+                let tokens = if self.tokens == 0 {
+                    MEMO_TOKENS
+                } else {
+                    self.tokens
+                };
+                self.list
+                    .push((key, TokenMemo::with_capacity(width, tokens)));
+                self.list.len() - 1
+            }
+        };
+        &mut self.list[m].1
+    }
+}
 
 /// Token text → a row of `width` values.
 #[derive(Debug, Clone)]
 pub struct TokenMemo {
     width: usize,
-    /// Open-addressing slots: entry index + 1 (0 = free); twice [`MEMO_TOKENS`] long.
+    /// Most tokens held.
+    capacity: usize,
+    /// Open-addressing slots: entry index + 1 (0 = free); twice `capacity` long.
     slots: Vec<u32>,
     /// Per entry: the token's hash and its text's span in `bytes`.
     entries: Vec<(u64, u32, u32)>,
@@ -29,10 +93,18 @@ pub struct TokenMemo {
 }
 
 impl TokenMemo {
-    /// An empty memo of rows `width` wide.
+    /// An empty memo of rows `width` wide, of the default capacity.
     pub fn new(width: usize) -> Self {
+        TokenMemo::with_capacity(width, MEMO_TOKENS)
+    }
+
+    /// An empty memo of rows `width` wide that holds at most `tokens` tokens (a power
+    /// of two) and `tokens ×` [`BYTES_PER_TOKEN`] bytes of their text.
+    pub fn with_capacity(width: usize, tokens: usize) -> Self {
+        assert!(tokens.is_power_of_two(), "memo capacity is a power of two");
         TokenMemo {
             width,
+            capacity: tokens,
             slots: Vec::new(),
             entries: Vec::new(),
             bytes: Vec::new(),
@@ -93,7 +165,7 @@ impl TokenMemo {
         fill: impl FnOnce(&mut [f32]),
     ) -> &[f32] {
         if self.slots.is_empty() {
-            self.slots = vec![0; 2 * MEMO_TOKENS];
+            self.slots = vec![0; 2 * self.capacity];
         }
         let mut i = self.find(hash, tok);
         if self.slots[i] > 0 {
@@ -108,7 +180,9 @@ impl TokenMemo {
             // Computed, not held: the row sits past the held ones until the next call.
             return &self.values[at..];
         }
-        if self.entries.len() == MEMO_TOKENS || self.bytes.len() + tok.len() > MEMO_BYTES {
+        if self.entries.len() == self.capacity
+            || self.bytes.len() + tok.len() > self.capacity * BYTES_PER_TOKEN
+        {
             let row = self.values.split_off(at);
             self.clear();
             self.values = row;
@@ -177,6 +251,33 @@ mod tests {
             1,
             "started over once the text would pass MEMO_BYTES"
         );
+    }
+
+    #[test]
+    fn memos_share_one_budget_and_keep_their_capacity() {
+        // One head gets the largest memo, four share the budget, many get the smallest.
+        assert_eq!(memo_tokens_for(1), 1 << 17);
+        assert_eq!(memo_tokens_for(4), 1 << 15);
+        assert_eq!(memo_tokens_for(1000), 1 << 12);
+        for heads in 1..40 {
+            let t = memo_tokens_for(heads);
+            assert!(t.is_power_of_two());
+            assert!(
+                t == 1 << 12 || heads * t * 72 <= MEMO_BUDGET_BYTES,
+                "{heads}"
+            );
+        }
+        let mut memos = TokenMemos::default();
+        memos.set_capacity(1 << 12);
+        let m = memos.get((1, None), 1);
+        for i in 0..(1 << 12) + 3 {
+            m.get_or_insert_with(i as u64, &format!("t{i}"), |r| r[0] = 1.0);
+        }
+        assert_eq!(m.len(), 3, "started over at its own capacity");
+        // The same key finds the same memo; a new capacity starts them all over.
+        assert_eq!(memos.get((1, None), 1).len(), 3);
+        memos.set_capacity(1 << 13);
+        assert!(memos.get((1, None), 1).is_empty());
     }
 
     #[test]
