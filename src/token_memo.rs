@@ -28,7 +28,7 @@ const MAX_MEMOS: usize = 16;
 /// less often (a miss hashes a word's char n-grams and reads their weights afresh).
 pub fn memo_tokens_for(heads: usize) -> usize {
     // Per token at most: two slots, an entry, a row of up to four values, its text.
-    let per_token = 2 * 4 + 16 + 4 * 4 + BYTES_PER_TOKEN;
+    let per_token = 2 * 8 + 24 + 4 * 4 + BYTES_PER_TOKEN;
     let fit = MEMO_BUDGET_BYTES / (heads.max(1) * per_token);
     let pow2 = if fit.is_power_of_two() {
         fit
@@ -77,16 +77,37 @@ impl TokenMemos {
     }
 }
 
+/// Tokens up to this many bytes are held in their entry; longer ones in a shared buffer.
+const INLINE_BYTES: usize = 20;
+
+/// A held token's text: inline when it is short (zero-padded, so that two short tokens
+/// are equal exactly when their arrays and lengths are), else its span in `bytes`.
+#[derive(Debug, Clone, Copy)]
+struct Key {
+    len: u32,
+    text: [u8; INLINE_BYTES],
+}
+
+/// A token's text as a [`Key`] compares it: the inline array, when it fits.
+fn inline_text(tok: &[u8]) -> Option<[u8; INLINE_BYTES]> {
+    let mut text = [0u8; INLINE_BYTES];
+    text.get_mut(..tok.len())?.copy_from_slice(tok);
+    Some(text)
+}
+
 /// Token text → a row of `width` values.
 #[derive(Debug, Clone)]
 pub struct TokenMemo {
     width: usize,
     /// Most tokens held.
     capacity: usize,
-    /// Open-addressing slots: entry index + 1 (0 = free); twice `capacity` long.
-    slots: Vec<u32>,
-    /// Per entry: the token's hash and its text's span in `bytes`.
-    entries: Vec<(u64, u32, u32)>,
+    /// Open-addressing slots, twice `capacity` long: 0 = free, else the high 32 bits of
+    /// the token's hash above its entry index + 1, so a probe reads other entries only
+    /// when their hashes agree.
+    slots: Vec<u64>,
+    /// Per entry: the token's text.
+    entries: Vec<Key>,
+    /// The text of tokens longer than [`INLINE_BYTES`].
     bytes: Vec<u8>,
     /// Per entry, `width` values.
     values: Vec<f32>,
@@ -124,20 +145,37 @@ impl TokenMemo {
 
     /// The slot of `tok` (`hash` is any fixed hash of its text): its own, or the free
     /// slot where it belongs.
-    fn find(&self, hash: u64, tok: &str) -> usize {
+    fn find(&self, hash: u64, tok: &[u8]) -> usize {
         let mask = self.slots.len() - 1;
+        let tag = hash >> 32;
+        let inline = inline_text(tok);
         let mut i = crate::features::mix(hash) as usize & mask;
         loop {
-            let e = self.slots[i];
-            if e == 0 {
+            let slot = self.slots[i];
+            if slot == 0 {
                 return i;
             }
-            let (h, at, len) = self.entries[e as usize - 1];
-            if h == hash && &self.bytes[at as usize..(at + len) as usize] == tok.as_bytes() {
-                return i;
+            if slot >> 32 == tag {
+                let key = &self.entries[(slot as u32) as usize - 1];
+                let same = key.len as usize == tok.len()
+                    && match inline {
+                        Some(text) => key.text == text,
+                        None => {
+                            let at = u32::from_le_bytes(key.text[..4].try_into().expect("4"));
+                            &self.bytes[at as usize..at as usize + tok.len()] == tok
+                        }
+                    };
+                if same {
+                    return i;
+                }
             }
             i = (i + 1) & mask;
         }
+    }
+
+    /// The entry index a slot holds, if any.
+    fn entry(slot: u64) -> Option<usize> {
+        (slot != 0).then(|| (slot as u32) as usize - 1)
     }
 
     /// The row of `tok`, if held.
@@ -146,8 +184,7 @@ impl TokenMemo {
         if self.entries.is_empty() {
             return None;
         }
-        let e = self.slots[self.find(hash, tok)] as usize;
-        (e > 0).then(|| self.row(e - 1))
+        Self::entry(self.slots[self.find(hash, tok.as_bytes())]).map(|e| self.row(e))
     }
 
     fn row(&self, entry: usize) -> &[f32] {
@@ -167,9 +204,10 @@ impl TokenMemo {
         if self.slots.is_empty() {
             self.slots = vec![0; 2 * self.capacity];
         }
+        let tok = tok.as_bytes();
         let mut i = self.find(hash, tok);
-        if self.slots[i] > 0 {
-            return self.row(self.slots[i] as usize - 1);
+        if let Some(e) = Self::entry(self.slots[i]) {
+            return self.row(e);
         }
         // (Drops the row of a long token computed by the last call, if any.)
         let at = self.entries.len() * self.width;
@@ -180,18 +218,26 @@ impl TokenMemo {
             // Computed, not held: the row sits past the held ones until the next call.
             return &self.values[at..];
         }
+        let inline = inline_text(tok);
         if self.entries.len() == self.capacity
-            || self.bytes.len() + tok.len() > self.capacity * BYTES_PER_TOKEN
+            || (inline.is_none() && self.bytes.len() + tok.len() > self.capacity * BYTES_PER_TOKEN)
         {
             let row = self.values.split_off(at);
             self.clear();
             self.values = row;
             i = self.find(hash, tok);
         }
-        self.entries
-            .push((hash, self.bytes.len() as u32, tok.len() as u32));
-        self.bytes.extend_from_slice(tok.as_bytes());
-        self.slots[i] = self.entries.len() as u32;
+        let text = inline.unwrap_or_else(|| {
+            let mut text = [0u8; INLINE_BYTES];
+            text[..4].copy_from_slice(&(self.bytes.len() as u32).to_le_bytes());
+            self.bytes.extend_from_slice(tok);
+            text
+        });
+        self.entries.push(Key {
+            len: tok.len() as u32,
+            text,
+        });
+        self.slots[i] = (hash >> 32) << 32 | self.entries.len() as u64;
         self.row(self.entries.len() - 1)
     }
 
@@ -224,6 +270,17 @@ mod tests {
         assert_eq!(put(&mut m, 7, "war", 9.0), [1.0, 1.0]);
         assert_eq!(m.get(7, "peace"), Some(&[2.0, 2.0][..]));
         assert_eq!(m.len(), 2);
+        // Long tokens (held outside their entries), a prefix of one, and a short token
+        // padded with what looks like the zeros of an inline key.
+        let (a, b) = ("x".repeat(30), format!("{}y", "x".repeat(29)));
+        assert_eq!(put(&mut m, 7, &a, 3.0), [3.0, 3.0]);
+        assert_eq!(m.get(7, &b), None);
+        assert_eq!(put(&mut m, 7, &b, 4.0), [4.0, 4.0]);
+        assert_eq!(m.get(7, &a[..20]), None);
+        assert_eq!(m.get(7, "war\0"), None);
+        assert_eq!(put(&mut m, 7, &a, 9.0), [3.0, 3.0]);
+        assert_eq!(m.get(7, &b), Some(&[4.0, 4.0][..]));
+        assert_eq!(m.len(), 4);
     }
 
     #[test]
