@@ -6,6 +6,11 @@
 //! one 16-byte block of the bitmap (128 KB for 2^19 buckets, so it stays in cache) and
 //! then one packed row, so scoring touches a few MB per head instead of a dense
 //! `buckets × width` array, and a process holding several heads stays small.
+//! Two tables over the same buckets can share one store ([`BucketTable::interleave`]):
+//! a bucket's IDF and its weights then sit side by side, and the look-up of one brings
+//! the other into cache.
+
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 
@@ -16,15 +21,33 @@ struct Block {
     rank: u32,
 }
 
-/// A sparse `buckets × width` table of `f32` rows; absent rows read as zeros.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BucketTable {
-    width: usize,
-    buckets: usize,
+/// The bitmap and the packed rows, `stride` values each, of one or more tables.
+#[derive(Debug)]
+struct Store {
     blocks: Vec<Block>,
     /// The present rows, in bucket order, then one row of zeros (what absent buckets read).
     rows: Vec<f32>,
     n_present: usize,
+    stride: usize,
+}
+
+/// A sparse `buckets × width` table of `f32` rows; absent rows read as zeros. Its rows
+/// are values `offset..offset + width` of the rows of its store.
+#[derive(Debug, Clone)]
+pub struct BucketTable {
+    width: usize,
+    offset: usize,
+    buckets: usize,
+    store: Arc<Store>,
+}
+
+/// Tables are equal when they map every bucket to the same row, however they are stored.
+impl PartialEq for BucketTable {
+    fn eq(&self, other: &Self) -> bool {
+        self.buckets == other.buckets
+            && self.width == other.width
+            && (0..self.buckets as u32).all(|b| self.row(b) == other.row(b))
+    }
 }
 
 impl BucketTable {
@@ -75,11 +98,57 @@ impl BucketTable {
         packed.extend(std::iter::repeat_n(0.0, width));
         Ok(BucketTable {
             width,
+            offset: 0,
             buckets,
-            blocks,
-            rows: packed,
-            n_present,
+            store: Arc::new(Store {
+                blocks,
+                rows: packed,
+                n_present,
+                stride: width,
+            }),
         })
+    }
+
+    /// `a` and `b` (over the same buckets) as two tables sharing one store, each
+    /// bucket's row of `a` followed by its row of `b`; `None` when the bucket counts
+    /// differ. Every bucket reads the same rows as before.
+    pub fn interleave(a: &BucketTable, b: &BucketTable) -> Option<(BucketTable, BucketTable)> {
+        if a.buckets != b.buckets {
+            return None;
+        }
+        let (mut ia, mut ib) = (a.iter().peekable(), b.iter().peekable());
+        let union = std::iter::from_fn(|| {
+            let next = match (ia.peek(), ib.peek()) {
+                (Some(&(x, _)), Some(&(y, _))) => x.min(y),
+                (Some(&(x, _)), None) => x,
+                (None, Some(&(y, _))) => y,
+                (None, None) => return None,
+            };
+            ia.next_if(|&(x, _)| x == next);
+            ib.next_if(|&(y, _)| y == next);
+            Some(next)
+        });
+        let mut rows = Vec::new();
+        let mut ids = Vec::new();
+        for bucket in union {
+            ids.push(bucket);
+            rows.extend_from_slice(a.row(bucket));
+            rows.extend_from_slice(b.row(bucket));
+        }
+        let stride = a.width + b.width;
+        let both = BucketTable::from_rows(
+            a.buckets,
+            stride,
+            ids.into_iter().zip(rows.chunks_exact(stride)),
+        )
+        .expect("ascending buckets in range, rows of the stride");
+        let view = |width, offset| BucketTable {
+            width,
+            offset,
+            buckets: a.buckets,
+            store: Arc::clone(&both.store),
+        };
+        Some((view(a.width, 0), view(b.width, a.width)))
     }
 
     /// The table of a dense `buckets × width` array, keeping the rows that are not all zero.
@@ -103,27 +172,30 @@ impl BucketTable {
         self.width
     }
 
-    /// Number of present (stored) rows.
+    /// Number of stored rows (in a shared store, rows of zeros too, stored for the
+    /// other table).
     pub fn len(&self) -> usize {
-        self.n_present
+        self.store.n_present
     }
 
     /// Whether no row is stored.
     pub fn is_empty(&self) -> bool {
-        self.n_present == 0
+        self.store.n_present == 0
     }
 
     /// The row of `bucket` (zeros when absent). Panics if `bucket` is past the last block.
     #[inline]
     pub fn row(&self, bucket: u32) -> &[f32] {
-        let blk = self.blocks[(bucket / 64) as usize];
+        let store = &*self.store;
+        let blk = store.blocks[(bucket / 64) as usize];
         let bit = 1u64 << (bucket % 64);
         let r = if blk.bits & bit != 0 {
             blk.rank as usize + (blk.bits & (bit - 1)).count_ones() as usize
         } else {
-            self.n_present
+            store.n_present
         };
-        &self.rows[r * self.width..(r + 1) * self.width]
+        let at = r * store.stride + self.offset;
+        &store.rows[at..at + self.width]
     }
 
     /// The first value of `bucket`'s row (for width-1 tables: the value).
@@ -132,9 +204,11 @@ impl BucketTable {
         self.row(bucket)[0]
     }
 
-    /// The present rows in bucket order.
+    /// The stored rows in bucket order (see [`BucketTable::len`]).
     pub fn iter(&self) -> impl Iterator<Item = (u32, &[f32])> + '_ {
-        self.blocks
+        let store = &*self.store;
+        store
+            .blocks
             .iter()
             .enumerate()
             .flat_map(|(i, blk)| {
@@ -142,7 +216,12 @@ impl BucketTable {
                     .filter(move |j| blk.bits >> j & 1 == 1)
                     .map(move |j| i as u32 * 64 + j)
             })
-            .zip(self.rows.chunks_exact(self.width))
+            .zip(
+                store
+                    .rows
+                    .chunks_exact(store.stride)
+                    .map(|r| &r[self.offset..self.offset + self.width]),
+            )
     }
 
     /// The dense `buckets × width` array.
@@ -170,6 +249,11 @@ mod tests {
         assert_eq!(t.row(4), &[0.0, 0.0]);
         assert_eq!(t.row(127), &[0.0, 0.0]);
         assert_eq!(t.len(), 2);
+        let other = BucketTable::from_rows(256, 2, []).unwrap();
+        assert!(
+            BucketTable::interleave(&t, &other).is_none(),
+            "bucket counts differ"
+        );
     }
 
     #[test]
@@ -192,6 +276,28 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn interleaved_tables_read_as_before(
+            a in proptest::collection::vec(prop_oneof![2 => Just(0.0f32), 1 => 0.5f32..5.0], 200),
+            b in proptest::collection::vec(prop_oneof![2 => Just(0.0f32), 1 => -5.0f32..5.0], 400),
+        ) {
+            let (ta, tb) = (BucketTable::from_dense(&a, 1).unwrap(), BucketTable::from_dense(&b, 2).unwrap());
+            let (ia, ib) = BucketTable::interleave(&ta, &tb).unwrap();
+            prop_assert!(Arc::ptr_eq(&ia.store, &ib.store));
+            prop_assert_eq!(ia.to_dense(), a.clone());
+            prop_assert_eq!(ib.to_dense(), b.clone());
+            prop_assert!(ia == ta && ib == tb);
+            for bucket in 0..200u32 {
+                prop_assert_eq!(ia.value(bucket), ta.value(bucket));
+                prop_assert_eq!(ib.row(bucket), tb.row(bucket));
+            }
+            // The non-zero rows, as a model file keeps them, are the same.
+            let nonzero = |t: &BucketTable| t.iter().filter(|(_, r)| r.iter().any(|&x| x != 0.0))
+                .map(|(k, r)| (k, r.to_vec())).collect::<Vec<_>>();
+            prop_assert_eq!(nonzero(&ia), nonzero(&ta));
+            prop_assert_eq!(nonzero(&ib), nonzero(&tb));
+        }
+
         #[test]
         fn dense_round_trips(dense in proptest::collection::vec(
             prop_oneof![3 => Just(0.0f32), 1 => -5.0f32..5.0], 192 * 3)) {

@@ -242,6 +242,16 @@ impl Model {
             .iter()
             .map(|t| (target_key(t), features::target_hash(t)))
             .collect();
+        // A bucket's IDF beside its weights: scoring reads both for every n-gram.
+        let (featurizer, linear) = match BucketTable::interleave(featurizer.idf(), &linear.weights)
+        {
+            Some((idf, weights)) => (
+                Featurizer::from_parts(featurizer.params().clone(), idf)
+                    .expect("the interleaved idf table reads as the original"),
+                SparseSoftmax { weights, ..linear },
+            ),
+            None => (featurizer, linear),
+        };
         Model {
             task,
             labels,
