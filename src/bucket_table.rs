@@ -116,32 +116,47 @@ impl BucketTable {
         if a.buckets != b.buckets {
             return None;
         }
-        let (mut ia, mut ib) = (a.iter().peekable(), b.iter().peekable());
-        let union = std::iter::from_fn(|| {
-            let next = match (ia.peek(), ib.peek()) {
-                (Some(&(x, _)), Some(&(y, _))) => x.min(y),
-                (Some(&(x, _)), None) => x,
-                (None, Some(&(y, _))) => y,
-                (None, None) => return None,
-            };
-            ia.next_if(|&(x, _)| x == next);
-            ib.next_if(|&(y, _)| y == next);
-            Some(next)
-        });
-        let mut rows = Vec::new();
-        let mut ids = Vec::new();
-        for bucket in union {
-            ids.push(bucket);
-            rows.extend_from_slice(a.row(bucket));
-            rows.extend_from_slice(b.row(bucket));
-        }
+        let (sa, sb) = (&*a.store, &*b.store);
         let stride = a.width + b.width;
-        let both = BucketTable::from_rows(
-            a.buckets,
-            stride,
-            ids.into_iter().zip(rows.chunks_exact(stride)),
-        )
-        .expect("ascending buckets in range, rows of the stride");
+        let mut blocks = Vec::with_capacity(sa.blocks.len());
+        let mut rows = Vec::new();
+        let mut rank = 0u32;
+        for (ba, bb) in sa.blocks.iter().zip(&sb.blocks) {
+            let bits = ba.bits | bb.bits;
+            blocks.push(Block { bits, rank });
+            rank += bits.count_ones();
+            // Each present bucket's rows, by walking the set bits of the union in order.
+            let (mut ra, mut rb) = (ba.rank as usize, bb.rank as usize);
+            let mut rest = bits;
+            while rest != 0 {
+                let bit = rest & rest.wrapping_neg();
+                rest ^= bit;
+                for (table, store, have, r) in
+                    [(a, sa, ba.bits, &mut ra), (b, sb, bb.bits, &mut rb)]
+                {
+                    if have & bit != 0 {
+                        let at = *r * store.stride + table.offset;
+                        rows.extend_from_slice(&store.rows[at..at + table.width]);
+                        *r += 1;
+                    } else {
+                        rows.extend(std::iter::repeat_n(0.0, table.width));
+                    }
+                }
+            }
+        }
+        let n_present = rank as usize;
+        rows.extend(std::iter::repeat_n(0.0, stride));
+        let both = BucketTable {
+            width: stride,
+            offset: 0,
+            buckets: a.buckets,
+            store: Arc::new(Store {
+                blocks,
+                rows,
+                n_present,
+                stride,
+            }),
+        };
         let view = |width, offset| BucketTable {
             width,
             offset,

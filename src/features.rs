@@ -210,9 +210,13 @@ impl NgramBuffers {
 
 /// The distinct n-grams of one row: an open-addressing table (power-of-two size) whose
 /// slots are live only when stamped with the row's `stamp`, so a new row need not clear it.
+/// A row uses a prefix of the slots sized to it (`mask + 1`), so the table of a short row
+/// stays in the fastest cache.
 #[derive(Debug, Default)]
 struct CountTable {
     slots: Vec<Slot>,
+    /// Slots in use for this row, minus one.
+    mask: usize,
     stamp: u32,
     /// Indices of the live slots, in insertion order.
     live: Vec<u32>,
@@ -228,8 +232,8 @@ struct Slot {
     pos: u32,
 }
 
-/// Smallest count table of a row (slots); it doubles whenever it gets half full.
-const ROW_TABLE: usize = 1 << 12;
+/// Smallest count table of a row's word n-grams (slots).
+const ROW_TABLE: usize = 1 << 6;
 
 /// Smallest count table of one token's char n-grams (a token has at most
 /// `4 × (MAX_CHAR_NGRAM_TOKEN + 2)` of them with the widest range).
@@ -237,23 +241,29 @@ const TOKEN_TABLE: usize = 1 << 8;
 
 impl CountTable {
     /// Starts a new row (or token): every slot becomes free; the table starts at
-    /// `min_slots` (a power of two).
+    /// `min_slots` (a power of two), and doubles whenever it gets half full.
     fn reset(&mut self, min_slots: usize) {
-        if self.slots.is_empty() {
+        if self.slots.len() < min_slots {
             self.slots = vec![Slot::default(); min_slots];
         }
+        self.mask = min_slots - 1;
+        self.next_stamp();
+        self.live.clear();
+    }
+
+    /// A stamp no slot holds yet (so every slot is free).
+    fn next_stamp(&mut self) {
         self.stamp = self.stamp.wrapping_add(1);
         if self.stamp == 0 {
             self.slots.fill(Slot::default());
             self.stamp = 1;
         }
-        self.live.clear();
     }
 
     /// Slot index of `key` (its own, or the free slot where it belongs).
     #[inline]
     fn find(&self, key: u32) -> usize {
-        let mask = self.slots.len() - 1;
+        let mask = self.mask;
         // A key's bucket bits are already a well-mixed hash.
         let mut i = (key as usize) & mask;
         loop {
@@ -293,25 +303,30 @@ impl CountTable {
             pos: u32::MAX,
         };
         self.live.push(i as u32);
-        if self.live.len() * 2 > self.slots.len() {
+        if self.live.len() * 2 > self.mask + 1 {
             self.grow();
             return (*self.live.last().expect("just pushed") as usize, true);
         }
         (i, true)
     }
 
-    /// Doubles the table, keeping the live slots.
+    /// Doubles the table, keeping the live slots (and their order).
     fn grow(&mut self) {
-        let old = std::mem::take(&mut self.slots);
-        self.slots = vec![Slot::default(); old.len() * 2];
-        let mut live = std::mem::take(&mut self.live);
-        for l in &mut live {
-            let s = old[*l as usize];
-            let i = self.find(s.key);
-            self.slots[i] = s;
-            *l = i as u32;
+        let held: Vec<Slot> = self.live.iter().map(|&l| self.slots[l as usize]).collect();
+        let slots = 2 * (self.mask + 1);
+        if self.slots.len() < slots {
+            self.slots = vec![Slot::default(); slots];
         }
-        self.live = live;
+        self.mask = slots - 1;
+        self.next_stamp();
+        for (k, s) in held.into_iter().enumerate() {
+            let i = self.find(s.key);
+            self.slots[i] = Slot {
+                stamp: self.stamp,
+                ..s
+            };
+            self.live[k] = i as u32;
+        }
     }
 }
 
@@ -666,7 +681,10 @@ impl Featurizer {
             idfs,
             ..
         } = scratch;
-        counts.reset(ROW_TABLE);
+        // Room for every word n-gram of the row at most half full: no growing.
+        let (lo, hi) = self.params.word_ngrams;
+        let hits = tokens.len() * (hi + 1).saturating_sub(lo.max(1));
+        counts.reset((2 * hits).next_power_of_two().max(ROW_TABLE));
         word_ngrams(&self.params, tokens, &mut ngrams.token_hashes, |h| {
             counts.add(hit_key(h.group, h.bucket))
         });
