@@ -389,30 +389,36 @@ impl<'a> Sink<'a> {
                     w.write_record(&header).map_err(csv_err)?;
                     self.csv_header_done = true;
                 }
+                // Field by field: the row's strings are written from where they are.
+                let pair = models.iter().any(Model::is_pair);
                 for s in &batch {
-                    let mut rec = vec![s.row.id.clone()];
-                    rec.extend(s.row.extra.iter().map(|(_, v)| v.clone()));
+                    w.write_field(&s.row.id).map_err(csv_err)?;
+                    for (_, v) in &s.row.extra {
+                        w.write_field(v).map_err(csv_err)?;
+                    }
                     for (m, h) in models.iter().zip(&s.heads) {
                         if h.skipped {
-                            rec.extend(std::iter::repeat_n(
-                                String::new(),
-                                2 + m.labels.len() + self.explain as usize,
-                            ));
+                            for _ in 0..2 + m.labels.len() + self.explain as usize {
+                                w.write_field("").map_err(csv_err)?;
+                            }
                             continue;
                         }
-                        rec.push(m.labels[h.label].clone());
-                        rec.push(fmt_p(h.probs[h.label]));
-                        rec.extend(h.probs.iter().map(|&p| fmt_p(p)));
+                        w.write_field(&m.labels[h.label]).map_err(csv_err)?;
+                        w.write_field(fmt_p(h.probs[h.label])).map_err(csv_err)?;
+                        for &p in &h.probs {
+                            w.write_field(fmt_p(p)).map_err(csv_err)?;
+                        }
                         if self.explain {
-                            rec.push(reasons_text(&h.reasons));
+                            w.write_field(reasons_text(&h.reasons)).map_err(csv_err)?;
                         }
                     }
-                    if models.iter().any(Model::is_pair) {
-                        rec.push(s.stance_source.clone().unwrap_or_default());
+                    if pair {
+                        w.write_field(s.stance_source.as_deref().unwrap_or_default())
+                            .map_err(csv_err)?;
                     }
-                    rec.push(s.action.as_str().to_string());
-                    rec.push(s.reasons.join(" | "));
-                    w.write_record(&rec).map_err(csv_err)?;
+                    w.write_field(s.action.as_str()).map_err(csv_err)?;
+                    w.write_field(s.reasons.join(" | ")).map_err(csv_err)?;
+                    w.write_record(None::<&[u8]>).map_err(csv_err)?;
                 }
                 let bytes = w
                     .into_inner()
