@@ -119,7 +119,11 @@ impl BucketTable {
         let (sa, sb) = (&*a.store, &*b.store);
         let stride = a.width + b.width;
         let mut blocks = Vec::with_capacity(sa.blocks.len());
-        let mut rows = Vec::new();
+        let n_union: usize = (sa.blocks.iter().zip(&sb.blocks))
+            .map(|(x, y)| (x.bits | y.bits).count_ones() as usize)
+            .sum();
+        // Exactly the rows stored (the model's largest allocation; no doubling slack).
+        let mut rows = Vec::with_capacity((n_union + 1) * stride);
         let mut rank = 0u32;
         for (ba, bb) in sa.blocks.iter().zip(&sb.blocks) {
             let bits = ba.bits | bb.bits;
