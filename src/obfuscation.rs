@@ -137,48 +137,19 @@ pub fn leaves_unchanged(text: &str) -> bool {
     is_plain_ascii(text) && !has_spaced_letter_run(text.as_bytes())
 }
 
-/// A character as [`has_spaced_letter_run`] reads it: bytes of ASCII text, or chars.
-trait Letter: Copy + PartialEq {
-    fn is_letter(self) -> bool;
-    fn is_letter_or_digit(self) -> bool;
-    fn is_separator(self) -> bool;
-}
-
-impl Letter for u8 {
-    fn is_letter(self) -> bool {
-        self.is_ascii_alphabetic()
-    }
-    fn is_letter_or_digit(self) -> bool {
-        self.is_ascii_alphanumeric()
-    }
-    fn is_separator(self) -> bool {
-        matches!(self, b' ' | b'.' | b'-' | b'_' | b'*')
-    }
-}
-
-impl Letter for char {
-    fn is_letter(self) -> bool {
-        self.is_alphabetic()
-    }
-    fn is_letter_or_digit(self) -> bool {
-        self.is_alphanumeric()
-    }
-    fn is_separator(self) -> bool {
-        matches!(self, ' ' | '.' | '-' | '_' | '*')
-    }
-}
-
-/// Whether `b` has the run [`join_spaced_letters`] joins: three single letters (a
-/// letter with no letter or digit on either side) each followed by the same separator
-/// as the first, but the last. Without one, the join leaves the text as it is.
-fn has_spaced_letter_run<T: Letter>(b: &[T]) -> bool {
+/// Whether `b` (the bytes of ASCII text, or chars) has the run [`join_spaced_letters`]
+/// joins: three single letters (a letter with no letter or digit on either side) each
+/// followed by the same separator as the first, but the last. Without one, the join
+/// leaves the text as it is.
+fn has_spaced_letter_run<T: Copy + PartialEq + Into<char>>(b: &[T]) -> bool {
+    let c = |i: usize| -> char { b[i].into() };
     let single = |i: usize| {
-        b[i].is_letter()
-            && (i == 0 || !b[i - 1].is_letter_or_digit())
-            && (i + 1 == b.len() || !b[i + 1].is_letter_or_digit())
+        c(i).is_alphabetic()
+            && (i == 0 || !c(i - 1).is_alphanumeric())
+            && (i + 1 == b.len() || !c(i + 1).is_alphanumeric())
     };
     (0..b.len().saturating_sub(4)).any(|i| {
-        b[i + 1].is_separator()
+        matches!(c(i + 1), ' ' | '.' | '-' | '_' | '*')
             && b[i + 3] == b[i + 1]
             && single(i)
             && single(i + 2)

@@ -178,6 +178,14 @@ pub fn decide(
     (action, reasons)
 }
 
+/// Runs `f` with this thread's scratch, its token memos sized for `models`.
+fn with_scratch_for<R>(models: &[Model], f: impl FnOnce(&mut Scratch) -> R) -> R {
+    with_thread_scratch(|s| {
+        s.size_memos_for(models.len());
+        f(s)
+    })
+}
+
 /// Scores a batch: every head on every row in parallel (order kept), then the thread
 /// pass in input order (a reply after its parent, even within the batch), then the
 /// policy in parallel.
@@ -206,8 +214,7 @@ pub fn score_batch(
         .into_par_iter()
         .zip(guesses)
         .map(|(row, guess)| {
-            with_thread_scratch(|s| {
-                s.size_memos_for(models.len());
+            with_scratch_for(models, |s| {
                 let heads = score_row(models, &row, target, opts.explain, s);
                 let (action, reasons) = if decide_now {
                     decide(models, &row, &heads, &opts.policy, target, s)
@@ -239,8 +246,7 @@ pub fn score_batch(
     let Some(relation) = relation else {
         return scored;
     };
-    with_thread_scratch(|s| {
-        s.size_memos_for(models.len());
+    with_scratch_for(models, |s| {
         for (row, pre) in scored.iter_mut().zip(&mut pre) {
             let own = stance.map(|i| row.heads[i].probs.clone());
             let own_reasons = stance
@@ -284,8 +290,7 @@ pub fn score_batch(
         }
     });
     scored.par_iter_mut().for_each(|row| {
-        with_thread_scratch(|s| {
-            s.size_memos_for(models.len());
+        with_scratch_for(models, |s| {
             let (action, reasons) = decide(models, &row.row, &row.heads, &opts.policy, target, s);
             row.action = action;
             row.reasons = reasons;

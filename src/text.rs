@@ -346,12 +346,8 @@ impl TextPipeline {
         if !raw.is_ascii() || raw.contains('\\') {
             return None;
         }
-        let expanded = if self.params.split_hashtags && raw.contains('#') {
-            Cow::Owned(expand_hashtags(raw))
-        } else {
-            Cow::Borrowed(raw)
-        };
-        let base = ascii_unicode_steps(&expanded);
+        // Without a backslash there is no escape to decode: hashtags only.
+        let base = ascii_unicode_steps(&self.decode_and_expand(raw));
         if base.contains("http") || base.contains("www.") {
             return None;
         }

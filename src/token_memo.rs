@@ -39,11 +39,20 @@ pub fn memo_tokens_for(heads: usize) -> usize {
 }
 
 /// One thread's memos, per (model id, target code), all of one capacity.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct TokenMemos {
-    /// Capacity of each memo in tokens (0: [`MEMO_TOKENS`]).
+    /// Capacity of each memo in tokens.
     tokens: usize,
     list: Vec<((u64, Option<u64>), TokenMemo)>,
+}
+
+impl Default for TokenMemos {
+    fn default() -> Self {
+        TokenMemos {
+            tokens: MEMO_TOKENS,
+            list: Vec::new(),
+        }
+    }
 }
 
 impl TokenMemos {
@@ -63,13 +72,8 @@ impl TokenMemos {
                 if self.list.len() == MAX_MEMOS {
                     self.list.clear();
                 }
-                let tokens = if self.tokens == 0 {
-                    MEMO_TOKENS
-                } else {
-                    self.tokens
-                };
                 self.list
-                    .push((key, TokenMemo::with_capacity(width, tokens)));
+                    .push((key, TokenMemo::with_capacity(width, self.tokens)));
                 self.list.len() - 1
             }
         };
