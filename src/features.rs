@@ -426,22 +426,33 @@ fn word_ngrams(
     params: &FeatureParams,
     tokens: &[impl AsRef<str>],
     token_hashes: &mut Vec<u64>,
-    mut emit: impl FnMut(NgramHit),
+    emit: impl FnMut(NgramHit),
 ) {
-    let shift = 64 - params.buckets_log2;
     token_hashes.clear();
     token_hashes.extend(
         tokens
             .iter()
             .map(|t| hash_bytes(WORD_SEED, t.as_ref().as_bytes())),
     );
+    word_ngrams_of_hashes(params, token_hashes, emit);
+}
+
+/// Walks the word n-grams of a row whose tokens hash to `token_hashes`, in order of
+/// start, then length.
+fn word_ngrams_of_hashes(
+    params: &FeatureParams,
+    token_hashes: &[u64],
+    mut emit: impl FnMut(NgramHit),
+) {
+    let shift = 64 - params.buckets_log2;
     let (wlo, whi) = params.word_ngrams;
     if wlo == 0 {
         return;
     }
-    for i in 0..tokens.len() {
+    let n_tokens = token_hashes.len();
+    for i in 0..n_tokens {
         let mut h = WORD_SEED;
-        for n in 1..=whi.min(tokens.len() - i) {
+        for n in 1..=whi.min(n_tokens - i) {
             h = mix(h ^ token_hashes[i + n - 1]).wrapping_add(n as u64);
             if n >= wlo {
                 emit(NgramHit {
@@ -841,9 +852,10 @@ impl Featurizer {
         scratch: &mut Scratch,
         mut f: impl FnMut(NgramHit, usize, u32),
     ) {
-        let tokens = &tokens[..tokens.len().min(MAX_TOKENS)];
         let Scratch { ngrams, counts, .. } = scratch;
-        word_ngrams(&self.params, tokens, &mut ngrams.token_hashes, |h| {
+        // The row's token hashes are still those of its last transform.
+        debug_assert_eq!(ngrams.token_hashes.len(), tokens.len().min(MAX_TOKENS));
+        word_ngrams_of_hashes(&self.params, &ngrams.token_hashes, |h| {
             if let Some(s) = counts.get(hit_key(h.group, h.bucket)) {
                 if s.pos != u32::MAX {
                     f(h, s.pos as usize, s.count);

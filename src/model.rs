@@ -192,6 +192,9 @@ struct HeadCache {
     features: features::Scratch,
     vec: SparseVec,
     logits: Vec<f32>,
+    /// Per distinct token with char n-grams, in order: `a_t`, then its term `s(t)`,
+    /// `q(t)` ([`Model::for_each_char_term`]), for the explanation to read back.
+    char_terms: Vec<f32>,
 }
 
 /// Source of [`Model`] ids (the scratch cache's key for a model).
@@ -416,11 +419,15 @@ impl Model {
         let mut sums = [0.0f32; MAX_LABELS];
         let sums = &mut sums[..k];
         let mut norm = 0.0f32;
+        let terms = &mut h.char_terms;
+        terms.clear();
         self.for_each_char_term(tokens, target, &mut h.features, memos, |a, term| {
             for c in 0..k {
                 sums[c] += a * term[c];
             }
             norm += a * a * term[k];
+            terms.push(a);
+            terms.extend_from_slice(term);
         });
         if norm > 0.0 {
             let inv = 1.0 / norm.sqrt();
@@ -504,12 +511,7 @@ impl Model {
         }
         let hi = self.logits_into(text, target, s);
         let code = self.target_code(target);
-        let Scratch {
-            tokens,
-            heads,
-            memos,
-            ..
-        } = s;
+        let Scratch { tokens, heads, .. } = s;
         let tokens = tokens.as_slice();
         let head = &mut heads[hi];
         let mut p = head.logits.clone();
@@ -546,12 +548,13 @@ impl Model {
         // A token's char n-grams push by `a_t delta(s(t)) / norm`, shared evenly by the
         // token's occurrences.
         let n_labels = self.labels.len();
-        let mut by_token = Vec::new();
+        let mut by_token = Vec::with_capacity(head.char_terms.len() / (n_labels + 2));
         let mut norm = 0.0f32;
-        self.for_each_char_term(tokens, code, &mut head.features, memos, |a, term| {
+        for t in head.char_terms.chunks_exact(n_labels + 2) {
+            let (a, term) = (t[0], &t[1..]);
             by_token.push(a * delta(&term[..n_labels]));
             norm += a * a * term[n_labels];
-        });
+        }
         if norm > 0.0 {
             let inv = 1.0 / norm.sqrt();
             for i in 0..tokens.len() {
@@ -817,7 +820,7 @@ fn phrase_reasons(tokens: &[String], spans: &SpanScores, k: usize) -> Vec<Reason
     // Best first, ties broken by position (a total order); the walk stops after `k`
     // phrases, and only positive scores can be taken, so a heap of those hands out the
     // few candidates the walk reads instead of sorting them all.
-    let mut heap = std::collections::BinaryHeap::new();
+    let mut heap = std::collections::BinaryHeap::with_capacity(3 * n);
     for i in (0..n).filter(|&i| wordy[i]) {
         for j in (i + 1..=(i + 3).min(n)).take_while(|&j| wordy[j - 1]) {
             let v = score(i, j);
@@ -826,7 +829,7 @@ fn phrase_reasons(tokens: &[String], spans: &SpanScores, k: usize) -> Vec<Reason
             }
         }
     }
-    let mut chosen: Vec<(usize, usize, f32)> = Vec::new();
+    let mut chosen: Vec<(usize, usize, f32)> = Vec::with_capacity(k);
     while let Some(Candidate((mut i, mut j, mut v))) = heap.pop() {
         if chosen.len() >= k {
             break;
@@ -848,7 +851,7 @@ fn phrase_reasons(tokens: &[String], spans: &SpanScores, k: usize) -> Vec<Reason
         }
         chosen.push((i, j, v));
     }
-    let mut reasons: Vec<Reason> = Vec::new();
+    let mut reasons: Vec<Reason> = Vec::with_capacity(chosen.len());
     for (i, j, weight) in chosen {
         let ngram = tokens[i..j].join(" ");
         match reasons.iter_mut().find(|r| r.ngram == ngram) {

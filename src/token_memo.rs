@@ -27,8 +27,8 @@ const MAX_MEMOS: usize = 16;
 /// shared evenly, as a power of two between 2^12 and 2^17 tokens. Bigger memos miss
 /// less often (a miss hashes a word's char n-grams and reads their weights afresh).
 pub fn memo_tokens_for(heads: usize) -> usize {
-    // Per token at most: two slots, an entry, a row of up to four values, its text.
-    let per_token = 2 * 8 + 24 + 4 * 4 + BYTES_PER_TOKEN;
+    // Per token at most: two cells (a key and a row of up to four values), its text.
+    let per_token = 2 * (16 + 4 * 4) + BYTES_PER_TOKEN;
     let fit = MEMO_BUDGET_BYTES / (heads.max(1) * per_token);
     let pow2 = if fit.is_power_of_two() {
         fit
@@ -81,40 +81,61 @@ impl TokenMemos {
     }
 }
 
-/// Tokens up to this many bytes are held in their entry; longer ones in a shared buffer.
-const INLINE_BYTES: usize = 20;
+/// Tokens up to this many bytes are held in their cell's key; longer ones in a shared
+/// buffer.
+const INLINE_BYTES: usize = 12;
 
-/// A held token's text: inline when it is short (zero-padded, so that two short tokens
-/// are equal exactly when their arrays and lengths are), else its span in `bytes`.
-#[derive(Debug, Clone, Copy)]
-struct Key {
-    len: u32,
-    text: [u8; INLINE_BYTES],
-}
+/// A cell's key: the token's length + 1 (0: a free cell), then its text zero-padded (so
+/// that two short tokens are equal exactly when their keys are) or, for a longer token,
+/// its offset in the shared buffer and its first 8 bytes.
+type Key = [u32; 4];
 
-/// A token's text as a [`Key`] compares it: the inline array, when it fits.
-fn inline_text(tok: &[u8]) -> Option<[u8; INLINE_BYTES]> {
+/// The key of `tok` (whose text starts at `offset` in the shared buffer when it is
+/// longer than [`INLINE_BYTES`]).
+fn key_of(tok: &[u8], offset: usize) -> Key {
     let mut text = [0u8; INLINE_BYTES];
-    text.get_mut(..tok.len())?.copy_from_slice(tok);
-    Some(text)
+    let word = |text: &[u8; INLINE_BYTES], i: usize| {
+        u32::from_le_bytes(text[4 * i..4 * i + 4].try_into().expect("4 bytes"))
+    };
+    if tok.len() <= INLINE_BYTES {
+        text[..tok.len()].copy_from_slice(tok);
+        [
+            tok.len() as u32 + 1,
+            word(&text, 0),
+            word(&text, 1),
+            word(&text, 2),
+        ]
+    } else {
+        text[..8].copy_from_slice(&tok[..8]);
+        [
+            tok.len() as u32 + 1,
+            offset as u32,
+            word(&text, 0),
+            word(&text, 1),
+        ]
+    }
 }
 
 /// Token text → a row of `width` values.
+///
+/// An open-addressing table of cells, twice `capacity` long, each a [`Key`] and its
+/// row at the same index in `values`: a look-up reads one key, and the row it finds
+/// is at an address known before the comparison, so the two reads overlap.
 #[derive(Debug, Clone)]
 pub struct TokenMemo {
     width: usize,
     /// Most tokens held.
     capacity: usize,
-    /// Open-addressing slots, twice `capacity` long: 0 = free, else the high 32 bits of
-    /// the token's hash above its entry index + 1, so a probe reads other entries only
-    /// when their hashes agree.
-    slots: Vec<u64>,
-    /// Per entry: the token's text.
-    entries: Vec<Key>,
+    /// Per cell, its key (allocated on first use).
+    keys: Vec<Key>,
+    /// Per cell, `width` values.
+    values: Vec<f32>,
+    /// Number of tokens held.
+    held: usize,
     /// The text of tokens longer than [`INLINE_BYTES`].
     bytes: Vec<u8>,
-    /// Per entry, `width` values.
-    values: Vec<f32>,
+    /// The row of the last token too long to hold.
+    spill: Vec<f32>,
 }
 
 impl TokenMemo {
@@ -130,69 +151,64 @@ impl TokenMemo {
         TokenMemo {
             width,
             capacity: tokens,
-            slots: Vec::new(),
-            entries: Vec::new(),
-            bytes: Vec::new(),
+            keys: Vec::new(),
             values: Vec::new(),
+            held: 0,
+            bytes: Vec::new(),
+            spill: Vec::new(),
         }
     }
 
     /// Number of tokens held.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.held
     }
 
     /// Whether no token is held.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.held == 0
     }
 
-    /// The slot of `tok` (`hash` is any fixed hash of its text): its own, or the free
-    /// slot where it belongs.
-    fn find(&self, hash: u64, tok: &[u8]) -> usize {
-        let mask = self.slots.len() - 1;
-        let tag = hash >> 32;
-        let inline = inline_text(tok);
+    /// The cell of `tok` (`hash` is any fixed hash of its text; `key` its
+    /// [`key_of`], whose offset is only read for long tokens): its own, or the free
+    /// cell where it belongs.
+    #[inline]
+    fn find(&self, hash: u64, tok: &[u8], key: &Key) -> usize {
+        let mask = self.keys.len() - 1;
         let mut i = crate::features::mix(hash) as usize & mask;
         loop {
-            let slot = self.slots[i];
-            if slot == 0 {
+            let k = &self.keys[i];
+            if k[0] == 0 {
                 return i;
             }
-            if slot >> 32 == tag {
-                let key = &self.entries[(slot as u32) as usize - 1];
-                let same = key.len as usize == tok.len()
-                    && match inline {
-                        Some(text) => key.text == text,
-                        None => {
-                            let at = u32::from_le_bytes(key.text[..4].try_into().expect("4"));
-                            &self.bytes[at as usize..at as usize + tok.len()] == tok
-                        }
-                    };
-                if same {
-                    return i;
+            let same = if tok.len() <= INLINE_BYTES {
+                k == key
+            } else {
+                k[0] == key[0] && k[2..] == key[2..] && {
+                    let at = k[1] as usize;
+                    &self.bytes[at..at + tok.len()] == tok
                 }
+            };
+            if same {
+                return i;
             }
             i = (i + 1) & mask;
         }
     }
 
-    /// The entry index a slot holds, if any.
-    fn entry(slot: u64) -> Option<usize> {
-        (slot != 0).then(|| (slot as u32) as usize - 1)
+    fn row(&self, cell: usize) -> &[f32] {
+        &self.values[cell * self.width..(cell + 1) * self.width]
     }
 
     /// The row of `tok`, if held.
     #[inline]
     pub fn get(&self, hash: u64, tok: &str) -> Option<&[f32]> {
-        if self.entries.is_empty() {
+        if self.held == 0 {
             return None;
         }
-        Self::entry(self.slots[self.find(hash, tok.as_bytes())]).map(|e| self.row(e))
-    }
-
-    fn row(&self, entry: usize) -> &[f32] {
-        &self.values[entry * self.width..(entry + 1) * self.width]
+        let tok = tok.as_bytes();
+        let i = self.find(hash, tok, &key_of(tok, 0));
+        (self.keys[i][0] != 0).then(|| self.row(i))
     }
 
     /// The row of `tok`, computed by `fill` (into a zeroed row) and held when it is not
@@ -205,52 +221,47 @@ impl TokenMemo {
         tok: &str,
         fill: impl FnOnce(&mut [f32]),
     ) -> &[f32] {
-        if self.slots.is_empty() {
-            self.slots = vec![0; 2 * self.capacity];
+        if self.keys.is_empty() {
+            self.keys = vec![[0; 4]; 2 * self.capacity];
+            self.values = vec![0.0; 2 * self.capacity * self.width];
         }
         let tok = tok.as_bytes();
-        let mut i = self.find(hash, tok);
-        if let Some(e) = Self::entry(self.slots[i]) {
-            return self.row(e);
+        let mut key = key_of(tok, self.bytes.len());
+        let mut i = self.find(hash, tok, &key);
+        if self.keys[i][0] != 0 {
+            return self.row(i);
         }
-        // (Drops the row of a long token computed by the last call, if any.)
-        let at = self.entries.len() * self.width;
-        self.values.truncate(at);
-        self.values.resize(at + self.width, 0.0);
-        fill(&mut self.values[at..]);
         if tok.len() > MAX_TOKEN_BYTES {
-            // Computed, not held: the row sits past the held ones until the next call.
-            return &self.values[at..];
+            // Computed, not held.
+            self.spill.clear();
+            self.spill.resize(self.width, 0.0);
+            fill(&mut self.spill);
+            return &self.spill;
         }
-        let inline = inline_text(tok);
-        if self.entries.len() == self.capacity
-            || (inline.is_none() && self.bytes.len() + tok.len() > self.capacity * BYTES_PER_TOKEN)
+        let long = tok.len() > INLINE_BYTES;
+        if self.held == self.capacity
+            || (long && self.bytes.len() + tok.len() > self.capacity * BYTES_PER_TOKEN)
         {
-            let row = self.values.split_off(at);
             self.clear();
-            self.values = row;
-            i = self.find(hash, tok);
+            key = key_of(tok, 0);
+            i = self.find(hash, tok, &key);
         }
-        let text = inline.unwrap_or_else(|| {
-            let mut text = [0u8; INLINE_BYTES];
-            text[..4].copy_from_slice(&(self.bytes.len() as u32).to_le_bytes());
+        if long {
             self.bytes.extend_from_slice(tok);
-            text
-        });
-        self.entries.push(Key {
-            len: tok.len() as u32,
-            text,
-        });
-        self.slots[i] = (hash >> 32) << 32 | self.entries.len() as u64;
-        self.row(self.entries.len() - 1)
+        }
+        self.keys[i] = key;
+        self.held += 1;
+        let row = &mut self.values[i * self.width..(i + 1) * self.width];
+        row.fill(0.0);
+        fill(row);
+        row
     }
 
     /// Forgets every token (keeping the allocations).
     pub fn clear(&mut self) {
-        self.slots.fill(0);
-        self.entries.clear();
+        self.keys.fill([0; 4]);
+        self.held = 0;
         self.bytes.clear();
-        self.values.clear();
     }
 }
 
@@ -324,7 +335,7 @@ mod tests {
             let t = memo_tokens_for(heads);
             assert!(t.is_power_of_two());
             assert!(
-                t == 1 << 12 || heads * t * 72 <= MEMO_BUDGET_BYTES,
+                t == 1 << 12 || heads * t * 96 <= MEMO_BUDGET_BYTES,
                 "{heads}"
             );
         }
@@ -351,6 +362,5 @@ mod tests {
         assert_eq!((m.len(), m.get(2, &long)), (1, None));
         assert_eq!(put(&mut m, 3, "b", 3.0), [3.0, 3.0]);
         assert_eq!(m.get(1, "a"), Some(&[1.0, 1.0][..]));
-        assert_eq!(m.values.len(), 4, "the long token's row was dropped");
     }
 }
