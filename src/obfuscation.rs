@@ -111,7 +111,7 @@ fn fold_once(text: &str) -> String {
         if i > 0 {
             out.push(' ');
         }
-        if is_plain_ascii(word) {
+        if is_plain_word(word) {
             // No leet character, no look-alike, no stretched run: nothing to fold.
             out.push_str(word);
             continue;
@@ -175,6 +175,31 @@ fn is_plain_ascii(text: &str) -> bool {
         && !b
             .windows(3)
             .any(|w| w[0] == w[1] && w[1] == w[2] && w[0].is_ascii_alphabetic())
+}
+
+/// A word (no spaces) that every per-word fold leaves unchanged: [`is_plain_ascii`]
+/// for ASCII; otherwise no leet character at all (then [`fold_leet`] changes nothing),
+/// no letter three times in a row ([`squeeze_runs`]), and not both Latin letters and
+/// Cyrillic or Greek ones ([`fold_homoglyphs`]). `i’m`, `naïve` and `мир` are plain.
+fn is_plain_word(word: &str) -> bool {
+    if word.is_ascii() {
+        return is_plain_ascii(word);
+    }
+    let (mut latin, mut other) = (false, false);
+    let (mut prev, mut run) = ('\0', 0);
+    for c in word.chars() {
+        if leet(c).is_some() {
+            return false;
+        }
+        run = if c == prev { run + 1 } else { 1 };
+        prev = c;
+        if run >= 3 && c.is_alphabetic() {
+            return false;
+        }
+        latin |= c.is_ascii_alphabetic();
+        other |= is_cyrillic(c) || is_greek(c);
+    }
+    !(latin && other)
 }
 
 /// `i d i o t`, `i.d.i.o.t`, `f-u-c-k`: three or more single letters separated by one
@@ -420,7 +445,7 @@ fn squeeze_runs(chars: &[char], out: &mut String) {
 
 #[cfg(test)]
 mod tests {
-    use super::{fold, fold_homoglyphs, fold_leet, is_plain_ascii, squeeze_runs};
+    use super::{fold, fold_homoglyphs, fold_leet, is_plain_word, squeeze_runs};
 
     /// The per-word chain of `fold_once`, without the fast path.
     fn fold_word(word: &str) -> String {
@@ -434,7 +459,7 @@ mod tests {
     }
 
     #[test]
-    fn the_plain_ascii_fast_path_changes_nothing_the_full_fold_would() {
+    fn the_plain_word_fast_path_changes_nothing_the_full_fold_would() {
         let mut words: Vec<String> = Vec::new();
         for f in [
             "data/ceasefire/comments_train.csv",
@@ -461,14 +486,35 @@ mod tests {
                 words.push(w);
             }
         }
-        let mut fast = 0;
+        // And over a small alphabet mixing scripts: Cyrillic and Greek look-alikes,
+        // other letters, marks and signs.
+        let alphabet: Vec<char> = "aoоοяé’1@\u{301}😀".chars().collect();
+        for n in 1..=4u32 {
+            for code in 0..alphabet.len().pow(n) {
+                let mut c = code;
+                let w: String = (0..n)
+                    .map(|_| {
+                        let ch = alphabet[c % alphabet.len()];
+                        c /= alphabet.len();
+                        ch
+                    })
+                    .collect();
+                words.push(w);
+            }
+        }
+        let (mut fast, mut fast_unicode) = (0, 0);
         for w in &words {
-            if is_plain_ascii(w) {
+            if is_plain_word(w) {
                 fast += 1;
+                fast_unicode += usize::from(!w.is_ascii());
                 assert_eq!(fold_word(w), *w, "fast path would skip a change in {w:?}");
             }
         }
         assert!(fast > 1000, "the fast path is taken ({fast} words)");
+        assert!(
+            fast_unicode > 1000,
+            "and for non-ASCII words ({fast_unicode})"
+        );
     }
 
     #[test]
