@@ -129,12 +129,17 @@ fn fold_once(text: &str) -> String {
     out
 }
 
-/// Whether [`fold`] certainly leaves `text` as it is: ASCII with no run of spaced
-/// letters to join and only plain words. A quick sufficient test (false may still
+/// Whether [`fold`] certainly leaves `text` as it is: no run of spaced letters to join
+/// and only plain words ([`is_plain_word`]). A quick sufficient test (false may still
 /// fold to itself), for callers that want to skip a pass.
 pub fn leaves_unchanged(text: &str) -> bool {
-    // [`is_plain_ascii`] of the whole text implies it of every word.
-    is_plain_ascii(text) && !has_spaced_letter_run(text.as_bytes())
+    if text.is_ascii() {
+        // [`is_plain_ascii`] of the whole text implies it of every word.
+        is_plain_ascii(text) && !has_spaced_letter_run(text.as_bytes())
+    } else {
+        text.split(' ').all(is_plain_word)
+            && !has_spaced_letter_run(&text.chars().collect::<Vec<char>>())
+    }
 }
 
 /// Whether `b` (the bytes of ASCII text, or chars) has the run [`join_spaced_letters`]

@@ -377,14 +377,27 @@ impl TextPipeline {
     /// sufficient test; when it fails, the pass is run to find out.
     fn settled(&self, s: &str) -> bool {
         let b = s.as_bytes();
-        b.iter().all(|&c| {
-            // Decoding, control characters and case, mentions.
-            (0x20..0x7f).contains(&c) && !c.is_ascii_uppercase() && c != b'\\' && c != b'@'
+        let ascii = s.is_ascii();
+        s.chars().all(|c| {
+            if c.is_ascii() {
+                // Decoding, control characters and case, mentions.
+                (' '..='~').contains(&c) && !c.is_ascii_uppercase() && c != '\\' && c != '@'
+            } else {
+                settled_char(c)
+            }
         })
-            // Hashtags: lowercase tags without underscores are kept as they are.
-            && !(self.params.split_hashtags && b.contains(&b'#') && b.contains(&b'_'))
+            // Control and format characters (the non-ASCII ones).
+            && (ascii || !(self.control_re.is_match(s) || self.format_re.is_match(s)))
+            // Hashtags: lowercase ASCII tags without underscores are kept as they are.
+            && !(self.params.split_hashtags
+                && b.contains(&b'#')
+                && (!ascii || b.contains(&b'_')))
             // Numbers standing alone.
-            && ascii_numbers(s).next().is_none()
+            && if ascii {
+                ascii_numbers(s).next().is_none()
+            } else {
+                !s.chars().any(char::is_numeric) || !self.number_re.is_match(s)
+            }
             // Spaces: single, none around the text.
             && !s.starts_with(' ')
             && !s.ends_with(' ')
@@ -719,6 +732,20 @@ pub fn decode_unicode_escapes(raw: &str) -> String {
     out
 }
 
+/// Whether the Unicode steps leave a non-ASCII character as it is wherever it stands:
+/// not whitespace (collapsed), not a combining mark (stripped), its own NFKD (so NFKD
+/// and mark stripping change nothing, and NFKC has nothing to compose: outside Hangul,
+/// whose syllables decompose, every character that composes with a preceding one is a
+/// mark) and its own lowercase.
+fn settled_char(c: char) -> bool {
+    let single = |it: &mut dyn Iterator<Item = char>| it.next() == Some(c) && it.next().is_none();
+    !c.is_whitespace()
+        && !is_combining_mark(c)
+        && !matches!(c as u32, 0x1100..=0x11FF | 0xA960..=0xA97F | 0xD7B0..=0xD7FF)
+        && single(&mut std::iter::once(c).nfkd().map(|(d, _)| d))
+        && single(&mut c.to_lowercase())
+}
+
 /// Marker tokens of the pair features; they cannot come out of the tokenizer (which
 /// never yields `⟨`), so they never collide with a word.
 const CUE_START: &str = "⟨start⟩";
@@ -998,6 +1025,30 @@ mod tests {
     }
 
     #[test]
+    fn non_ascii_text_can_be_settled_after_one_pass() {
+        let pl = p();
+        // Letters that are their own NFKD and lowercase, quotes, emoji: no second pass.
+        for s in ["мир i’m naïve — «ok» 😀 straße ς", "日本語 “quoted” …"] {
+            let once = pl.normalize_once(s);
+            assert!(pl.settled(&once), "{s:?} -> {once:?}");
+        }
+        // What one pass can still change is never taken as settled.
+        for s in [
+            "İ",
+            "e\u{301}",
+            "\u{1100}\u{1161}",
+            "a\u{A0}b",
+            "x\u{200B}y",
+            "ﬁ",
+            "²",
+            "#мир",
+            "мир 12",
+        ] {
+            assert!(!pl.settled(s), "{s:?}");
+        }
+    }
+
+    #[test]
     fn fast_path_matches_reference_on_committed_data() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let pl = p();
@@ -1074,7 +1125,9 @@ mod tests {
         }
 
         #[test]
-        fn a_settled_text_is_left_as_it_is(s in "[a-e .'*_-]{0,50}|[a-e A-C.'*_#@0-9-]{0,60}|(?s).{0,40}") {
+        fn a_settled_text_is_left_as_it_is(
+            s in "[a-e .'*_-]{0,50}|[a-e A-C.'*_#@0-9-]{0,60}|(?s).{0,40}|[a-c 1éßςσΣжяоαİ’“…😀٣①²ﬁ#\u{301}\u{1100}\u{1161}\u{AC00}\u{A0}\u{200B}\u{85}-]{0,40}"
+        ) {
             for pl in [p(), TextPipeline::new(&TextParams::default())] {
                 if pl.settled(&s) {
                     proptest::prop_assert_eq!(pl.normalize_once(&s), s.clone());
