@@ -463,6 +463,26 @@ mod tests {
         out
     }
 
+    /// Every word of 1 to `max_len` characters over `alphabet`.
+    fn every_word(alphabet: &str, max_len: u32) -> Vec<String> {
+        let alphabet: Vec<char> = alphabet.chars().collect();
+        let mut words = Vec::new();
+        for n in 1..=max_len {
+            for code in 0..alphabet.len().pow(n) {
+                let mut c = code;
+                let w: String = (0..n)
+                    .map(|_| {
+                        let ch = alphabet[c % alphabet.len()];
+                        c /= alphabet.len();
+                        ch
+                    })
+                    .collect();
+                words.push(w);
+            }
+        }
+        words
+    }
+
     #[test]
     fn the_plain_word_fast_path_changes_nothing_the_full_fold_would() {
         let mut words: Vec<String> = Vec::new();
@@ -476,37 +496,11 @@ mod tests {
                     .to_lowercase();
             words.extend(text.split(' ').map(String::from));
         }
-        // Every short word over a small ASCII alphabet with letters, digits, leet signs.
-        let alphabet: Vec<char> = "ao1@$.'-x".chars().collect();
-        for n in 1..=5u32 {
-            for code in 0..alphabet.len().pow(n) {
-                let mut c = code;
-                let w: String = (0..n)
-                    .map(|_| {
-                        let ch = alphabet[c % alphabet.len()];
-                        c /= alphabet.len();
-                        ch
-                    })
-                    .collect();
-                words.push(w);
-            }
-        }
-        // And over a small alphabet mixing scripts: Cyrillic and Greek look-alikes,
+        // Every short word over a small ASCII alphabet with letters, digits, leet signs,
+        words.extend(every_word("ao1@$.'-x", 5));
+        // and over a small alphabet mixing scripts: Cyrillic and Greek look-alikes,
         // other letters, marks and signs.
-        let alphabet: Vec<char> = "aoоοяé’1@\u{301}😀".chars().collect();
-        for n in 1..=4u32 {
-            for code in 0..alphabet.len().pow(n) {
-                let mut c = code;
-                let w: String = (0..n)
-                    .map(|_| {
-                        let ch = alphabet[c % alphabet.len()];
-                        c /= alphabet.len();
-                        ch
-                    })
-                    .collect();
-                words.push(w);
-            }
-        }
+        words.extend(every_word("aoоοяé’1@\u{301}😀", 4));
         let (mut fast, mut fast_unicode) = (0, 0);
         for w in &words {
             if is_plain_word(w) {

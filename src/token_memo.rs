@@ -93,27 +93,15 @@ type Key = [u32; 4];
 /// The key of `tok` (whose text starts at `offset` in the shared buffer when it is
 /// longer than [`INLINE_BYTES`]).
 fn key_of(tok: &[u8], offset: usize) -> Key {
-    let mut text = [0u8; INLINE_BYTES];
-    let word = |text: &[u8; INLINE_BYTES], i: usize| {
-        u32::from_le_bytes(text[4 * i..4 * i + 4].try_into().expect("4 bytes"))
-    };
+    let mut bytes = [0u8; 16];
+    bytes[..4].copy_from_slice(&(tok.len() as u32 + 1).to_le_bytes());
     if tok.len() <= INLINE_BYTES {
-        text[..tok.len()].copy_from_slice(tok);
-        [
-            tok.len() as u32 + 1,
-            word(&text, 0),
-            word(&text, 1),
-            word(&text, 2),
-        ]
+        bytes[4..4 + tok.len()].copy_from_slice(tok);
     } else {
-        text[..8].copy_from_slice(&tok[..8]);
-        [
-            tok.len() as u32 + 1,
-            offset as u32,
-            word(&text, 0),
-            word(&text, 1),
-        ]
+        bytes[4..8].copy_from_slice(&(offset as u32).to_le_bytes());
+        bytes[8..].copy_from_slice(&tok[..8]);
     }
+    std::array::from_fn(|i| u32::from_le_bytes(bytes[4 * i..4 * i + 4].try_into().expect("4")))
 }
 
 /// Token text → a row of `width` values.
