@@ -100,14 +100,14 @@ pub fn positive_label(labels: &[String]) -> Option<usize> {
     if labels.len() != 2 {
         return None;
     }
+    // Compared lowercase char by char: scoring asks this for every row, so no
+    // lowercased copy is allocated (the patterns are ASCII, so `str::to_lowercase`'s
+    // final-sigma rule cannot change the answer).
     let negative = |l: &str| {
-        let l = l.to_lowercase();
-        l.starts_with("not")
-            || l.starts_with("non")
-            || l == "no"
-            || l == "none"
-            || l == "0"
-            || l == "false"
+        let lower = || l.chars().flat_map(char::to_lowercase);
+        let starts = |p: &str| lower().take(p.len()).eq(p.chars());
+        let is = |p: &str| lower().eq(p.chars());
+        starts("not") || starts("non") || is("no") || is("none") || is("0") || is("false")
     };
     match (negative(&labels[0]), negative(&labels[1])) {
         (true, false) => Some(1),
@@ -401,4 +401,34 @@ pub fn render_text(r: &EvalReport) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::positive_label;
+
+    fn labels(a: &str, b: &str) -> Vec<String> {
+        vec![a.to_string(), b.to_string()]
+    }
+
+    #[test]
+    fn the_positive_label_is_the_one_not_named_as_a_negative() {
+        for (a, b, want) in [
+            ("not-offensive", "offensive", Some(1)),
+            ("Offensive", "NOT", Some(0)),
+            ("hate", "Non-Hate", Some(0)),
+            ("No", "yes", Some(1)),
+            ("NONE", "toxic", Some(1)),
+            ("1", "0", Some(0)),
+            ("FALSE", "true", Some(1)),
+            // Neither or both read as negative: the second label.
+            ("nothing", "none", Some(1)),
+            ("favor", "against", Some(1)),
+            ("no", "nope", Some(1)),
+            ("nó", "yes", Some(1)),
+        ] {
+            assert_eq!(positive_label(&labels(a, b)), want, "{a} / {b}");
+        }
+        assert_eq!(positive_label(&["a".to_string()]), None);
+    }
 }

@@ -468,8 +468,14 @@ fn word_ngrams_of_hashes(
 
 /// Whether a token has char n-grams: placeholders and tokens without a letter or digit
 /// have none.
+#[inline]
 fn has_char_ngrams(tok: &str) -> bool {
-    !is_placeholder(tok) && tok.chars().any(|c| c.is_alphanumeric())
+    match tok.as_bytes().first() {
+        // Most tokens: a word starting with an ASCII letter or digit (placeholders start
+        // with `x`).
+        Some(&c) if c.is_ascii_alphanumeric() => c != b'x' || !is_placeholder(tok),
+        _ => !is_placeholder(tok) && tok.chars().any(|c| c.is_alphanumeric()),
+    }
 }
 
 /// Walks the char n-grams of token `tok` (number `ti` in its row): the token padded
@@ -885,6 +891,30 @@ mod tests {
         let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
         for_each_ngram(params, tokens, &mut a, &mut b, &mut c, |h| out.push(h));
         out
+    }
+
+    #[test]
+    fn placeholders_and_tokens_without_letters_or_digits_have_no_char_ngrams() {
+        for (tok, want) in [
+            ("hello", true),
+            ("x", true),
+            ("xx", true),
+            ("xxurls", true),
+            ("9", true),
+            ("#tag", true),
+            ("é", true),
+            ("мир", true),
+            ("'s", true),
+            (URL_TOKEN, false),
+            (USER_TOKEN, false),
+            (NUMBER_TOKEN, false),
+            ("!!", false),
+            ("#", false),
+            ("’", false),
+            ("", false),
+        ] {
+            assert_eq!(has_char_ngrams(tok), want, "{tok:?}");
+        }
     }
 
     #[test]
