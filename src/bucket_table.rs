@@ -31,6 +31,10 @@ struct Store {
     stride: usize,
 }
 
+/// Where a bucket's row starts in a store ([`BucketTable::locate`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowAt(u32);
+
 /// A sparse `buckets × width` table of `f32` rows; absent rows read as zeros. Its rows
 /// are values `offset..offset + width` of the rows of its store.
 #[derive(Debug, Clone)]
@@ -96,6 +100,13 @@ impl BucketTable {
             rank += blk.bits.count_ones();
         }
         packed.extend(std::iter::repeat_n(0.0, width));
+        if packed.len() > u32::MAX as usize {
+            return Err(Error::Params(format!(
+                "a bucket table of {} values is too large ({} at most)",
+                packed.len(),
+                u32::MAX
+            )));
+        }
         Ok(BucketTable {
             width,
             offset: 0,
@@ -111,7 +122,8 @@ impl BucketTable {
 
     /// `a` and `b` (over the same buckets) as two tables sharing one store, each
     /// bucket's row of `a` followed by its row of `b`; `None` when the bucket counts
-    /// differ. Every bucket reads the same rows as before.
+    /// differ (or the store would be past what [`RowAt`] addresses). Every bucket reads
+    /// the same rows as before.
     pub fn interleave(a: &BucketTable, b: &BucketTable) -> Option<(BucketTable, BucketTable)> {
         if a.buckets != b.buckets {
             return None;
@@ -150,6 +162,9 @@ impl BucketTable {
         }
         let n_present = rank as usize;
         rows.extend(std::iter::repeat_n(0.0, stride));
+        if rows.len() > u32::MAX as usize {
+            return None; // Past what a `RowAt` addresses: keep the tables apart.
+        }
         let both = BucketTable {
             width: stride,
             offset: 0,
@@ -205,6 +220,15 @@ impl BucketTable {
     /// The row of `bucket` (zeros when absent). Panics if `bucket` is past the last block.
     #[inline]
     pub fn row(&self, bucket: u32) -> &[f32] {
+        self.row_at(self.locate(bucket))
+    }
+
+    /// Where `bucket`'s row sits in the store (the row of zeros when absent): the rank
+    /// computation of a look-up, for [`BucketTable::row_at`] on this table or on any
+    /// table sharing its store ([`BucketTable::shares_store`]), so that reading a
+    /// bucket's IDF and then its weights ranks it once.
+    #[inline]
+    pub fn locate(&self, bucket: u32) -> RowAt {
         let store = &*self.store;
         let blk = store.blocks[(bucket / 64) as usize];
         let bit = 1u64 << (bucket % 64);
@@ -213,8 +237,20 @@ impl BucketTable {
         } else {
             store.n_present
         };
-        let at = r * store.stride + self.offset;
-        &store.rows[at..at + self.width]
+        RowAt((r * store.stride) as u32)
+    }
+
+    /// The row at a place [`BucketTable::locate`] found in this table's store.
+    #[inline]
+    pub fn row_at(&self, at: RowAt) -> &[f32] {
+        let at = at.0 as usize + self.offset;
+        &self.store.rows[at..at + self.width]
+    }
+
+    /// Whether `other` keeps its rows in this table's store (then a place found by
+    /// either table's [`BucketTable::locate`] reads the same bucket in both).
+    pub fn shares_store(&self, other: &BucketTable) -> bool {
+        Arc::ptr_eq(&self.store, &other.store)
     }
 
     /// The first value of `bucket`'s row (for width-1 tables: the value).
@@ -306,9 +342,14 @@ mod tests {
             prop_assert_eq!(ia.to_dense(), a.clone());
             prop_assert_eq!(ib.to_dense(), b.clone());
             prop_assert!(ia == ta && ib == tb);
+            prop_assert!(ia.shares_store(&ib) && !ta.shares_store(&tb));
             for bucket in 0..200u32 {
                 prop_assert_eq!(ia.value(bucket), ta.value(bucket));
                 prop_assert_eq!(ib.row(bucket), tb.row(bucket));
+                // A bucket located in one table reads its row in the other.
+                let at = ia.locate(bucket);
+                prop_assert_eq!(ia.row_at(at), ta.row(bucket));
+                prop_assert_eq!(ib.row_at(at), tb.row(bucket));
             }
             // The non-zero rows, as a model file keeps them, are the same.
             let nonzero = |t: &BucketTable| t.iter().filter(|(_, r)| r.iter().any(|&x| x != 0.0))

@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::bucket_table::BucketTable;
+use crate::bucket_table::{BucketTable, RowAt};
 use crate::error::{Error, Result};
 use crate::text::{NUMBER_TOKEN, URL_TOKEN, USER_TOKEN};
 
@@ -174,8 +174,10 @@ fn is_placeholder(tok: &str) -> bool {
 pub struct Scratch {
     ngrams: NgramBuffers,
     counts: CountTable,
-    /// IDF of each distinct word n-gram (`counts.live`).
-    idfs: Vec<f32>,
+    /// Where each distinct word n-gram's IDF row is (`counts.live`).
+    idf_rows: Vec<RowAt>,
+    /// Where the IDF row of each word entry of the row's vector is (entry order).
+    word_rows: Vec<RowAt>,
     /// The char n-grams of one token.
     token_counts: CountTable,
     /// The row's distinct tokens with char n-grams.
@@ -695,7 +697,8 @@ impl Featurizer {
         let Scratch {
             ngrams,
             counts,
-            idfs,
+            idf_rows,
+            word_rows,
             ..
         } = scratch;
         // Room for every word n-gram of the row at most half full: no growing.
@@ -707,15 +710,18 @@ impl Featurizer {
         });
         // The IDF look-ups miss the cache: gather them in a loop of independent loads
         // first, so they overlap, instead of one at a time behind the branch below.
-        idfs.clear();
-        idfs.extend(
+        // Each is located once: a shared store's weights sit at the same place.
+        idf_rows.clear();
+        idf_rows.extend(
             counts
                 .live
                 .iter()
-                .map(|&i| self.idf.value(counts.slots[i as usize].key & BUCKET_MASK)),
+                .map(|&i| self.idf.locate(counts.slots[i as usize].key & BUCKET_MASK)),
         );
+        word_rows.clear();
         let mut norm = 0.0f32;
-        for (&i, &idf) in counts.live.iter().zip(idfs.iter()) {
+        for (&i, &at) in counts.live.iter().zip(idf_rows.iter()) {
+            let idf = self.idf.row_at(at)[0];
             if idf <= 0.0 {
                 continue;
             }
@@ -725,6 +731,7 @@ impl Featurizer {
             slot.pos = out.idx.len() as u32;
             out.idx.push(slot.key & BUCKET_MASK);
             out.val.push(v);
+            word_rows.push(at);
         }
         normalize_from(out, 0, norm);
     }
@@ -751,7 +758,7 @@ impl Featurizer {
                 tokens[ti as usize].as_ref(),
                 ngrams,
                 token_counts,
-                |b, c, v| {
+                |b, _, c, v| {
                     let (i, new) = counts.add_n(hit_key(Group::Char, b), c * n);
                     let slot = &mut counts.slots[i];
                     if new {
@@ -798,32 +805,41 @@ impl Featurizer {
         }
     }
 
-    /// One token's char n-grams as scoring needs them: calls `emit(bucket, v)` for each
-    /// kept one (`v = (1 + ln count) × idf`, count within the token), and returns
+    /// One token's char n-grams as scoring needs them: calls `emit(bucket, at, v)` for
+    /// each kept one (`at`: where its IDF row is, [`BucketTable::locate`];
+    /// `v = (1 + ln count) × idf`, count within the token), and returns
     /// `|φ(t)|² = Σ v²`. The row's char part is `Σ_t (1 + ln n_t) φ(t)` over
     /// `sqrt(Σ_t (1 + ln n_t)² |φ(t)|²)` (see [`Featurizer::transform`]).
     pub fn token_char_part(
         &self,
         tok: &str,
         scratch: &mut Scratch,
-        mut emit: impl FnMut(u32, f32),
+        mut emit: impl FnMut(u32, RowAt, f32),
     ) -> f32 {
         let Scratch {
             ngrams,
             token_counts,
             ..
         } = scratch;
-        self.token_char_entries(tok, ngrams, token_counts, |b, _, v| emit(b, v))
+        self.token_char_entries(tok, ngrams, token_counts, |b, at, _, v| emit(b, at, v))
     }
 
-    /// The kept char n-grams of one token: calls `emit(bucket, count, v)` for each, in
-    /// order of first occurrence, with `v = (1 + ln count) × idf`; returns `Σ v²`.
+    /// Where the IDF row of each word entry of the vector last made by
+    /// [`Featurizer::transform_words`] with `scratch` is, in entry order (the shared
+    /// copies; crossed ones have their own buckets).
+    pub fn word_rows<'a>(&self, scratch: &'a Scratch) -> &'a [RowAt] {
+        &scratch.word_rows
+    }
+
+    /// The kept char n-grams of one token: calls `emit(bucket, at, count, v)` for each,
+    /// in order of first occurrence, with `at` where its IDF row is and
+    /// `v = (1 + ln count) × idf`; returns `Σ v²`.
     fn token_char_entries(
         &self,
         tok: &str,
         ngrams: &mut NgramBuffers,
         table: &mut CountTable,
-        mut emit: impl FnMut(u32, u32, f32),
+        mut emit: impl FnMut(u32, RowAt, u32, f32),
     ) -> f32 {
         table.reset(TOKEN_TABLE);
         token_char_ngrams(
@@ -837,11 +853,12 @@ impl Featurizer {
         let mut q = 0.0f32;
         for &i in &table.live {
             let s = &table.slots[i as usize];
-            let idf = self.idf.value(s.key);
+            let at = self.idf.locate(s.key);
+            let idf = self.idf.row_at(at)[0];
             if idf > 0.0 {
                 let v = sublinear(s.count) * idf;
                 q += v * v;
-                emit(s.key, s.count, v);
+                emit(s.key, at, s.count, v);
             }
         }
         q
@@ -1022,7 +1039,7 @@ mod tests {
         let phi = |t: &str, s: &mut Scratch| {
             let mut q = 0.0;
             let mut entries = BTreeMap::new();
-            q += f.token_char_part(t, s, |b, v| *entries.entry(b).or_insert(0.0) += v);
+            q += f.token_char_part(t, s, |b, _, v| *entries.entry(b).or_insert(0.0) += v);
             (entries, q)
         };
         let (no, q_no) = phi("no", &mut s);

@@ -20,7 +20,7 @@ use linfa::{DatasetBase, ParamGuard};
 use ndarray::Array1;
 use rayon::prelude::*;
 
-use crate::bucket_table::BucketTable;
+use crate::bucket_table::{BucketTable, RowAt};
 use crate::error::{Error, Result};
 
 /// Compressed sparse rows over hash-bucket columns.
@@ -209,31 +209,61 @@ impl SparseSoftmax {
     /// Raw scores (logits) of one sparse row into `out` (`n_classes` long).
     #[inline]
     pub fn logits(&self, idx: &[u32], val: &[f32], out: &mut [f32]) {
+        self.logits_located(&[], idx, val, out);
+    }
+
+    /// [`SparseSoftmax::logits`] where the first `rows.len()` columns' rows are already
+    /// located in the weights' store ([`BucketTable::locate`] on a table sharing it):
+    /// the same sum, without ranking those columns again.
+    pub fn logits_located(&self, rows: &[RowAt], idx: &[u32], val: &[f32], out: &mut [f32]) {
         // A fixed width keeps the sums in registers (same additions, same order).
         match self.n_classes {
-            2 => self.logits_of_width::<2>(idx, val, out),
-            3 => self.logits_of_width::<3>(idx, val, out),
+            2 => self.sum_of_width::<2>(rows, idx, val, out),
+            3 => self.sum_of_width::<3>(rows, idx, val, out),
             _ => {
                 out.copy_from_slice(&self.bias);
-                for (&j, &v) in idx.iter().zip(val) {
-                    let w = self.weights.row(j);
+                self.for_each_entry(rows, idx, val, |w, v| {
                     for (o, &wj) in out.iter_mut().zip(w) {
                         *o += v * wj;
                     }
-                }
+                });
             }
         }
     }
 
+    /// Calls `f(weights, value)` for each entry in order: the located ones first.
     #[inline]
-    fn logits_of_width<const K: usize>(&self, idx: &[u32], val: &[f32], out: &mut [f32]) {
+    fn for_each_entry(
+        &self,
+        rows: &[RowAt],
+        idx: &[u32],
+        val: &[f32],
+        mut f: impl FnMut(&[f32], f32),
+    ) {
+        let n = rows.len().min(idx.len());
+        for (&at, &v) in rows[..n].iter().zip(val) {
+            f(self.weights.row_at(at), v);
+        }
+        for (&j, &v) in idx[n..].iter().zip(&val[n..]) {
+            f(self.weights.row(j), v);
+        }
+    }
+
+    #[inline]
+    fn sum_of_width<const K: usize>(
+        &self,
+        rows: &[RowAt],
+        idx: &[u32],
+        val: &[f32],
+        out: &mut [f32],
+    ) {
         let mut sum: [f32; K] = self.bias[..].try_into().expect("K bias terms");
-        for (&j, &v) in idx.iter().zip(val) {
-            let w: &[f32; K] = self.weights.row(j).try_into().expect("rows are K wide");
+        self.for_each_entry(rows, idx, val, |w, v| {
+            let w: &[f32; K] = w.try_into().expect("rows are K wide");
             for c in 0..K {
                 sum[c] += v * w[c];
             }
-        }
+        });
         out.copy_from_slice(&sum);
     }
 }
@@ -541,6 +571,34 @@ mod tests {
             let pred = (0..3).max_by(|&a, &b| z[a].total_cmp(&z[b])).unwrap();
             assert_eq!(pred, ds.targets()[i]);
             assert!(z[pred] > 0.9);
+        }
+    }
+
+    #[test]
+    fn located_rows_give_the_same_logits() {
+        // Widths 2, 3 (fixed-width sums) and 4 (the general loop).
+        for k in [2usize, 3, 4] {
+            let mut x = CsrMatrix::new(6);
+            let mut y = Vec::new();
+            for i in 0..40 {
+                x.push_row(&[(i % 5) as u32, 5], &[1.0, 0.25 + (i % 3) as f32]);
+                y.push(i % k);
+            }
+            let m = SoftmaxParams::new(k)
+                .fit(&DatasetBase::new(x, Array1::from(y)))
+                .unwrap();
+            let idf = BucketTable::from_dense(&[1.5, 0.0, 2.0, 1.0, 0.5, 3.0], 1).unwrap();
+            let (idf, weights) = BucketTable::interleave(&idf, &m.weights).unwrap();
+            let m = SparseSoftmax { weights, ..m };
+            let idx = [4u32, 1, 0, 5, 2, 3];
+            let val = [0.3f32, -1.0, 0.7, 2.0, 0.1, 0.9];
+            let (mut plain, mut located) = (vec![0f32; k], vec![0f32; k]);
+            m.logits(&idx, &val, &mut plain);
+            for n in 0..=idx.len() {
+                let rows: Vec<RowAt> = idx[..n].iter().map(|&j| idf.locate(j)).collect();
+                m.logits_located(&rows, &idx, &val, &mut located);
+                assert_eq!(located, plain, "width {k}, {n} located");
+            }
         }
     }
 

@@ -222,6 +222,9 @@ pub struct Model {
     pub thread_stacker: Option<Stacker>,
     /// Unique in the process (keys the [`Scratch`] cache).
     id: u64,
+    /// Whether the IDF and weight tables share one store (then a bucket located in
+    /// one is read in the other without ranking it again).
+    shared_store: bool,
 }
 
 fn target_key(t: &str) -> String {
@@ -255,6 +258,7 @@ impl Model {
             ),
             None => (featurizer, linear),
         };
+        let shared_store = featurizer.idf().shares_store(&linear.weights);
         Model {
             task,
             labels,
@@ -267,6 +271,7 @@ impl Model {
             card,
             thread_stacker: None,
             id: NEXT_MODEL_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            shared_store,
         }
     }
 
@@ -400,7 +405,14 @@ impl Model {
             .transform_words(tokens, target, &mut h.features, &mut h.vec);
         h.logits.clear();
         h.logits.resize(self.labels.len(), 0.0);
-        self.linear.logits(&h.vec.idx, &h.vec.val, &mut h.logits);
+        // The word entries' weights sit where their IDF was found (one store).
+        let rows = if self.shared_store {
+            self.featurizer.word_rows(&h.features)
+        } else {
+            &[]
+        };
+        self.linear
+            .logits_located(rows, &h.vec.idx, &h.vec.val, &mut h.logits);
         self.add_char_part(tokens, target, h, memos);
         h.key = key;
         i
@@ -463,8 +475,12 @@ impl Model {
         while let Some((ti, n, hash)) = self.featurizer.char_token(features, j) {
             let tok = tokens[ti].as_str();
             let term = memo.get_or_insert_with(hash, tok, |term| {
-                term[k] = self.featurizer.token_char_part(tok, features, |b, v| {
-                    let shared_row = w.row(b);
+                term[k] = self.featurizer.token_char_part(tok, features, |b, at, v| {
+                    let shared_row = if self.shared_store {
+                        w.row_at(at)
+                    } else {
+                        w.row(b)
+                    };
                     for c in 0..k {
                         term[c] += v * shared * shared_row[c];
                     }
