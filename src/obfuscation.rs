@@ -186,34 +186,31 @@ fn plain_ascii_text(b: &[u8]) -> bool {
     };
     // Inside a run of leet characters that follows a letter.
     let mut leet_after_letter = false;
-    let mut prev = 0u8;
-    for i in 0..b.len() {
-        let k = class(i);
+    // The two bytes before (0 is no letter) and the class of the last.
+    let (mut p1, mut p2, mut k1) = (0u8, 0u8, 0u8);
+    for (i, &c) in b.iter().enumerate() {
+        let k = BYTE_CLASS[c as usize];
         if k & LEET != 0 {
-            leet_after_letter |= prev & LETTER != 0;
-        } else {
-            if leet_after_letter && k & LETTER != 0 {
-                return false;
-            }
-            leet_after_letter = false;
-        }
-        if k & LETTER != 0 && i >= 2 {
-            if b[i - 1] == b[i] && b[i - 2] == b[i] {
+            leet_after_letter |= k1 & LETTER != 0;
+        } else if k & LETTER != 0 {
+            if leet_after_letter || (c == p1 && c == p2) {
                 return false;
             }
             // Spaced letters ending here: single letters at i - 4, i - 2 and i, the
             // same separator between them.
-            if i >= 4
-                && class(i - 1) & SEPARATOR != 0
-                && b[i - 3] == b[i - 1]
+            if k1 & SEPARATOR != 0
+                && i >= 4
+                && b[i - 3] == p1
                 && single(i)
                 && single(i - 2)
                 && single(i - 4)
             {
                 return false;
             }
+        } else {
+            leet_after_letter = false;
         }
-        prev = k;
+        (p2, p1, k1) = (p1, c, k);
     }
     true
 }
