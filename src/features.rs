@@ -178,6 +178,11 @@ pub struct Scratch {
     idf_rows: Vec<RowAt>,
     /// Where the IDF row of each word entry of the row's vector is (entry order).
     word_rows: Vec<RowAt>,
+    /// The count-table slot of each word n-gram occurrence, in walk order, so that an
+    /// explanation walks them without hashing again; valid while `counts.mask` is
+    /// `hits_mask` (the table has not grown since).
+    hit_slots: Vec<u32>,
+    hits_mask: usize,
     /// The char n-grams of one token.
     token_counts: CountTable,
     /// The row's distinct tokens with char n-grams.
@@ -699,15 +704,20 @@ impl Featurizer {
             counts,
             idf_rows,
             word_rows,
+            hit_slots,
+            hits_mask,
             ..
         } = scratch;
         // Room for every word n-gram of the row at most half full: no growing.
         let (lo, hi) = self.params.word_ngrams;
         let hits = tokens.len() * (hi + 1).saturating_sub(lo.max(1));
         counts.reset((2 * hits).next_power_of_two().max(ROW_TABLE));
+        hit_slots.clear();
         word_ngrams(&self.params, tokens, &mut ngrams.token_hashes, |h| {
-            counts.add(hit_key(h.group, h.bucket))
+            let (slot, _) = counts.add_n(hit_key(h.group, h.bucket), 1);
+            hit_slots.push(slot as u32);
         });
+        *hits_mask = counts.mask;
         // The IDF look-ups miss the cache: gather them in a loop of independent loads
         // first, so they overlap, instead of one at a time behind the branch below.
         // Each is located once: a shared store's weights sit at the same place.
@@ -875,9 +885,42 @@ impl Featurizer {
         scratch: &mut Scratch,
         mut f: impl FnMut(NgramHit, usize, u32),
     ) {
-        let Scratch { ngrams, counts, .. } = scratch;
+        let Scratch {
+            ngrams,
+            counts,
+            hit_slots,
+            hits_mask,
+            ..
+        } = scratch;
         // The row's token hashes are still those of its last transform.
         debug_assert_eq!(ngrams.token_hashes.len(), tokens.len().min(MAX_TOKENS));
+        let (lo, hi) = self.params.word_ngrams;
+        if lo == 0 {
+            return; // No word n-grams.
+        }
+        if counts.mask == *hits_mask {
+            // The occurrences' slots, in the walk's order (start, then length).
+            let n_tokens = ngrams.token_hashes.len();
+            let mut slots = hit_slots.iter();
+            for start in 0..n_tokens {
+                for n in lo..=hi.min(n_tokens - start) {
+                    let &i = slots.next().expect("one slot per occurrence");
+                    let s = &counts.slots[i as usize];
+                    if s.pos != u32::MAX {
+                        let hit = NgramHit {
+                            bucket: s.key & BUCKET_MASK,
+                            group: Group::Word,
+                            start: start as u32,
+                            end: (start + n) as u32,
+                        };
+                        f(hit, s.pos as usize, s.count);
+                    }
+                }
+            }
+            debug_assert!(slots.next().is_none());
+            return;
+        }
+        // The table grew after the words (char n-grams of a full transform): find them.
         word_ngrams_of_hashes(&self.params, &ngrams.token_hashes, |h| {
             if let Some(s) = counts.get(hit_key(h.group, h.bucket)) {
                 if s.pos != u32::MAX {
@@ -931,6 +974,48 @@ mod tests {
             ("", false),
         ] {
             assert_eq!(has_char_ngrams(tok), want, "{tok:?}");
+        }
+    }
+
+    #[test]
+    fn kept_word_hits_are_the_same_after_either_transform() {
+        let text = "you are a total idiot and you know it you idiot , you really do know";
+        let tokens = toks(text);
+        let docs = vec![tokens.clone(), toks("you know it"), toks("a total idiot")];
+        let collect = |f: &Featurizer, words_only: bool| {
+            let (mut s, mut v) = (Scratch::default(), SparseVec::default());
+            if words_only {
+                f.transform_words(&tokens, None, &mut s, &mut v);
+            } else {
+                // The char n-grams grow the row's count table past the words' slots.
+                f.transform(&tokens, None, &mut s, &mut v);
+            }
+            // transform_words takes the stored slots, transform finds them again.
+            assert_eq!(s.counts.mask == s.hits_mask, words_only);
+            let mut hits = Vec::new();
+            f.for_each_kept_word_hit(&tokens, &mut s, |h, e, n| {
+                hits.push((h.bucket, h.start, h.end, e, n))
+            });
+            hits
+        };
+        for word_ngrams in [(1, 3), (2, 2), (0, 0)] {
+            let params = FeatureParams {
+                word_ngrams,
+                min_df: 1,
+                ..Default::default()
+            };
+            let f = Featurizer::fit(&params, &docs).unwrap();
+            let fast = collect(&f, true);
+            assert_eq!(fast, collect(&f, false), "{word_ngrams:?}");
+            let expected: usize = (word_ngrams.0.max(1)..=word_ngrams.1)
+                .filter(|_| word_ngrams.0 > 0)
+                .map(|n| tokens.len() + 1 - n)
+                .sum();
+            assert_eq!(
+                fast.len(),
+                expected,
+                "{word_ngrams:?}: every occurrence is kept"
+            );
         }
     }
 
