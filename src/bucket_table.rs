@@ -240,6 +240,19 @@ impl BucketTable {
         RowAt((r * store.stride) as u32)
     }
 
+    /// [`BucketTable::locate`] of a bucket with a stored row; `None` for an absent one
+    /// (which reads zeros), found from the bitmap alone.
+    #[inline]
+    pub fn locate_present(&self, bucket: u32) -> Option<RowAt> {
+        let store = &*self.store;
+        let blk = store.blocks[(bucket / 64) as usize];
+        let bit = 1u64 << (bucket % 64);
+        (blk.bits & bit != 0).then(|| {
+            let r = blk.rank as usize + (blk.bits & (bit - 1)).count_ones() as usize;
+            RowAt((r * store.stride) as u32)
+        })
+    }
+
     /// The row at a place [`BucketTable::locate`] found in this table's store.
     #[inline]
     pub fn row_at(&self, at: RowAt) -> &[f32] {
@@ -350,6 +363,10 @@ mod tests {
                 let at = ia.locate(bucket);
                 prop_assert_eq!(ia.row_at(at), ta.row(bucket));
                 prop_assert_eq!(ib.row_at(at), tb.row(bucket));
+                // Present exactly when either table stores a non-zero row there.
+                let stored = a[bucket as usize] != 0.0
+                    || b[2 * bucket as usize..2 * bucket as usize + 2].iter().any(|&x| x != 0.0);
+                prop_assert_eq!(ia.locate_present(bucket), stored.then_some(at));
             }
             // The non-zero rows, as a model file keeps them, are the same.
             let nonzero = |t: &BucketTable| t.iter().filter(|(_, r)| r.iter().any(|&x| x != 0.0))

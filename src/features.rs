@@ -239,6 +239,9 @@ struct Slot {
     pos: u32,
 }
 
+/// A word n-gram occurrence's slot when its bucket has no IDF row (not counted).
+const NO_SLOT: u32 = u32::MAX;
+
 /// Smallest count table of a row's word n-grams (slots).
 const ROW_TABLE: usize = 1 << 6;
 
@@ -713,21 +716,23 @@ impl Featurizer {
         let hits = tokens.len() * (hi + 1).saturating_sub(lo.max(1));
         counts.reset((2 * hits).next_power_of_two().max(ROW_TABLE));
         hit_slots.clear();
+        idf_rows.clear();
+        // Only n-grams with a stored IDF row can have an entry: the others (most word
+        // trigrams, dropped by `min_df` or never seen) are not counted at all, which
+        // leaves the kept ones' counts and order as they were.
         word_ngrams(&self.params, tokens, &mut ngrams.token_hashes, |h| {
-            let (slot, _) = counts.add_n(hit_key(h.group, h.bucket), 1);
+            let Some(at) = self.idf.locate_present(h.bucket) else {
+                hit_slots.push(NO_SLOT);
+                return;
+            };
+            let (slot, new) = counts.add_n(hit_key(h.group, h.bucket), 1);
+            if new {
+                // Where its IDF (and a shared store's weights) is, in `counts.live` order.
+                idf_rows.push(at);
+            }
             hit_slots.push(slot as u32);
         });
         *hits_mask = counts.mask;
-        // The IDF look-ups miss the cache: gather them in a loop of independent loads
-        // first, so they overlap, instead of one at a time behind the branch below.
-        // Each is located once: a shared store's weights sit at the same place.
-        idf_rows.clear();
-        idf_rows.extend(
-            counts
-                .live
-                .iter()
-                .map(|&i| self.idf.locate(counts.slots[i as usize].key & BUCKET_MASK)),
-        );
         word_rows.clear();
         let mut norm = 0.0f32;
         for (&i, &at) in counts.live.iter().zip(idf_rows.iter()) {
@@ -905,6 +910,9 @@ impl Featurizer {
             for start in 0..n_tokens {
                 for n in lo..=hi.min(n_tokens - start) {
                     let &i = slots.next().expect("one slot per occurrence");
+                    if i == NO_SLOT {
+                        continue; // No IDF row: never counted.
+                    }
                     let s = &counts.slots[i as usize];
                     if s.pos != u32::MAX {
                         let hit = NgramHit {
