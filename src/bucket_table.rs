@@ -229,15 +229,8 @@ impl BucketTable {
     /// bucket's IDF and then its weights ranks it once.
     #[inline]
     pub fn locate(&self, bucket: u32) -> RowAt {
-        let store = &*self.store;
-        let blk = store.blocks[(bucket / 64) as usize];
-        let bit = 1u64 << (bucket % 64);
-        let r = if blk.bits & bit != 0 {
-            blk.rank as usize + (blk.bits & (bit - 1)).count_ones() as usize
-        } else {
-            store.n_present
-        };
-        RowAt((r * store.stride) as u32)
+        self.locate_present(bucket)
+            .unwrap_or(RowAt((self.store.n_present * self.store.stride) as u32))
     }
 
     /// [`BucketTable::locate`] of a bucket with a stored row; `None` for an absent one

@@ -222,9 +222,6 @@ pub struct Model {
     pub thread_stacker: Option<Stacker>,
     /// Unique in the process (keys the [`Scratch`] cache).
     id: u64,
-    /// Whether the IDF and weight tables share one store (then a bucket located in
-    /// one is read in the other without ranking it again).
-    shared_store: bool,
 }
 
 fn target_key(t: &str) -> String {
@@ -258,7 +255,6 @@ impl Model {
             ),
             None => (featurizer, linear),
         };
-        let shared_store = featurizer.idf().shares_store(&linear.weights);
         Model {
             task,
             labels,
@@ -271,8 +267,13 @@ impl Model {
             card,
             thread_stacker: None,
             id: NEXT_MODEL_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-            shared_store,
         }
+    }
+
+    /// Whether the IDF and weight tables share one store (then a bucket located in
+    /// one is read in the other without ranking it again).
+    fn shared_store(&self) -> bool {
+        self.featurizer.idf().shares_store(&self.linear.weights)
     }
 
     /// The text pipeline.
@@ -406,7 +407,7 @@ impl Model {
         h.logits.clear();
         h.logits.resize(self.labels.len(), 0.0);
         // The word entries' weights sit where their IDF was found (one store).
-        let rows = if self.shared_store {
+        let rows = if self.shared_store() {
             self.featurizer.word_rows(&h.features)
         } else {
             &[]
@@ -476,7 +477,7 @@ impl Model {
             let tok = tokens[ti].as_str();
             let term = memo.get_or_insert_with(hash, tok, |term| {
                 term[k] = self.featurizer.token_char_part(tok, features, |b, at, v| {
-                    let shared_row = if self.shared_store {
+                    let shared_row = if self.shared_store() {
                         w.row_at(at)
                     } else {
                         w.row(b)

@@ -57,7 +57,7 @@ fn to_cyrillic(c: char) -> Option<char> {
         .map(|(h, _)| *h)
 }
 
-fn leet(c: char) -> Option<char> {
+const fn leet(c: char) -> Option<char> {
     Some(match c {
         '0' => 'o',
         '1' => 'i',
@@ -142,6 +142,11 @@ pub fn leaves_unchanged(text: &str) -> bool {
     }
 }
 
+/// A separator between spaced letters (`i d i o t`, `i.d.i.o.t`, `f-u-c-k`).
+const fn is_spacer(c: char) -> bool {
+    matches!(c, ' ' | '.' | '-' | '_' | '*')
+}
+
 /// Byte classes of [`plain_ascii_text`].
 const LETTER: u8 = 1;
 const DIGIT: u8 = 2;
@@ -157,16 +162,8 @@ const BYTE_CLASS: [u8; 256] = {
         let b = c as u8;
         t[c] = if b.is_ascii_alphabetic() { LETTER } else { 0 }
             | if b.is_ascii_digit() { DIGIT } else { 0 }
-            | if matches!(b, b'0' | b'1' | b'3' | b'4' | b'5' | b'7' | b'@' | b'$') {
-                LEET
-            } else {
-                0
-            }
-            | if matches!(b, b' ' | b'.' | b'-' | b'_' | b'*') {
-                SEPARATOR
-            } else {
-                0
-            };
+            | if leet(b as char).is_some() { LEET } else { 0 }
+            | if is_spacer(b as char) { SEPARATOR } else { 0 };
         c += 1;
     }
     t
@@ -227,11 +224,7 @@ fn has_spaced_letter_run<T: Copy + PartialEq + Into<char>>(b: &[T]) -> bool {
             && (i + 1 == b.len() || !c(i + 1).is_alphanumeric())
     };
     (0..b.len().saturating_sub(4)).any(|i| {
-        matches!(c(i + 1), ' ' | '.' | '-' | '_' | '*')
-            && b[i + 3] == b[i + 1]
-            && single(i)
-            && single(i + 2)
-            && single(i + 4)
+        is_spacer(c(i + 1)) && b[i + 3] == b[i + 1] && single(i) && single(i + 2) && single(i + 4)
     })
 }
 
