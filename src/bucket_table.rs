@@ -246,6 +246,24 @@ impl BucketTable {
         })
     }
 
+    /// Starts loading the bitmap block of `bucket` into the cache, for a
+    /// [`BucketTable::locate_present`] soon after (a hint: it reads nothing).
+    #[inline]
+    pub fn prefetch_block(&self, bucket: u32) {
+        if let Some(blk) = self.store.blocks.get((bucket / 64) as usize) {
+            prefetch(blk);
+        }
+    }
+
+    /// Starts loading the row at `at` into the cache, for a [`BucketTable::row_at`]
+    /// soon after (a hint: it reads nothing).
+    #[inline]
+    pub fn prefetch_row(&self, at: RowAt) {
+        if let Some(v) = self.store.rows.get(at.0 as usize + self.offset) {
+            prefetch(v);
+        }
+    }
+
     /// The row at a place [`BucketTable::locate`] found in this table's store.
     #[inline]
     pub fn row_at(&self, at: RowAt) -> &[f32] {
@@ -294,6 +312,21 @@ impl BucketTable {
         }
         dense
     }
+}
+
+/// Hints the CPU to bring the cache line holding `value` into all cache levels.
+#[inline(always)]
+pub(crate) fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint that never faults and neither reads nor writes
+    // memory as the program sees it; SSE, which it needs, is part of every x86_64 CPU.
+    #[allow(unsafe_code)]
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>(value as *const T as *const i8);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
 }
 
 #[cfg(test)]

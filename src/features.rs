@@ -174,6 +174,8 @@ fn is_placeholder(tok: &str) -> bool {
 pub struct Scratch {
     ngrams: NgramBuffers,
     counts: CountTable,
+    /// The bucket of each word n-gram occurrence, in walk order.
+    occurrence_buckets: Vec<u32>,
     /// Where each distinct word n-gram's IDF row is (`counts.live`).
     idf_rows: Vec<RowAt>,
     /// Where the IDF row of each word entry of the row's vector is (entry order).
@@ -193,6 +195,8 @@ pub struct Scratch {
 #[derive(Debug, Default)]
 struct NgramBuffers {
     token_hashes: Vec<u64>,
+    /// Where the IDF row of each of one token's char n-grams is (its table's order).
+    char_rows: Vec<Option<RowAt>>,
     padded: Vec<u8>,
     char_starts: Vec<usize>,
 }
@@ -705,6 +709,7 @@ impl Featurizer {
         let Scratch {
             ngrams,
             counts,
+            occurrence_buckets,
             idf_rows,
             word_rows,
             hit_slots,
@@ -720,18 +725,27 @@ impl Featurizer {
         // Only n-grams with a stored IDF row can have an entry: the others (most word
         // trigrams, dropped by `min_df` or never seen) are not counted at all, which
         // leaves the kept ones' counts and order as they were.
+        // The look-ups miss the cache more often than not: every occurrence's bitmap
+        // block is asked for while hashing, every kept n-gram's row while counting, so
+        // that the misses overlap instead of each stalling the loop that needs it.
+        occurrence_buckets.clear();
         word_ngrams(&self.params, tokens, &mut ngrams.token_hashes, |h| {
-            let Some(at) = self.idf.locate_present(h.bucket) else {
+            self.idf.prefetch_block(h.bucket);
+            occurrence_buckets.push(h.bucket);
+        });
+        for &bucket in occurrence_buckets.iter() {
+            let Some(at) = self.idf.locate_present(bucket) else {
                 hit_slots.push(NO_SLOT);
-                return;
+                continue;
             };
-            let (slot, new) = counts.add_n(hit_key(h.group, h.bucket), 1);
+            let (slot, new) = counts.add_n(hit_key(Group::Word, bucket), 1);
             if new {
                 // Where its IDF (and a shared store's weights) is, in `counts.live` order.
+                self.idf.prefetch_row(at);
                 idf_rows.push(at);
             }
             hit_slots.push(slot as u32);
-        });
+        }
         *hits_mask = counts.mask;
         word_rows.clear();
         let mut norm = 0.0f32;
@@ -863,12 +877,25 @@ impl Featurizer {
             0, // the token index only labels hits, unused here
             &mut ngrams.padded,
             &mut ngrams.char_starts,
-            |h| table.add(h.bucket),
+            |h| {
+                self.idf.prefetch_block(h.bucket);
+                table.add(h.bucket)
+            },
         );
+        // Every row is asked for before the first is read, so their cache misses overlap.
+        let rows = &mut ngrams.char_rows;
+        rows.clear();
+        rows.extend(table.live.iter().map(|&i| {
+            let at = self.idf.locate_present(table.slots[i as usize].key);
+            if let Some(at) = at {
+                self.idf.prefetch_row(at);
+            }
+            at
+        }));
         let mut q = 0.0f32;
-        for &i in &table.live {
+        for (&i, &at) in table.live.iter().zip(rows.iter()) {
+            let Some(at) = at else { continue };
             let s = &table.slots[i as usize];
-            let at = self.idf.locate(s.key);
             let idf = self.idf.row_at(at)[0];
             if idf > 0.0 {
                 let v = sublinear(s.count) * idf;

@@ -472,6 +472,12 @@ impl Model {
         let memo = memos.get((self.id, target), k + 1);
         let shared = self.featurizer.shared_scale();
         let w = &self.linear.weights;
+        // Look-ups in a memo of several MB miss the cache: start them all first.
+        let mut j = 0;
+        while let Some((_, _, hash)) = self.featurizer.char_token(features, j) {
+            memo.prefetch(hash);
+            j += 1;
+        }
         let mut j = 0;
         while let Some((ti, n, hash)) = self.featurizer.char_token(features, j) {
             let tok = tokens[ti].as_str();

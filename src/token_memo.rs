@@ -184,6 +184,19 @@ impl TokenMemo {
         }
     }
 
+    /// Starts loading the cell where a look-up of the token hashing to `hash` begins
+    /// (its key and row) into the cache, for a look-up soon after (a hint: it reads
+    /// nothing).
+    #[inline]
+    pub fn prefetch(&self, hash: u64) {
+        if self.keys.is_empty() {
+            return;
+        }
+        let i = crate::features::mix(hash) as usize & (self.keys.len() - 1);
+        crate::bucket_table::prefetch(&self.keys[i]);
+        crate::bucket_table::prefetch(&self.values[i * self.width]);
+    }
+
     fn row(&self, cell: usize) -> &[f32] {
         &self.values[cell * self.width..(cell + 1) * self.width]
     }
