@@ -163,7 +163,7 @@ impl TokenMemo {
     #[inline]
     fn find(&self, hash: u64, tok: &[u8], key: &Key) -> usize {
         let mask = self.keys.len() - 1;
-        let mut i = crate::features::mix(hash) as usize & mask;
+        let mut i = self.home(hash);
         loop {
             let k = &self.keys[i];
             if k[0] == 0 {
@@ -192,9 +192,18 @@ impl TokenMemo {
         if self.keys.is_empty() {
             return;
         }
-        let i = crate::features::mix(hash) as usize & (self.keys.len() - 1);
+        let i = self.home(hash);
         crate::bucket_table::prefetch(&self.keys[i]);
-        crate::bucket_table::prefetch(&self.values[i * self.width]);
+        if let Some(v) = self.values.get(i * self.width) {
+            crate::bucket_table::prefetch(v);
+        }
+    }
+
+    /// The cell where a look-up of the token hashing to `hash` begins (the table is
+    /// allocated).
+    #[inline]
+    fn home(&self, hash: u64) -> usize {
+        crate::features::mix(hash) as usize & (self.keys.len() - 1)
     }
 
     fn row(&self, cell: usize) -> &[f32] {
