@@ -100,13 +100,15 @@ pub fn positive_label(labels: &[String]) -> Option<usize> {
     if labels.len() != 2 {
         return None;
     }
-    // Compared lowercase char by char: scoring asks this for every row, so no
-    // lowercased copy is allocated (the patterns are ASCII, so `str::to_lowercase`'s
-    // final-sigma rule cannot change the answer).
+    // Scoring asks this for every row: bytes compared ignoring ASCII case, with no
+    // lowercased copy. That is the Unicode-lowercase comparison, because the only
+    // non-ASCII characters whose lowercase is ASCII (`K` Kelvin to `k`, `İ` to `i` and
+    // a mark) lowercase to none of the patterns' letters.
     let negative = |l: &str| {
-        let lower = || l.chars().flat_map(char::to_lowercase);
-        let starts = |p: &str| lower().take(p.len()).eq(p.chars());
-        let is = |p: &str| lower().eq(p.chars());
+        let b = l.as_bytes();
+        let starts =
+            |p: &str| b.len() >= p.len() && b[..p.len()].eq_ignore_ascii_case(p.as_bytes());
+        let is = |p: &str| l.eq_ignore_ascii_case(p);
         starts("not") || starts("non") || is("no") || is("none") || is("0") || is("false")
     };
     match (negative(&labels[0]), negative(&labels[1])) {

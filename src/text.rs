@@ -360,18 +360,25 @@ impl TextPipeline {
 
     /// [`TextPipeline::normalize`] of most ASCII comments, in three byte passes instead
     /// of ten: `None` when the text needs a step this path leaves to the general one
-    /// (a backslash, which may start a `\\uXXXX` escape; URLs; obfuscations to fold) or
-    /// a second pass. Otherwise it is
+    /// (an escape that decodes to a non-ASCII character; URLs; obfuscations to fold) or
+    /// a second pass (a backslash left after decoding may start an escape there).
+    /// Otherwise it is
     /// [`TextPipeline::normalize_once`]'s result, step for step: hashtags expanded,
     /// [`ascii_unicode_steps`], mentions replaced, folding a no-op (checked), and numbers
     /// replaced and spaces collapsed in one loop; and that result is settled (the
     /// checks at the end are [`TextPipeline::settled`]'s that can still fail here).
     fn normalize_plain_ascii(&self, raw: &str) -> Option<String> {
-        if !raw.is_ascii() || raw.contains('\\') {
+        if !raw.is_ascii() {
             return None;
         }
-        // Without a backslash there is no escape to decode: hashtags only.
-        let base = ascii_unicode_steps(&self.decode_and_expand(raw));
+        // Decoding `\\uXXXX` escapes (as `normalize_once` does first) can make the text
+        // non-ASCII (`\\u2019`) or leave a backslash, which no later step removes and
+        // which keeps the result from being settled.
+        let expanded = self.decode_and_expand(raw);
+        if !expanded.is_ascii() || expanded.contains('\\') {
+            return None;
+        }
+        let base = ascii_unicode_steps(&expanded);
         if base.contains("http") || base.contains("www.") {
             return None;
         }
@@ -915,6 +922,20 @@ mod tests {
     }
 
     #[test]
+    fn escapes_that_decode_to_ascii_take_the_plain_ascii_path() {
+        let pl = p();
+        let raw = r"Yeah I like\u002c 20 minutes";
+        assert_eq!(
+            pl.normalize_plain_ascii(raw).as_deref(),
+            Some("yeah i like, xxnum minutes")
+        );
+        // Non-ASCII once decoded, or a backslash left over: the general path.
+        assert_eq!(pl.normalize_plain_ascii(r"I\u2019m"), None);
+        assert_eq!(pl.normalize_plain_ascii(r#"say \"hi\""#), None);
+        assert_eq!(pl.normalize(r"I\u2019m"), "i’m");
+    }
+
+    #[test]
     fn folds_urls_mentions_numbers() {
         assert_eq!(
             p().normalize("@user see https://x.com/a?b=1 in 30 days"),
@@ -1145,6 +1166,17 @@ mod tests {
                     proptest::prop_assert_eq!(&done, &pl.normalize_once(&s));
                     proptest::prop_assert!(pl.settled(&done), "{:?} -> {:?}", s, done);
                 }
+            }
+        }
+
+        #[test]
+        fn plain_ascii_path_decodes_escapes_as_the_general_path_does(
+            s in r"(?:[a-cA-C 1#@_.]|\\u00[0-7][0-9a-fA-F]|\\u2019|\\u005cu0041|\\u00|\\){0,20}"
+        ) {
+            let pl = p();
+            if let Some(done) = pl.normalize_plain_ascii(&s) {
+                proptest::prop_assert_eq!(&done, &pl.normalize_once(&s));
+                proptest::prop_assert!(pl.settled(&done), "{:?} -> {:?}", s, done);
             }
         }
 
