@@ -552,11 +552,22 @@ impl Model {
         } else {
             vec.idx.len()
         };
+        // The shared copies' weights sit where scoring found their IDF (one store), as
+        // in `logits_into`; the crossed copies are looked up.
+        let rows = if self.shared_store() {
+            self.featurizer.word_rows(&head.features)
+        } else {
+            &[]
+        };
+        let weights = |e: usize| match rows.get(e) {
+            Some(&at) => w.row_at(at),
+            None => w.row(vec.idx[e]),
+        };
         let contrib: Vec<f32> = (0..n_base)
             .map(|e| {
-                let mut c = vec.val[e] * delta(w.row(vec.idx[e]));
+                let mut c = vec.val[e] * delta(weights(e));
                 if n_base < vec.idx.len() {
-                    c += vec.val[n_base + e] * delta(w.row(vec.idx[n_base + e]));
+                    c += vec.val[n_base + e] * delta(weights(n_base + e));
                 }
                 c
             })
