@@ -182,10 +182,8 @@ impl Read for NewlineTracker {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         let mut idx = self.index.lock().expect("line index lock");
-        for (i, &b) in buf[..n].iter().enumerate() {
-            if b == b'\n' {
-                idx.pending.push_back(self.offset + i as u64);
-            }
+        for i in memchr::memchr_iter(b'\n', &buf[..n]) {
+            idx.pending.push_back(self.offset + i as u64);
         }
         self.offset += n as u64;
         Ok(n)
