@@ -75,7 +75,6 @@ pub struct TextPipeline {
     control_re: Regex,
     format_re: Regex,
     url_re: Regex,
-    user_re: Regex,
     number_re: Regex,
     url_with: String,
     user_with: String,
@@ -140,20 +139,49 @@ const WORD_BYTES: [bool; 256] = {
     t
 };
 
-/// [`USER_RE`]'s matches in ASCII text, without the regex engine: `@` and the word
-/// characters after it.
-fn ascii_mentions(s: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+/// The length of the character at byte `i` of `s` when it is a word character (`\w`,
+/// Unicode's, which on ASCII is [`is_word_byte`]); `None` otherwise and at the end.
+#[inline]
+fn word_len_at(s: &str, i: usize) -> Option<usize> {
+    match *s.as_bytes().get(i)? {
+        b if b < 0x80 => is_word_byte(b).then_some(1),
+        _ => {
+            let c = s[i..].chars().next()?;
+            regex_syntax::is_word_character(c).then(|| c.len_utf8())
+        }
+    }
+}
+
+/// Whether the character that ends at byte `i` of `s` is a word character (`\w`).
+#[inline]
+fn word_before(s: &str, i: usize) -> bool {
+    match i.checked_sub(1).map(|j| s.as_bytes()[j]) {
+        None => false,
+        Some(b) if b < 0x80 => is_word_byte(b),
+        Some(_) => s[..i]
+            .chars()
+            .next_back()
+            .is_some_and(regex_syntax::is_word_character),
+    }
+}
+
+/// [`USER_RE`]'s matches, without the regex engine: `@` and the word characters (Unicode's
+/// `\w`) after it.
+fn mentions(s: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
     let b = s.as_bytes();
     let mut i = 0;
     std::iter::from_fn(move || {
-        while i + 1 < b.len() {
-            if b[i] == b'@' && is_word_byte(b[i + 1]) {
-                let start = i;
-                i += 1;
-                while i < b.len() && is_word_byte(b[i]) {
-                    i += 1;
+        while i < b.len() {
+            if b[i] == b'@' {
+                let mut j = i + 1;
+                while let Some(n) = word_len_at(s, j) {
+                    j += n;
                 }
-                return Some((start, i));
+                if j > i + 1 {
+                    let start = i;
+                    i = j;
+                    return Some((start, j));
+                }
             }
             i += 1;
         }
@@ -161,11 +189,12 @@ fn ascii_mentions(s: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
     })
 }
 
-/// [`NUMBER_RE`]'s matches in ASCII text, without the regex engine: digits starting at
-/// a word boundary, with as many `[.,:]digits` groups as follow, ending at a word
-/// boundary; when the greedy match ends inside a word, the regex gives back its last
-/// group (which ends before a `.`, `,` or `:`) or, with no group, has no match there.
-fn ascii_numbers(s: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+/// [`NUMBER_RE`]'s matches, without the regex engine, in text whose numeric characters
+/// are all ASCII digits (then those are the only `\d`; all ASCII text is such): digits
+/// starting at a word boundary, with as many `[.,:]digits` groups as follow, ending at a
+/// word boundary; when the greedy match ends inside a word, the regex gives back its
+/// last group (which ends before a `.`, `,` or `:`) or, with no group, has no match there.
+fn numbers(s: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
     let b = s.as_bytes();
     let digits_from = move |mut j: usize| {
         while j < b.len() && b[j].is_ascii_digit() {
@@ -176,7 +205,7 @@ fn ascii_numbers(s: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
     let mut i = 0;
     std::iter::from_fn(move || {
         while i < b.len() {
-            if !(b[i].is_ascii_digit() && (i == 0 || !is_word_byte(b[i - 1]))) {
+            if !b[i].is_ascii_digit() || word_before(s, i) {
                 i += 1;
                 continue;
             }
@@ -190,7 +219,7 @@ fn ascii_numbers(s: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
                 before_last_group = Some(end);
                 end = digits_from(end + 1);
             }
-            if end == b.len() || !is_word_byte(b[end]) {
+            if word_len_at(s, end).is_none() {
                 i = end;
                 return Some((start, end));
             }
@@ -203,6 +232,11 @@ fn ascii_numbers(s: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
         }
         None
     })
+}
+
+/// Whether the numeric characters of `s` are all ASCII digits ([`numbers`] applies).
+fn numbers_are_ascii_digits(s: &str) -> bool {
+    s.chars().all(|c| c.is_ascii_digit() || !c.is_numeric())
 }
 
 /// The Unicode steps on ASCII text: control characters become spaces, letters are
@@ -240,7 +274,7 @@ fn ascii_unicode_steps(text: &str) -> String {
     s
 }
 
-/// [`ascii_numbers`] of ASCII `s` replaced by `with`, then runs of spaces made one and
+/// [`numbers`] of ASCII `s` replaced by `with`, then runs of spaces made one and
 /// spaces around the text dropped, in one loop (`s` has no whitespace but spaces).
 fn replace_numbers_collapsing_spaces(s: &str, with: &str) -> String {
     let mut out: Vec<u8> = Vec::with_capacity(s.len() + 16);
@@ -253,7 +287,7 @@ fn replace_numbers_collapsing_spaces(s: &str, with: &str) -> String {
     };
     let mut last = 0;
     if s.bytes().any(|b| b.is_ascii_digit()) {
-        for (a, b) in ascii_numbers(s) {
+        for (a, b) in numbers(s) {
             push(&s.as_bytes()[last..a]);
             push(with.as_bytes());
             last = b;
@@ -331,7 +365,6 @@ impl TextPipeline {
             control_re: regex(CONTROL_RE),
             format_re: regex(FORMAT_RE),
             url_re: regex(URL_RE),
-            user_re: regex(USER_RE),
             number_re: regex(NUMBER_RE),
             url_with: format!(" {URL_TOKEN} "),
             user_with: format!(" {USER_TOKEN} "),
@@ -383,7 +416,7 @@ impl TextPipeline {
             return None;
         }
         let s = if base.contains('@') {
-            replace_spans(&base, ascii_mentions(&base), &self.user_with)
+            replace_spans(&base, mentions(&base), &self.user_with)
         } else {
             Cow::Borrowed(base.as_str())
         };
@@ -399,7 +432,7 @@ impl TextPipeline {
         let lone_at = b.contains(&b'@');
         let tag_beside_underscore =
             self.params.split_hashtags && b.contains(&b'#') && b.contains(&b'_');
-        let number = b.iter().any(u8::is_ascii_digit) && ascii_numbers(&out).next().is_some();
+        let number = b.iter().any(u8::is_ascii_digit) && numbers(&out).next().is_some();
         (!lone_at && !tag_beside_underscore && !number).then_some(out)
     }
 
@@ -424,10 +457,10 @@ impl TextPipeline {
                 && b.contains(&b'#')
                 && (!ascii || b.contains(&b'_')))
             // Numbers standing alone.
-            && if ascii {
-                ascii_numbers(s).next().is_none()
+            && if ascii || numbers_are_ascii_digits(s) {
+                numbers(s).next().is_none()
             } else {
-                !s.chars().any(char::is_numeric) || !self.number_re.is_match(s)
+                !self.number_re.is_match(s)
             }
             // Spaces: single, none around the text.
             && !s.starts_with(' ')
@@ -468,27 +501,22 @@ impl TextPipeline {
         } else {
             Cow::Borrowed(base.as_str())
         };
-        let s = if !s.contains('@') {
-            s.into_owned()
-        } else if s.is_ascii() {
-            replace_spans(&s, ascii_mentions(&s), &self.user_with).into_owned()
+        let s = if s.contains('@') {
+            replace_spans(&s, mentions(&s), &self.user_with).into_owned()
         } else {
-            replace_all(&self.user_re, &s, &self.user_with).into_owned()
+            s.into_owned()
         };
         let s = if self.params.fold_obfuscation {
             crate::obfuscation::fold(&s)
         } else {
             s
         };
-        let s = if !s.is_ascii() {
-            // `\d` is a decimal digit, and those are all numeric.
-            if s.chars().any(char::is_numeric) {
-                replace_all(&self.number_re, &s, &self.number_with)
-            } else {
-                Cow::Borrowed(s.as_str())
-            }
+        // `\d` is a decimal digit, and those are all numeric: other digits than ASCII
+        // ones (rare) are left to the regex.
+        let s = if !(s.is_ascii() || numbers_are_ascii_digits(&s)) {
+            replace_all(&self.number_re, &s, &self.number_with)
         } else if s.bytes().any(|b| b.is_ascii_digit()) {
-            replace_spans(&s, ascii_numbers(&s), &self.number_with)
+            replace_spans(&s, numbers(&s), &self.number_with)
         } else {
             Cow::Borrowed(s.as_str())
         };
@@ -1192,11 +1220,15 @@ mod tests {
         }
 
         #[test]
-        fn ascii_mentions_and_numbers_match_the_regexes(s in "[a1-3_@.,:x #-]{0,40}") {
+        fn mentions_and_numbers_match_the_regexes(
+            s in "[a1-3_@.,:x #-]{0,40}|[a1_@.,:x #éж日😀\u{301}\u{200D}\u{203F}’-]{0,40}|(?s).{0,30}"
+        ) {
             let pl = p();
             let regex = |re: &Regex| re.find_iter(&s).map(|m| (m.start(), m.end())).collect::<Vec<_>>();
-            proptest::prop_assert_eq!(ascii_mentions(&s).collect::<Vec<_>>(), regex(&pl.user_re));
-            proptest::prop_assert_eq!(ascii_numbers(&s).collect::<Vec<_>>(), regex(&pl.number_re));
+            proptest::prop_assert_eq!(mentions(&s).collect::<Vec<_>>(), regex(&super::regex(USER_RE)));
+            if numbers_are_ascii_digits(&s) {
+                proptest::prop_assert_eq!(numbers(&s).collect::<Vec<_>>(), regex(&pl.number_re));
+            }
         }
 
         #[test]
