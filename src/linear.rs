@@ -231,9 +231,10 @@ impl SparseSoftmax {
         }
     }
 
-    /// Calls `f(weights, value)` for each entry in order: the located ones first.
+    /// Calls `f(weights, value)` for each entry in order; the first `rows.len()` are
+    /// read where `rows` says (as in [`SparseSoftmax::logits_located`]).
     #[inline]
-    fn for_each_entry(
+    pub fn for_each_entry(
         &self,
         rows: &[RowAt],
         idx: &[u32],

@@ -13,7 +13,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::bucket_table::BucketTable;
+use crate::bucket_table::{BucketTable, RowAt};
 use crate::calibrate::Calibration;
 use crate::error::{Error, Result};
 use crate::features::{self, FeatureParams, Featurizer, SparseVec};
@@ -276,6 +276,16 @@ impl Model {
         self.featurizer.idf().shares_store(&self.linear.weights)
     }
 
+    /// Where the word entries' rows are in the weights' store, when scoring found them
+    /// with their IDF (one store); the rest are looked up ([`SparseSoftmax::logits_located`]).
+    fn located_word_rows<'a>(&self, features: &'a features::Scratch) -> &'a [RowAt] {
+        if self.shared_store() {
+            self.featurizer.word_rows(features)
+        } else {
+            &[]
+        }
+    }
+
     /// The text pipeline.
     pub fn text(&self) -> &TextPipeline {
         &self.text
@@ -406,12 +416,7 @@ impl Model {
             .transform_words(tokens, target, &mut h.features, &mut h.vec);
         h.logits.clear();
         h.logits.resize(self.labels.len(), 0.0);
-        // The word entries' weights sit where their IDF was found (one store).
-        let rows = if self.shared_store() {
-            self.featurizer.word_rows(&h.features)
-        } else {
-            &[]
-        };
+        let rows = self.located_word_rows(&h.features);
         self.linear
             .logits_located(rows, &h.vec.idx, &h.vec.val, &mut h.logits);
         self.add_char_part(tokens, target, h, memos);
@@ -543,7 +548,6 @@ impl Model {
         let delta = |row: &[f32]| -> f32 {
             row[label] - row.iter().zip(&p).map(|(a, q)| a * q).sum::<f32>()
         };
-        let w = &self.linear.weights;
         // `vec` holds each kept word n-gram's shared entry, then (for a crossed target)
         // its per-target copy at the same offset in the second half.
         let vec = &head.vec;
@@ -552,22 +556,18 @@ impl Model {
         } else {
             vec.idx.len()
         };
-        // The shared copies' weights sit where scoring found their IDF (one store), as
-        // in `logits_into`; the crossed copies are looked up.
-        let rows = if self.shared_store() {
-            self.featurizer.word_rows(&head.features)
-        } else {
-            &[]
-        };
-        let weights = |e: usize| match rows.get(e) {
-            Some(&at) => w.row_at(at),
-            None => w.row(vec.idx[e]),
-        };
+        // Each entry's push, its weights read as scoring read them.
+        let mut pushes = Vec::with_capacity(vec.idx.len());
+        let rows = self.located_word_rows(&head.features);
+        self.linear
+            .for_each_entry(rows, &vec.idx, &vec.val, |row, v| {
+                pushes.push(v * delta(row))
+            });
         let contrib: Vec<f32> = (0..n_base)
             .map(|e| {
-                let mut c = vec.val[e] * delta(weights(e));
-                if n_base < vec.idx.len() {
-                    c += vec.val[n_base + e] * delta(weights(n_base + e));
+                let mut c = pushes[e];
+                if n_base < pushes.len() {
+                    c += pushes[n_base + e];
                 }
                 c
             })
