@@ -852,17 +852,19 @@ fn phrase_reasons(tokens: &[String], spans: &SpanScores, k: usize) -> Vec<Reason
         .map(|t| t.chars().any(|c| c.is_alphanumeric()))
         .collect();
     // Best first, ties broken by position (a total order); the walk stops after `k`
-    // phrases, and only positive scores can be taken, so a heap of those hands out the
-    // few candidates the walk reads instead of sorting them all.
-    let mut heap = std::collections::BinaryHeap::with_capacity(3 * n);
+    // phrases, and only positive scores can be taken, so a heap of those (built in
+    // linear time from all of them at once) hands out the few candidates the walk
+    // reads instead of sorting them all.
+    let mut candidates = Vec::with_capacity(3 * n);
     for i in (0..n).filter(|&i| wordy[i]) {
         for j in (i + 1..=(i + 3).min(n)).take_while(|&j| wordy[j - 1]) {
             let v = score(i, j);
             if v > 0.0 {
-                heap.push(Candidate((i, j, v)));
+                candidates.push(Candidate((i, j, v)));
             }
         }
     }
+    let mut heap = std::collections::BinaryHeap::from(candidates);
     let mut chosen: Vec<(usize, usize, f32)> = Vec::with_capacity(k);
     while let Some(Candidate((mut i, mut j, mut v))) = heap.pop() {
         if chosen.len() >= k {
