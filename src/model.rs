@@ -493,13 +493,14 @@ impl Model {
                     } else {
                         w.row(b)
                     };
-                    for c in 0..k {
-                        term[c] += v * shared * shared_row[c];
+                    let scaled = v * shared;
+                    for (t, &x) in term[..k].iter_mut().zip(shared_row) {
+                        *t += scaled * x;
                     }
                     if let Some(t) = target {
                         let crossed = w.row(self.featurizer.cross(b, t));
-                        for c in 0..k {
-                            term[c] += v * crossed[c];
+                        for (t, &x) in term[..k].iter_mut().zip(crossed) {
+                            *t += v * x;
                         }
                     }
                 });
@@ -804,14 +805,36 @@ impl SpanScores {
     /// Sum over the spans inside `[i, j)`, in order of start, then length (from `-0.0`,
     /// as `Iterator::sum` adds).
     fn within(&self, i: usize, j: usize) -> f32 {
-        let mut sum = -0.0f32;
-        for a in i..j {
-            let row = &self.score[a * self.max_len..(a + 1) * self.max_len];
-            for &v in &row[..self.max_len.min(j - a)] {
-                sum += v;
-            }
-        }
-        sum
+        (i..j).fold(-0.0, |sum, a| self.add_row(sum, a, j - a))
+    }
+
+    /// `[within(i, i + 1), within(i, i + 2), within(i, i + 3)]` (the last ones only
+    /// while inside the row; 0 past it), each added up in [`SpanScores::within`]'s
+    /// order, without its loops.
+    fn within_from(&self, i: usize) -> [f32; 3] {
+        let n = self.n_tokens;
+        let one = self.add_row(-0.0, i, 1);
+        let two = if i + 2 <= n {
+            self.add_row(self.add_row(-0.0, i, 2), i + 1, 1)
+        } else {
+            0.0
+        };
+        let three = if i + 3 <= n {
+            let head = self.add_row(self.add_row(-0.0, i, 3), i + 1, 2);
+            self.add_row(head, i + 2, 1)
+        } else {
+            0.0
+        };
+        [one, two, three]
+    }
+
+    /// `sum` plus the spans starting at token `a` of lengths up to `len`, in order.
+    #[inline]
+    fn add_row(&self, sum: f32, a: usize, len: usize) -> f32 {
+        let row = &self.score[a * self.max_len..(a + 1) * self.max_len];
+        row[..self.max_len.min(len)]
+            .iter()
+            .fold(sum, |sum, &v| sum + v)
     }
 }
 
@@ -857,8 +880,9 @@ fn phrase_reasons(tokens: &[String], spans: &SpanScores, k: usize) -> Vec<Reason
     // reads instead of sorting them all.
     let mut candidates = Vec::with_capacity(3 * n);
     for i in (0..n).filter(|&i| wordy[i]) {
+        let sums = spans.within_from(i);
         for j in (i + 1..=(i + 3).min(n)).take_while(|&j| wordy[j - 1]) {
-            let v = score(i, j);
+            let v = sums[j - i - 1];
             if v > 0.0 {
                 candidates.push(Candidate((i, j, v)));
             }
@@ -937,4 +961,43 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The sum over the spans inside `[i, j)` written out: in order of start, then
+    /// length, from `-0.0`.
+    fn within_by_hand(s: &SpanScores, i: usize, j: usize) -> f32 {
+        let mut sum = -0.0f32;
+        for a in i..j {
+            for len in 1..=s.max_len.min(j - a) {
+                sum += s.score[a * s.max_len + len - 1];
+            }
+        }
+        sum
+    }
+
+    proptest! {
+        #[test]
+        fn span_sums_add_up_in_the_same_order_bit_for_bit(
+            scores in prop::collection::vec(prop_oneof![Just(-0.0f32), Just(0.0f32), -3.0f32..3.0], 0..60),
+            max_len in 1usize..5,
+        ) {
+            let n = scores.len() / max_len;
+            let spans = SpanScores { max_len, n_tokens: n, score: scores[..n * max_len].to_vec() };
+            for i in 0..n {
+                for j in i..=n.min(i + 4) {
+                    prop_assert_eq!(spans.within(i, j).to_bits(), within_by_hand(&spans, i, j).to_bits());
+                }
+                for (d, got) in spans.within_from(i).into_iter().enumerate() {
+                    let j = i + d + 1;
+                    let want = if j <= n { within_by_hand(&spans, i, j) } else { 0.0 };
+                    prop_assert_eq!(got.to_bits(), want.to_bits(), "i {} j {}", i, j);
+                }
+            }
+        }
+    }
 }
