@@ -104,19 +104,33 @@ fn key_of(tok: &[u8], offset: usize) -> Key {
     std::array::from_fn(|i| u32::from_le_bytes(bytes[4 * i..4 * i + 4].try_into().expect("4")))
 }
 
+/// Most values a row held in its cell has ([`Cell`]); wider rows are held apart.
+const CELL_VALUES: usize = 4;
+
+/// A key and, for rows up to [`CELL_VALUES`] wide (every head with up to three
+/// labels), its row: aligned so that a look-up reads half a cache line, not a line for
+/// the key and another for the row.
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(C, align(32))]
+struct Cell {
+    key: Key,
+    row: [f32; CELL_VALUES],
+}
+
 /// Token text → a row of `width` values.
 ///
-/// An open-addressing table of cells, twice `capacity` long, each a [`Key`] and its
-/// row at the same index in `values`: a look-up reads one key, and the row it finds
-/// is at an address known before the comparison, so the two reads overlap.
+/// An open-addressing table of [`Cell`]s, twice `capacity` long; a row wider than a
+/// cell holds is at the same index in `values`, an address known before the key is
+/// compared, so the two reads overlap.
 #[derive(Debug, Clone)]
 pub struct TokenMemo {
     width: usize,
     /// Most tokens held.
     capacity: usize,
-    /// Per cell, its key (allocated on first use).
-    keys: Vec<Key>,
-    /// Per cell, `width` values.
+    /// Per cell, its key and (when `width` <= [`CELL_VALUES`]) its row; allocated on
+    /// first use.
+    cells: Vec<Cell>,
+    /// Per cell, `width` values, when rows are wider than a cell holds.
     values: Vec<f32>,
     /// Number of tokens held.
     held: usize,
@@ -139,7 +153,7 @@ impl TokenMemo {
         TokenMemo {
             width,
             capacity: tokens,
-            keys: Vec::new(),
+            cells: Vec::new(),
             values: Vec::new(),
             held: 0,
             bytes: Vec::new(),
@@ -162,10 +176,10 @@ impl TokenMemo {
     /// cell where it belongs.
     #[inline]
     fn find(&self, hash: u64, tok: &[u8], key: &Key) -> usize {
-        let mask = self.keys.len() - 1;
+        let mask = self.cells.len() - 1;
         let mut i = self.home(hash);
         loop {
-            let k = &self.keys[i];
+            let k = &self.cells[i].key;
             if k[0] == 0 {
                 return i;
             }
@@ -189,11 +203,11 @@ impl TokenMemo {
     /// nothing).
     #[inline]
     pub fn prefetch(&self, hash: u64) {
-        if self.keys.is_empty() {
+        if self.cells.is_empty() {
             return;
         }
         let i = self.home(hash);
-        crate::bucket_table::prefetch(&self.keys[i]);
+        crate::bucket_table::prefetch(&self.cells[i]);
         if let Some(v) = self.values.get(i * self.width) {
             crate::bucket_table::prefetch(v);
         }
@@ -203,11 +217,15 @@ impl TokenMemo {
     /// allocated).
     #[inline]
     fn home(&self, hash: u64) -> usize {
-        crate::features::mix(hash) as usize & (self.keys.len() - 1)
+        crate::features::mix(hash) as usize & (self.cells.len() - 1)
     }
 
     fn row(&self, cell: usize) -> &[f32] {
-        &self.values[cell * self.width..(cell + 1) * self.width]
+        if self.width <= CELL_VALUES {
+            &self.cells[cell].row[..self.width]
+        } else {
+            &self.values[cell * self.width..(cell + 1) * self.width]
+        }
     }
 
     /// The row of `tok`, if held.
@@ -218,7 +236,7 @@ impl TokenMemo {
         }
         let tok = tok.as_bytes();
         let i = self.find(hash, tok, &key_of(tok, 0));
-        (self.keys[i][0] != 0).then(|| self.row(i))
+        (self.cells[i].key[0] != 0).then(|| self.row(i))
     }
 
     /// The row of `tok`, computed by `fill` (into a zeroed row) and held when it is not
@@ -231,14 +249,16 @@ impl TokenMemo {
         tok: &str,
         fill: impl FnOnce(&mut [f32]),
     ) -> &[f32] {
-        if self.keys.is_empty() {
-            self.keys = vec![[0; 4]; 2 * self.capacity];
-            self.values = vec![0.0; 2 * self.capacity * self.width];
+        if self.cells.is_empty() {
+            self.cells = vec![Cell::default(); 2 * self.capacity];
+            if self.width > CELL_VALUES {
+                self.values = vec![0.0; 2 * self.capacity * self.width];
+            }
         }
         let tok = tok.as_bytes();
         let mut key = key_of(tok, self.bytes.len());
         let mut i = self.find(hash, tok, &key);
-        if self.keys[i][0] != 0 {
+        if self.cells[i].key[0] != 0 {
             return self.row(i);
         }
         if tok.len() > MAX_TOKEN_BYTES {
@@ -259,9 +279,13 @@ impl TokenMemo {
         if long {
             self.bytes.extend_from_slice(tok);
         }
-        self.keys[i] = key;
+        self.cells[i].key = key;
         self.held += 1;
-        let row = &mut self.values[i * self.width..(i + 1) * self.width];
+        let row = if self.width <= CELL_VALUES {
+            &mut self.cells[i].row[..self.width]
+        } else {
+            &mut self.values[i * self.width..(i + 1) * self.width]
+        };
         row.fill(0.0);
         fill(row);
         row
@@ -269,7 +293,7 @@ impl TokenMemo {
 
     /// Forgets every token (keeping the allocations).
     pub fn clear(&mut self) {
-        self.keys.fill([0; 4]);
+        self.cells.fill(Cell::default());
         self.held = 0;
         self.bytes.clear();
     }
@@ -285,27 +309,38 @@ mod tests {
 
     #[test]
     fn holds_rows_by_text_even_when_hashes_collide() {
-        let mut m = TokenMemo::new(2);
-        assert_eq!(m.get(7, "war"), None);
-        assert_eq!(put(&mut m, 7, "war", 1.0), [1.0, 1.0]);
-        // Same hash, other text: a different token.
-        assert_eq!(m.get(7, "peace"), None);
-        assert_eq!(put(&mut m, 7, "peace", 2.0), [2.0, 2.0]);
-        // Held rows are returned without calling `fill`.
-        assert_eq!(put(&mut m, 7, "war", 9.0), [1.0, 1.0]);
-        assert_eq!(m.get(7, "peace"), Some(&[2.0, 2.0][..]));
-        assert_eq!(m.len(), 2);
-        // Long tokens (held outside their entries), a prefix of one, and a short token
-        // padded with what looks like the zeros of an inline key.
-        let (a, b) = ("x".repeat(30), format!("{}y", "x".repeat(29)));
-        assert_eq!(put(&mut m, 7, &a, 3.0), [3.0, 3.0]);
-        assert_eq!(m.get(7, &b), None);
-        assert_eq!(put(&mut m, 7, &b, 4.0), [4.0, 4.0]);
-        assert_eq!(m.get(7, &a[..20]), None);
-        assert_eq!(m.get(7, "war\0"), None);
-        assert_eq!(put(&mut m, 7, &a, 9.0), [3.0, 3.0]);
-        assert_eq!(m.get(7, &b), Some(&[4.0, 4.0][..]));
-        assert_eq!(m.len(), 4);
+        // Rows held in their cells, and wider rows held apart.
+        for w in [2, CELL_VALUES, CELL_VALUES + 3] {
+            let row = |v: f32| vec![v; w];
+            let mut m = TokenMemo::new(w);
+            assert_eq!(m.get(7, "war"), None);
+            assert_eq!(put(&mut m, 7, "war", 1.0), row(1.0));
+            // Same hash, other text: a different token.
+            assert_eq!(m.get(7, "peace"), None);
+            assert_eq!(put(&mut m, 7, "peace", 2.0), row(2.0));
+            // Held rows are returned without calling `fill`.
+            assert_eq!(put(&mut m, 7, "war", 9.0), row(1.0));
+            assert_eq!(m.get(7, "peace"), Some(&row(2.0)[..]));
+            assert_eq!(m.len(), 2);
+            // Long tokens (held outside their entries), a prefix of one, and a short
+            // token padded with what looks like the zeros of an inline key.
+            let (a, b) = ("x".repeat(30), format!("{}y", "x".repeat(29)));
+            assert_eq!(put(&mut m, 7, &a, 3.0), row(3.0));
+            assert_eq!(m.get(7, &b), None);
+            assert_eq!(put(&mut m, 7, &b, 4.0), row(4.0));
+            assert_eq!(m.get(7, &a[..20]), None);
+            assert_eq!(m.get(7, "war\0"), None);
+            assert_eq!(put(&mut m, 7, &a, 9.0), row(3.0));
+            assert_eq!(m.get(7, &b), Some(&row(4.0)[..]));
+            assert_eq!(m.len(), 4);
+            // Starting over forgets every row; a new one is filled from zeros.
+            m.clear();
+            assert_eq!(m.get(7, "war"), None);
+            let filled = m.get_or_insert_with(7, "war", |r| r[w - 1] += 5.0).to_vec();
+            let mut want = row(0.0);
+            want[w - 1] = 5.0;
+            assert_eq!(filled, want);
+        }
     }
 
     #[test]
