@@ -5,11 +5,13 @@
 #   scripts/bench.sh --quick    # 10,000 comments, 1 run (to try it)
 #
 # Makes seeded inputs (bench-out/comments_N.{csv,jsonl}), trains the three systems on
-# tweeteval_offensive train (selection on val), times scoring each input as a whole process
+# tweeteval_offensive train (selection on val) and, for training time, on tweeteval_stance
+# train; times scoring each input as a whole process
 # (wall seconds, peak RSS via /usr/bin/time -v), and writes the table to bench-out/BENCH.md.
 # Env: SHARED_DATA (default ../shared/data), BENCH_VENV (default bench-out/venv; a venv with
 # scikit-learn and fasttext is made there if missing), BENCH_SEED (default 7), STANCE_BIN_DIR
-# (prebuilt binaries instead of `cargo build --release`), BENCH_SIZES (default "100000 1000000").
+# (prebuilt binaries instead of `cargo build --release`), BENCH_SIZES (default "100000 1000000";
+# empty: train and report training only), PEERS_DIR (default $SHARED_DATA/../peers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 QUICK=0
@@ -21,7 +23,7 @@ if [ $QUICK = 1 ]; then
     # One parameter setting per system (no selection grid), to keep the try-out short.
     SIZES="10000"; RUNS=1; GRID=--single; CS_GRID="--c 2 --class-weight balanced"
 else
-    SIZES=${BENCH_SIZES:-"100000 1000000"}; RUNS=3; GRID=; CS_GRID=
+    SIZES=${BENCH_SIZES-"100000 1000000"}; RUNS=3; GRID=; CS_GRID=
 fi
 mkdir -p $OUT
 V=${BENCH_VENV:-$OUT/venv}
@@ -68,6 +70,34 @@ for sys in ft lr; do
     "$PY" scripts/bench/peer_train.py $sys "$TR" "$VA" $m $GRID >> $OUT/train.jsonl
 done
 cat $OUT/train.jsonl >&2
+
+# Training on the stance set (TweetEval stance, five targets): comment-stance with the
+# README's TweetEval-only command, the peers with ../shared/peers/peers.py's recipe (one
+# model per target, parameters chosen on val). Train seconds and validation F_avg.
+PEERS=${PEERS_DIR:-$S/../peers}
+STR="$S/tweeteval_stance/train.csv"; SVA="$S/tweeteval_stance/val.csv"
+: > $OUT/train_stance.jsonl
+echo "== train comment-stance on the stance set" >&2
+t0=$(date +%s.%N)
+# shellcheck disable=SC2086
+$BIN/stance-train --quiet --task stance --shared-weight 1 $CS_GRID --data "$STR" --valid "$SVA" --out $OUT/stance.model
+t1=$(date +%s.%N)
+$BIN/stance-eval --model $OUT/stance.model --data "$SVA" --json > $OUT/cs_stance_eval.json
+python3 - "$OUT" "$t0" "$t1" <<'PYEOF' >> $OUT/train_stance.jsonl
+import json, sys
+out, t0, t1 = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+j = json.load(open(f"{out}/cs_stance_eval.json"))
+j = j[0] if isinstance(j, list) else j
+j = j.get("summary", j)
+print(json.dumps({"system": "comment-stance", "train_seconds": round(t1 - t0, 3),
+                  "f_avg": j["f_avg"], "macro_f1": j["macro_f1"]}))
+PYEOF
+for sys in ft lr; do
+    echo "== train $sys on the stance set" >&2
+    "$PY" "$PEERS/peers.py" --train "$STR" --valid "$SVA" --systems $sys >> $OUT/train_stance.jsonl ||
+        echo "bench: $PEERS/peers.py --systems $sys failed on the stance set" >&2
+done
+cat $OUT/train_stance.jsonl >&2
 
 # timed SYSTEM INPUT THREADS RUN ROWS -- command...: appends one line to runs.tsv
 timed() {

@@ -3,6 +3,7 @@
 
 runs.tsv columns: system, input, threads, run, seconds, max_rss_kb, rows
 train.jsonl: one object per system: system, accuracy, macro_f1, train_seconds
+train_stance.jsonl (when present): one object per system: system, f_avg, train_seconds
 """
 import json, statistics, sys
 from collections import defaultdict
@@ -57,11 +58,38 @@ def main():
             many = ours.get(k[1])
             if many:
                 scal.append(f"- {k[1]}: 1 thread {one:,.0f}/s, default {many:,.0f}/s, ratio {many / one:.2f}x")
-    mode = "quick mode (10,000 comments, 1 run)" if quick else "100,000 and 1,000,000 comments, median of 3 runs"
+    stance = {}
+    try:
+        for line in open(f"{out_dir}/train_stance.jsonl", encoding="utf-8"):
+            if line.strip():
+                j = json.loads(line); stance[j["system"]] = j
+    except FileNotFoundError:
+        pass
+    st = []
+    if stance:
+        st = ["", "Training on the stance set (tweeteval_stance train, five targets; F_avg on its val; "
+              "the peers train one model per target):", "",
+              "| system | val F_avg | train s |", "|---|---|---|"]
+        for s in ["comment-stance", "ft", "lr"]:
+            if s in stance:
+                t = stance[s]
+                st.append(f"| {names[s]} | {t.get('f_avg', float('nan')):.4f} | {t['train_seconds']:.1f} |")
+        tr = stance.get("comment-stance", {}).get("train_seconds")
+        for s in ["ft", "lr"]:
+            tp = stance.get(s, {}).get("train_seconds")
+            if tr and tp:
+                st.append(f"- training time ratio (peer / ours), {names[s]}: {tp / tr:.2f}")
+    if not runs:
+        mode = "training only"
+    elif quick:
+        mode = "quick mode (10,000 comments, 1 run)"
+    else:
+        sizes = [int(i.split("_")[1].split(".")[0]) for i in inputs]
+        mode = " and ".join(f"{n:,}" for n in sizes) + " comments, median of 3 runs"
     text = "\n".join([f"# comment-stance benchmark ({mode})", "",
                       "Whole-process timings (read CSV, score, write probabilities); peak RSS from /usr/bin/time -v.",
                       "Validation: tweeteval_offensive val; train seconds include each system's parameter selection.",
-                      ""] + lines + ratio + scal) + "\n"
+                      ""] + lines + ratio + scal + st) + "\n"
     open(f"{out_dir}/BENCH.md", "w", encoding="utf-8").write(text)
     print(text)
 
