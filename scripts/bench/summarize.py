@@ -89,7 +89,7 @@ def main():
     text = "\n".join([f"# comment-stance benchmark ({mode})", "",
                       "Whole-process timings (read CSV, score, write probabilities); peak RSS from /usr/bin/time -v.",
                       "Validation: tweeteval_offensive val; train seconds include each system's parameter selection.",
-                      ""] + lines + ratio + scal + st) + "\n"
+                      ""] + lines + (ratio + scal if runs else []) + st) + "\n"
     open(f"{out_dir}/BENCH.md", "w", encoding="utf-8").write(text)
     print(text)
 
