@@ -184,6 +184,35 @@ fn plain_ascii_text(b: &[u8]) -> bool {
     }
 }
 
+/// [`BYTE_CLASS`]'s classes by comparisons instead of a table look-up, so that a
+/// block of bytes is classed at once (a unit test checks them against the table).
+#[inline]
+fn block_letter(c: u8) -> bool {
+    (c | 0x20).wrapping_sub(b'a') < 26
+}
+
+#[inline]
+fn block_letter_or_digit(c: u8) -> bool {
+    block_letter(c) | (c.wrapping_sub(b'0') < 10)
+}
+
+#[inline]
+fn block_leet(c: u8) -> bool {
+    (c == b'0')
+        | (c == b'1')
+        | (c == b'3')
+        | (c == b'4')
+        | (c == b'5')
+        | (c == b'7')
+        | (c == b'@')
+        | (c == b'$')
+}
+
+#[inline]
+fn block_spacer(c: u8) -> bool {
+    (c == b' ') | (c == b'.') | (c == b'-') | (c == b'_') | (c == b'*')
+}
+
 /// Bytes a block of [`local_rules_hold`] tests at once.
 const BLOCK: usize = 64;
 
@@ -194,19 +223,6 @@ const BLOCK: usize = 64;
 /// bytes copied with their five bytes before and one after (zeros beyond the text,
 /// which no rule reads as a letter, digit or separator).
 fn local_rules_hold(b: &[u8]) -> Option<bool> {
-    let letter = |c: u8| (c | 0x20).wrapping_sub(b'a') < 26;
-    let letter_or_digit = |c: u8| letter(c) | (c.wrapping_sub(b'0') < 10);
-    let leet = |c: u8| {
-        (c == b'0')
-            | (c == b'1')
-            | (c == b'3')
-            | (c == b'4')
-            | (c == b'5')
-            | (c == b'7')
-            | (c == b'@')
-            | (c == b'$')
-    };
-    let spacer = |c: u8| (c == b' ') | (c == b'.') | (c == b'-') | (c == b'_') | (c == b'*');
     let mut win = [0u8; BLOCK + 6];
     let (mut leet_after_letter, mut broken) = (false, false);
     for start in (0..b.len()).step_by(BLOCK) {
@@ -219,11 +235,13 @@ fn local_rules_hold(b: &[u8]) -> Option<bool> {
             let at = |d: usize| win[k + d - 5];
             // Byte i = start + k - 5 is at(5); at(0) is byte i - 5, at(6) byte i + 1.
             let single = |j: usize| {
-                letter(at(j)) & !letter_or_digit(at(j - 1)) & !letter_or_digit(at(j + 1))
+                block_letter(at(j))
+                    & !block_letter_or_digit(at(j - 1))
+                    & !block_letter_or_digit(at(j + 1))
             };
-            leet_after_letter |= leet(at(5)) & letter(at(4));
-            let tripled = letter(at(5)) & (at(5) == at(4)) & (at(5) == at(3));
-            let spaced = spacer(at(4)) & (at(2) == at(4)) & single(5) & single(3) & single(1);
+            leet_after_letter |= block_leet(at(5)) & block_letter(at(4));
+            let tripled = block_letter(at(5)) & (at(5) == at(4)) & (at(5) == at(3));
+            let spaced = block_spacer(at(4)) & (at(2) == at(4)) & single(5) & single(3) & single(1);
             broken |= tripled | spaced;
         }
     }
@@ -574,7 +592,10 @@ fn squeeze_runs(chars: &[char], out: &mut String) {
 
 #[cfg(test)]
 mod tests {
-    use super::{fold, fold_homoglyphs, fold_leet, is_plain_word, squeeze_runs};
+    use super::{
+        block_leet, block_letter, block_letter_or_digit, block_spacer, fold, fold_homoglyphs,
+        fold_leet, is_plain_word, squeeze_runs, BYTE_CLASS, DIGIT, LEET, LETTER, SEPARATOR,
+    };
 
     /// The per-word chain of `fold_once`, without the fast path.
     fn fold_word(word: &str) -> String {
@@ -708,6 +729,17 @@ mod tests {
         ] {
             let once = fold(s);
             assert_eq!(fold(&once), once, "{s}");
+        }
+    }
+
+    #[test]
+    fn the_block_classes_are_the_byte_tables() {
+        for c in 0..=255u8 {
+            let k = BYTE_CLASS[c as usize];
+            assert_eq!(block_letter(c), k & LETTER != 0, "{c}");
+            assert_eq!(block_letter_or_digit(c), k & (LETTER | DIGIT) != 0, "{c}");
+            assert_eq!(block_leet(c), k & LEET != 0, "{c}");
+            assert_eq!(block_spacer(c), k & SEPARATOR != 0, "{c}");
         }
     }
 

@@ -220,11 +220,21 @@ impl TokenMemo {
         crate::features::mix(hash) as usize & (self.cells.len() - 1)
     }
 
+    /// The row of `cell`: in the cell when it fits, else at the same index in `values`.
     fn row(&self, cell: usize) -> &[f32] {
         if self.width <= CELL_VALUES {
             &self.cells[cell].row[..self.width]
         } else {
             &self.values[cell * self.width..(cell + 1) * self.width]
+        }
+    }
+
+    /// [`TokenMemo::row`], to fill.
+    fn row_mut(&mut self, cell: usize) -> &mut [f32] {
+        if self.width <= CELL_VALUES {
+            &mut self.cells[cell].row[..self.width]
+        } else {
+            &mut self.values[cell * self.width..(cell + 1) * self.width]
         }
     }
 
@@ -281,11 +291,7 @@ impl TokenMemo {
         }
         self.cells[i].key = key;
         self.held += 1;
-        let row = if self.width <= CELL_VALUES {
-            &mut self.cells[i].row[..self.width]
-        } else {
-            &mut self.values[i * self.width..(i + 1) * self.width]
-        };
+        let row = self.row_mut(i);
         row.fill(0.0);
         fill(row);
         row
