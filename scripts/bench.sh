@@ -47,23 +47,34 @@ need=0
 for n in $SIZES; do [ -s $OUT/comments_$n.csv ] && [ -s $OUT/comments_$n.jsonl ] || need=1; done
 [ $need = 0 ] || python3 scripts/bench/make_inputs.py --data "$S" --out $OUT --seed "$SEED" $SIZES
 
-TR="$S/tweeteval_offensive/train.csv"; VA="$S/tweeteval_offensive/val.csv"
-: > $OUT/train.jsonl
-echo "== train comment-stance" >&2
-t0=$(date +%s.%N)
-# shellcheck disable=SC2086
-$BIN/stance-train --quiet --task offensive --buckets-log2 19 --char-ngrams 1,6 $CS_GRID --data "$TR" --valid "$VA" --out $OUT/offensive.model
-t1=$(date +%s.%N)
-$BIN/stance-eval --model $OUT/offensive.model --data "$VA" --json > $OUT/cs_eval.json
-python3 - "$OUT" "$t0" "$t1" <<'PYEOF' >> $OUT/train.jsonl
+# train_cs NAME VALID JSONL stance-train-args...: trains comment-stance into $OUT/NAME.model
+# (timed, whole process), evaluates it on VALID and appends one JSON line to JSONL: train
+# seconds, accuracy, macro-F1 and (on stance data) F_avg.
+train_cs() {
+    local name=$1 valid=$2 jsonl=$3 t0 t1; shift 3
+    echo "== train comment-stance ($name)" >&2
+    t0=$(date +%s.%N)
+    $BIN/stance-train --quiet "$@" --valid "$valid" --out $OUT/$name.model
+    t1=$(date +%s.%N)
+    $BIN/stance-eval --model $OUT/$name.model --data "$valid" --json > $OUT/cs_${name}_eval.json
+    python3 - "$OUT/cs_${name}_eval.json" "$t0" "$t1" <<'PYEOF' >> "$jsonl"
 import json, sys
-out, t0, t1 = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
-j = json.load(open(f"{out}/cs_eval.json"))
+path, t0, t1 = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+j = json.load(open(path))
 j = j[0] if isinstance(j, list) else j
 j = j.get("summary", j)
-print(json.dumps({"system": "comment-stance", "train_seconds": round(t1 - t0, 3),
-                  "accuracy": j["accuracy"], "macro_f1": j["macro_f1"]}))
+row = {"system": "comment-stance", "train_seconds": round(t1 - t0, 3),
+       "accuracy": j["accuracy"], "macro_f1": j["macro_f1"]}
+if "f_avg" in j:
+    row["f_avg"] = j["f_avg"]
+print(json.dumps(row))
 PYEOF
+}
+
+TR="$S/tweeteval_offensive/train.csv"; VA="$S/tweeteval_offensive/val.csv"
+: > $OUT/train.jsonl
+# shellcheck disable=SC2086
+train_cs offensive "$VA" $OUT/train.jsonl --task offensive --buckets-log2 19 --char-ngrams 1,6 $CS_GRID --data "$TR"
 for sys in ft lr; do
     echo "== train $sys" >&2
     m=$OUT/$sys.model; [ $sys = lr ] && m=$OUT/lr.pkl
@@ -77,21 +88,8 @@ cat $OUT/train.jsonl >&2
 PEERS=${PEERS_DIR:-$S/../peers}
 STR="$S/tweeteval_stance/train.csv"; SVA="$S/tweeteval_stance/val.csv"
 : > $OUT/train_stance.jsonl
-echo "== train comment-stance on the stance set" >&2
-t0=$(date +%s.%N)
 # shellcheck disable=SC2086
-$BIN/stance-train --quiet --task stance --shared-weight 1 $CS_GRID --data "$STR" --valid "$SVA" --out $OUT/stance.model
-t1=$(date +%s.%N)
-$BIN/stance-eval --model $OUT/stance.model --data "$SVA" --json > $OUT/cs_stance_eval.json
-python3 - "$OUT" "$t0" "$t1" <<'PYEOF' >> $OUT/train_stance.jsonl
-import json, sys
-out, t0, t1 = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
-j = json.load(open(f"{out}/cs_stance_eval.json"))
-j = j[0] if isinstance(j, list) else j
-j = j.get("summary", j)
-print(json.dumps({"system": "comment-stance", "train_seconds": round(t1 - t0, 3),
-                  "f_avg": j["f_avg"], "macro_f1": j["macro_f1"]}))
-PYEOF
+train_cs stance "$SVA" $OUT/train_stance.jsonl --task stance --shared-weight 1 $CS_GRID --data "$STR"
 for sys in ft lr; do
     echo "== train $sys on the stance set" >&2
     "$PY" "$PEERS/peers.py" --train "$STR" --valid "$SVA" --systems $sys >> $OUT/train_stance.jsonl ||
