@@ -12,6 +12,11 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+mod csv_records;
+
+use csv_records::CsvRecords;
+pub use csv_records::LineCount;
+
 /// Input / output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -151,51 +156,11 @@ struct CsvCols {
     group: Option<usize>,
 }
 
-/// Byte offsets of the newlines read so far, so that CSV positions (bytes) can be
-/// turned into line numbers: the csv crate's own line count skips CRLF endings.
-#[derive(Debug, Default)]
-struct LineIndex {
-    pending: std::collections::VecDeque<u64>,
-    before: u64,
-}
-
-impl LineIndex {
-    /// 1-based line of the byte at `offset` (offsets must not decrease between calls).
-    /// A newline at `offset` itself counts as before it: the csv crate reports a record
-    /// after a CRLF as starting at its `\n`.
-    fn line_of(&mut self, offset: u64) -> u64 {
-        while self.pending.front().is_some_and(|&o| o <= offset) {
-            self.pending.pop_front();
-            self.before += 1;
-        }
-        self.before + 1
-    }
-}
-
-struct NewlineTracker {
-    inner: Box<dyn Read + Send>,
-    offset: u64,
-    index: std::sync::Arc<std::sync::Mutex<LineIndex>>,
-}
-
-impl Read for NewlineTracker {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let mut idx = self.index.lock().expect("line index lock");
-        for i in memchr::memchr_iter(b'\n', &buf[..n]) {
-            idx.pending.push_back(self.offset + i as u64);
-        }
-        self.offset += n as u64;
-        Ok(n)
-    }
-}
-
 enum Inner {
     Csv {
-        rdr: csv::Reader<Box<dyn Read + Send>>,
-        lines: std::sync::Arc<std::sync::Mutex<LineIndex>>,
+        records: Box<CsvRecords>,
         cols: CsvCols,
-        record: csv::ByteRecord,
+        header_len: usize,
     },
     Jsonl {
         rdr: BufReader<Box<dyn Read + Send>>,
@@ -252,21 +217,13 @@ impl RowReader {
                 line: 0,
             },
             Format::Csv => {
-                let lines = std::sync::Arc::new(std::sync::Mutex::new(LineIndex::default()));
-                let tracked: Box<dyn Read + Send> = Box::new(NewlineTracker {
-                    inner: input,
-                    offset: 0,
-                    index: lines.clone(),
-                });
-                let mut rdr = csv::ReaderBuilder::new()
-                    .flexible(false)
-                    .buffer_capacity(1 << 16)
-                    .from_reader(tracked);
-                let headers = rdr
-                    .byte_headers()
-                    .map_err(|e| csv_error(name, e, &mut |_| 1))?
-                    .clone();
-                if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
+                let mut records = Box::new(CsvRecords::new(input));
+                let header = records.next_record().map_err(|e| Error::io(name, e))?;
+                if let Some(fault) = header.as_ref().and_then(|h| h.fault.as_ref()) {
+                    return Err(quote_error(name, fault));
+                }
+                let headers: Vec<&[u8]> = (0..records.len()).map(|i| records.field(i)).collect();
+                if header.is_none() || (headers.len() == 1 && headers[0].is_empty()) {
                     return Err(Error::input(
                         name,
                         Some(1),
@@ -326,9 +283,10 @@ impl RowReader {
                 } else {
                     Vec::new()
                 };
+                let header_len = names.len();
                 Inner::Csv {
-                    rdr,
-                    lines,
+                    records,
+                    header_len,
                     cols: CsvCols {
                         text,
                         label,
@@ -339,7 +297,6 @@ impl RowReader {
                         others,
                         group,
                     },
-                    record: csv::ByteRecord::new(),
                 }
             }
         };
@@ -366,6 +323,15 @@ impl RowReader {
         }
     }
 
+    /// How the CSV input's lines are accounted for by what was read so far (`None` for
+    /// JSONL, where every non-blank line is a row).
+    pub fn line_count(&self) -> Option<LineCount> {
+        match &self.inner {
+            Inner::Csv { records, .. } => Some(records.line_count()),
+            Inner::Jsonl { .. } => None,
+        }
+    }
+
     /// Rows skipped so far under `skip_bad`.
     pub fn bad_rows(&self) -> &BadRows {
         &self.bad
@@ -373,76 +339,82 @@ impl RowReader {
 
     fn next_csv(&mut self) -> Option<Result<Row>> {
         let Inner::Csv {
-            rdr,
-            lines,
+            records,
             cols,
-            record,
+            header_len,
         } = &mut self.inner
         else {
             unreachable!()
         };
-        let mut line_of = |byte: u64| lines.lock().expect("line index lock").line_of(byte);
-        match rdr.read_byte_record(record) {
-            Ok(false) => None,
-            Err(e) => {
-                // A CSV error leaves the reader positioned after the bad record.
-                Some(Err(csv_error(&self.name, e, &mut line_of)))
-            }
-            Ok(true) => {
-                self.rows += 1;
-                let line = record.position().map(|p| line_of(p.byte())).unwrap_or(0);
-                let name = &self.name;
-                let field = |i: usize| -> Result<String> {
-                    std::str::from_utf8(&record[i])
-                        .map(|s| s.to_string())
-                        .map_err(|e| {
-                            Error::input(
-                                name,
-                                Some(line),
-                                Some(i as u64 + 1),
-                                format!(
-                                    "invalid UTF-8 at byte {} of the field",
-                                    e.valid_up_to() + 1
-                                ),
-                            )
-                        })
-                };
-                let opt = |i: Option<usize>| -> Result<Option<String>> { i.map(field).transpose() };
-                let build = || -> Result<Row> {
-                    let label = match cols.label {
-                        Some(c) => {
-                            let l = field(c)?.trim().to_lowercase();
-                            if l.is_empty() {
-                                return Err(Error::input(
-                                    name,
-                                    Some(line),
-                                    Some(c as u64 + 1),
-                                    "empty label",
-                                ));
-                            }
-                            Some(l)
-                        }
-                        None => None,
-                    };
-                    Ok(Row {
-                        line,
-                        id: opt(cols.id)?.unwrap_or_else(|| self.rows.to_string()),
-                        text: field(cols.text)?,
-                        label,
-                        target: opt(cols.target)?,
-                        parent_id: opt(cols.parent)?,
-                        parent_text: opt(cols.parent_text)?,
-                        extra: cols
-                            .others
-                            .iter()
-                            .map(|(i, n)| Ok((n.clone(), field(*i)?)))
-                            .collect::<Result<_>>()?,
-                        group: opt(cols.group)?,
-                    })
-                };
-                Some(build())
-            }
+        let name = &self.name;
+        let raw = match records.next_record() {
+            Ok(None) => return None,
+            Ok(Some(raw)) => raw,
+            Err(e) => return Some(Err(Error::io(name, e))),
+        };
+        if let Some(fault) = &raw.fault {
+            return Some(Err(quote_error(name, fault)));
         }
+        let line = raw.line;
+        if records.len() != *header_len {
+            let (len, expected) = (records.len(), *header_len);
+            return Some(Err(Error::input(
+                name,
+                Some(line),
+                Some(len.min(expected) as u64 + 1),
+                format!(
+                    "malformed CSV row: {len} fields where the header has {expected} (unbalanced quotes or a stray comma?)"
+                ),
+            )));
+        }
+        self.rows += 1;
+        let records = &*records;
+        let field = |i: usize| -> Result<String> {
+            std::str::from_utf8(records.field(i))
+                .map(|s| s.to_string())
+                .map_err(|e| {
+                    Error::input(
+                        name,
+                        Some(line),
+                        Some(i as u64 + 1),
+                        format!("invalid UTF-8 at byte {} of the field", e.valid_up_to() + 1),
+                    )
+                })
+        };
+        let opt = |i: Option<usize>| -> Result<Option<String>> { i.map(field).transpose() };
+        let build = || -> Result<Row> {
+            let label = match cols.label {
+                Some(c) => {
+                    let l = field(c)?.trim().to_lowercase();
+                    if l.is_empty() {
+                        return Err(Error::input(
+                            name,
+                            Some(line),
+                            Some(c as u64 + 1),
+                            "empty label",
+                        ));
+                    }
+                    Some(l)
+                }
+                None => None,
+            };
+            Ok(Row {
+                line,
+                id: opt(cols.id)?.unwrap_or_else(|| self.rows.to_string()),
+                text: field(cols.text)?,
+                label,
+                target: opt(cols.target)?,
+                parent_id: opt(cols.parent)?,
+                parent_text: opt(cols.parent_text)?,
+                extra: cols
+                    .others
+                    .iter()
+                    .map(|(i, n)| Ok((n.clone(), field(*i)?)))
+                    .collect::<Result<_>>()?,
+                group: opt(cols.group)?,
+            })
+        };
+        Some(build())
     }
 
     fn next_jsonl(&mut self) -> Option<Result<Row>> {
@@ -594,29 +566,13 @@ fn parse_json_row(name: &str, line: u64, rows: u64, bytes: &[u8], spec: &Columns
     })
 }
 
-fn csv_error(name: &str, e: csv::Error, line_of: &mut dyn FnMut(u64) -> u64) -> Error {
-    match e.kind() {
-        csv::ErrorKind::UnequalLengths {
-            pos,
-            expected_len,
-            len,
-        } => Error::input(
-            name,
-            pos.as_ref().map(|p| line_of(p.byte())),
-            Some(len.min(expected_len) + 1),
-            format!(
-                "malformed CSV row: {len} fields where the header has {expected_len} (unbalanced quotes or a stray comma?)"
-            ),
-        ),
-        csv::ErrorKind::Utf8 { pos, err } => Error::input(
-            name,
-            pos.as_ref().map(|p| line_of(p.byte())),
-            Some(err.field() as u64 + 1),
-            "invalid UTF-8",
-        ),
-        csv::ErrorKind::Io(io) => Error::io(name, std::io::Error::new(io.kind(), io.to_string())),
-        _ => Error::input(name, e.position().map(|p| line_of(p.byte())), None, e.to_string()),
-    }
+fn quote_error(name: &str, fault: &csv_records::QuoteFault) -> Error {
+    Error::input(
+        name,
+        Some(fault.open_line),
+        Some(fault.field),
+        fault.message(),
+    )
 }
 
 impl Iterator for RowReader {

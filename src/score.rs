@@ -638,6 +638,8 @@ pub struct ScoreSummary {
     pub rows: u64,
     /// Rows skipped as malformed.
     pub skipped: u64,
+    /// How the input's lines were accounted for (CSV input).
+    pub lines: Option<crate::io::LineCount>,
 }
 
 /// Streams `reader` through the models into `out`, batch by batch.
@@ -711,6 +713,7 @@ pub fn score_stream(
         b.finish_and_clear();
     }
     summary.skipped = reader.bad_rows().count;
+    summary.lines = reader.line_count();
     reader.bad_rows().report(reader.name());
     Ok(summary)
 }

@@ -73,15 +73,14 @@ const STANCE_HEADER: [&str; 8] = [
 
 #[test]
 fn unbalanced_quotes_name_the_line_and_column_and_leave_no_output() {
-    // The open quote swallows the rest of the file into one field, so the record has
-    // two fields where the header has three.
+    // The open quote would swallow the rest of the file into one field.
     let dir = tempdir();
     let out = dir.path().join("scored.csv");
     let r = score(&["--out", s(&out), "unbalanced_quotes.csv"]);
     assert_fails(
         &r,
         "stance-score",
-        "unbalanced_quotes.csv:3:3: malformed CSV row: 2 fields where the header has 3 (unbalanced quotes or a stray comma?)",
+        "unbalanced_quotes.csv:3:2: unbalanced quote: the quoted field opened on line 3 is never closed, so it would swallow the rest of the input",
     );
     assert_only_files(dir.path(), &[]);
 }

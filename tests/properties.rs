@@ -233,3 +233,56 @@ proptest! {
         }
     }
 }
+
+/// Comment texts built from the pieces that trip CSV readers: quotes, commas, line ends
+/// (LF and CRLF), lines that look like rows of the file, and text after quotes.
+fn csv_text() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just("\"".to_string()),
+        Just("\"\"".to_string()),
+        Just(",".to_string()),
+        Just("\n".to_string()),
+        Just("\r\n".to_string()),
+        Just("\n2,looks like a row\n".to_string()),
+        Just("\"Peace\" is not the word".to_string()),
+        Just("4,\"fourth\"".to_string()),
+        "[a-z ]{0,6}",
+        any::<String>(),
+    ];
+    proptest::collection::vec(piece, 0..8).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(config(400))]
+
+    /// Issue 29: whatever a correct CSV writer writes, the reader reads back row for row
+    /// with no report (the unbalanced-quote detector never refuses a correct file).
+    #[test]
+    fn any_file_a_csv_writer_writes_reads_back_row_for_row(
+        texts in proptest::collection::vec(csv_text(), 0..12),
+        crlf in any::<bool>(),
+    ) {
+        use comment_stance::io::{Columns, Format, RowReader};
+        let mut w = csv::WriterBuilder::new()
+            .terminator(if crlf { csv::Terminator::CRLF } else { csv::Terminator::Any(b'\n') })
+            .from_writer(Vec::new());
+        w.write_record(["id", "text"]).unwrap();
+        for (i, t) in texts.iter().enumerate() {
+            w.write_record([i.to_string().as_str(), t.as_str()]).unwrap();
+        }
+        let bytes = w.into_inner().unwrap();
+        let mut rdr = RowReader::from_reader(
+            "w.csv",
+            Box::new(std::io::Cursor::new(bytes)),
+            Format::Csv,
+            &Columns::default(),
+            true,
+        )
+        .unwrap();
+        let read: Vec<String> = rdr.by_ref().map(|r| r.unwrap().text).collect();
+        prop_assert_eq!(rdr.bad_rows().count, 0);
+        prop_assert_eq!(&read, &texts);
+        let lines = rdr.line_count().unwrap();
+        prop_assert!(lines.balanced(), "{:?}", lines);
+    }
+}

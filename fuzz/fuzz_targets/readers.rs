@@ -18,12 +18,30 @@ fuzz_target!(|data: &[u8]| {
         ..Columns::default()
     };
     let input: Box<dyn std::io::Read + Send> = Box::new(std::io::Cursor::new(body.to_vec()));
-    if let Ok(rdr) = RowReader::from_reader("fuzz", input, format, &spec, skip_bad) {
-        for row in rdr.take(10_000) {
-            if let Ok(r) = row {
-                assert!(r.line >= 1);
-            } else if skip_bad {
-                // Input errors are skipped; only I/O errors can surface.
+    if let Ok(mut rdr) = RowReader::from_reader("fuzz", input, format, &spec, skip_bad) {
+        let mut last = 0;
+        let mut read = 0;
+        let mut io_error = false;
+        for row in rdr.by_ref().take(10_000) {
+            read += 1;
+            match row {
+                Ok(r) => {
+                    assert!(r.line >= 1);
+                    // Rows come in file order.
+                    assert!(r.line > last, "line {} after {last}", r.line);
+                    last = r.line;
+                }
+                Err(comment_stance::Error::Io { .. }) => io_error = true,
+                // Input errors are skipped under skip_bad; otherwise reading may go on.
+                Err(_) => assert!(!skip_bad),
+            }
+        }
+        // Every line of a CSV input read to its end is a record, a line break inside an
+        // accepted quoted field, a blank line or a line given up with a faulty quote
+        // (lines as `\n` ends them; a lone `\r` also ends a record, so not counted here).
+        if read < 10_000 && !io_error && !body.contains(&b'\r') {
+            if let Some(lines) = rdr.line_count() {
+                assert!(lines.balanced(), "{lines:?}");
             }
         }
     }

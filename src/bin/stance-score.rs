@@ -131,8 +131,14 @@ fn run(a: Args) -> comment_stance::Result<()> {
         format,
         progress: cli::stderr_is_terminal(),
     };
-    score::score_stream(&models, reader, &mut out, &opts)?;
-    out.finish()
+    let summary = score::score_stream(&models, reader, &mut out, &opts)?;
+    out.finish()?;
+    // A guard against the next silent loss: every line of a CSV input is a row, the
+    // header, a blank line, a line break inside a quoted field or a reported bad row.
+    if let Some(lines) = summary.lines.filter(|l| !l.balanced()) {
+        eprintln!("read {} rows from {} lines", summary.rows, lines.lines);
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {
