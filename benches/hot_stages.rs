@@ -10,8 +10,8 @@ use std::path::Path;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
 use comment_stance::features::{Scratch as FeatScratch, SparseVec};
+use comment_stance::head::Scratch;
 use comment_stance::io::Row;
-use comment_stance::model::Scratch;
 use comment_stance::Model;
 
 fn root() -> &'static Path {

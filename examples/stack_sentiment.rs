@@ -2,7 +2,7 @@
 //! probabilities and whether the comment names its target on top of the stance head
 //! improve validation F_avg?
 //!
-//! The stacker ([`comment_stance::stack::Stacker`]) is fitted on the training rows with
+//! The stacker ([`comment_stance::model::stack::Stacker`]) is fitted on the training rows with
 //! out-of-fold stance probabilities (the stance head refitted K times with its chosen C
 //! and class weighting, each time without one fold); the sentiment head was trained on
 //! other data, so its probabilities are out of sample already. It is then applied to the
@@ -19,11 +19,11 @@
 
 use std::path::PathBuf;
 
+use comment_stance::head::Scratch;
 use comment_stance::io::Columns;
 use comment_stance::metrics::{argmax, Summary};
-use comment_stance::model::Scratch;
-use comment_stance::retrain::config_from_model;
-use comment_stance::stack::{StackCard, Stacker};
+use comment_stance::model::stack::{StackCard, Stacker};
+use comment_stance::train::retrain::config_from_model;
 use comment_stance::train::{self, Labelled, TrainConfig};
 use comment_stance::Model;
 

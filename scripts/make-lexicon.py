@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Builds data/lexicon/words.tsv: the English word list (word, count) that the text
 stage uses to split a run of spaced letters back into words (`f o l l o w i n g a l l`
--> `following all`, src/obfuscation.rs).
+-> `following all`, src/text/obfuscation.rs).
 
 Counted from MIT-licensed text only: the VADER ground-truth snippets (Hutto & Gilbert
 2014; train split) and the project-written comments in data/ceasefire. Lowercased runs

@@ -3,7 +3,7 @@
 
 mod common;
 
-use comment_stance::model::{Model, FORMAT_VERSION, MAGIC};
+use comment_stance::head::{Model, FORMAT_VERSION, MAGIC};
 use common::*;
 use sha2::{Digest, Sha256};
 

@@ -3,10 +3,10 @@
 use std::sync::OnceLock;
 
 use comment_stance::features::{self, for_each_ngram, FeatureParams, SparseVec};
+use comment_stance::head::{Model, Scratch};
 use comment_stance::io::Row;
-use comment_stance::model::{Model, Scratch};
-use comment_stance::obfuscation;
 use comment_stance::score::{score_batch, score_row, ScoreOptions};
+use comment_stance::text::obfuscation;
 use comment_stance::text::{TextParams, TextPipeline};
 use comment_stance::thread::ThreadCache;
 use proptest::prelude::*;

@@ -2,7 +2,7 @@
 
 mod common;
 
-use comment_stance::obfuscation::fold;
+use comment_stance::text::obfuscation::fold;
 use comment_stance::text::{TextParams, TextPipeline};
 use common::*;
 

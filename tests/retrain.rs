@@ -175,7 +175,7 @@ fn conflicts_are_listed_and_resolved_by_the_rule() {
     let parent = comment_stance::Model::load(&old).unwrap();
     let m = comment_stance::Model::load(&new).unwrap();
     let lin = m.card.lineage.as_ref().expect("lineage recorded");
-    let parent_sha = comment_stance::model::sha256_hex(&std::fs::read(&old).unwrap());
+    let parent_sha = comment_stance::head::sha256_hex(&std::fs::read(&old).unwrap());
     assert_eq!(lin.parent_sha256, parent_sha);
     assert_eq!(lin.added.len(), 1);
     assert_eq!(lin.added[0].path, s(&added));
@@ -281,7 +281,7 @@ fn suggest_returns_n_distinct_rows_without_near_duplicates() {
             assert!(["against", "favor", "none"].contains(&&rows[i][3]));
             for j in 0..i {
                 assert!(
-                    comment_stance::suggest::jaccard(&sets[i], &sets[j]) <= 0.8,
+                    comment_stance::label::suggest::jaccard(&sets[i], &sets[j]) <= 0.8,
                     "{strategy}: near-duplicates {} and {}",
                     &rows[i][0],
                     &rows[j][0]

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use comment_stance::audit::{self, Rank};
 use comment_stance::cli::{self, ColumnArgs, TrainArgs};
 use comment_stance::io::Output;
+use comment_stance::label::audit::{self, Rank};
 use comment_stance::train::{self, TrainConfig};
 use comment_stance::Error;
 

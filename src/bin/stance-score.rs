@@ -12,7 +12,7 @@ use comment_stance::Model;
 
 /// Score comments for stance toward a target (and any other heads given).
 #[derive(Debug, Parser)]
-#[command(version, about, after_help = concat!("Default policy (used without --policy):\n\n", include_str!("../policy_default.toml")))]
+#[command(version, about, after_help = concat!("Default policy (used without --policy):\n\n", include_str!("../policy/default.toml")))]
 struct Args {
     /// Model file; repeat to add heads (their columns are merged). Default: the
     /// built-in stance, offensive, sentiment and reply-relation models.

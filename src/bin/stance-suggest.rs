@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use comment_stance::cli::{self, ColumnArgs};
 use comment_stance::io::{read_all, Output};
-use comment_stance::suggest::{self, Strategy};
+use comment_stance::label::suggest::{self, Strategy};
 use comment_stance::{Error, Model};
 
 /// Pick the N comments whose labels would teach the model most (uncertainty sampling

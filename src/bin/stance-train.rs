@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use comment_stance::cli::{self, ColumnArgs, TrainArgs};
-use comment_stance::retrain::{self, ConflictRule, RetrainOptions};
 use comment_stance::thread::{self, StackOptions};
+use comment_stance::train::retrain::{self, ConflictRule, RetrainOptions};
 use comment_stance::train::{self, TrainConfig};
 
 /// Train a stance / moderation / sentiment head from labelled CSV or JSONL.

@@ -2,8 +2,8 @@
 //! of a report.
 
 use crate::error::Result;
+use crate::head::Model;
 use crate::metrics::reliability_bins;
-use crate::model::Model;
 
 use super::stats::Interval;
 use super::{plots, Comparison, Evaluation, Mistake};

@@ -6,6 +6,8 @@
 //! calibration on the held-out rows, and the model card. Every step is deterministic
 //! for a given seed, so the same data gives the same model file byte for byte.
 
+pub mod retrain;
+
 use std::collections::BTreeMap;
 
 use linfa::traits::FitWith;
@@ -16,13 +18,13 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use crate::calibrate::Calibration;
 use crate::error::{Error, Result};
 use crate::features::{self, FeatureParams, Featurizer, SparseVec};
+use crate::head::{sha256_hex, CalibrationReport, DataFile, Model, ModelCard};
 use crate::io::{read_all, Columns, Row};
-use crate::linear::{CsrMatrix, SoftmaxParams, SparseSoftmax};
 use crate::metrics::{self, Summary};
-use crate::model::{sha256_hex, CalibrationReport, DataFile, Model, ModelCard};
+use crate::model::calibrate::Calibration;
+use crate::model::linear::{CsrMatrix, SoftmaxParams, SparseSoftmax};
 use crate::text::{TextParams, TextPipeline};
 
 /// How training rows are weighted by class.
@@ -263,7 +265,7 @@ pub fn train(cfg: &TrainConfig) -> Result<Model> {
 pub fn train_on(
     cfg: &TrainConfig,
     train: Labelled,
-    lineage: Option<crate::model::Lineage>,
+    lineage: Option<crate::head::Lineage>,
 ) -> Result<Model> {
     cfg.features.check()?;
     let label_col = cfg.columns.label.clone().unwrap_or_else(|| "label".into());

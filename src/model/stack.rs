@@ -14,8 +14,8 @@ use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::linear::{softmax, CsrMatrix, SoftmaxParams};
-use crate::model::DataFile;
+use crate::head::DataFile;
+use crate::model::linear::{softmax, CsrMatrix, SoftmaxParams};
 
 /// How a stacker was fitted (kept in the model file to reproduce it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

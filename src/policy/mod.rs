@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 /// The policy used when no `--policy` file is given (also printed by `--help`).
-pub const DEFAULT_POLICY: &str = include_str!("policy_default.toml");
+pub const DEFAULT_POLICY: &str = include_str!("default.toml");
 
 /// What to do with a comment, in increasing severity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -15,10 +15,10 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
+use crate::head::{sha256_hex, DataFile, Model, Reason, Scratch};
 use crate::io::{Columns, Row};
 use crate::metrics::{argmax, stance_pair};
-use crate::model::{sha256_hex, DataFile, Model, Reason, Scratch};
-use crate::stack::{StackCard, Stacker};
+use crate::model::stack::{StackCard, Stacker};
 use crate::train::{self, Labelled, TrainConfig};
 
 /// Default number of comments remembered for parent lookup.
@@ -618,7 +618,7 @@ pub fn fit_thread_stacker(
                 );
             }
             // The chosen C and class weighting; the rest (columns included) as trained.
-            let fixed = crate::retrain::config_from_model(relation, false);
+            let fixed = crate::train::retrain::config_from_model(relation, false);
             let fold_cfg = TrainConfig {
                 c_grid: fixed.c_grid,
                 class_weight: fixed.class_weight,

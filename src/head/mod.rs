@@ -7,20 +7,22 @@
 //! tables). Loading checks every size field against the bytes actually present before
 //! allocating, so a damaged file is a clear error, never a crash or a huge allocation.
 
+pub mod token_memo;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::bucket_table::{BucketTable, RowAt};
-use crate::calibrate::Calibration;
 use crate::error::{Error, Result};
+use crate::features::bucket_table::{BucketTable, RowAt};
 use crate::features::{self, FeatureParams, Featurizer, SparseVec};
-use crate::linear::{softmax, SparseSoftmax};
-use crate::stack::Stacker;
+use crate::head::token_memo::TokenMemos;
+use crate::model::calibrate::Calibration;
+use crate::model::linear::{softmax, SparseSoftmax};
+use crate::model::stack::Stacker;
 use crate::text::{TextParams, TextPipeline};
-use crate::token_memo::TokenMemos;
 
 /// First bytes of every model file.
 pub const MAGIC: &[u8; 8] = b"CMSTANCE";
@@ -174,10 +176,10 @@ pub fn with_thread_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
 
 impl Scratch {
     /// Sizes the token memos for scoring `heads` heads with this scratch
-    /// ([`crate::token_memo::memo_tokens_for`]); they start over when that changes.
+    /// ([`crate::head::token_memo::memo_tokens_for`]); they start over when that changes.
     pub fn size_memos_for(&mut self, heads: usize) {
         self.memos
-            .set_capacity(crate::token_memo::memo_tokens_for(heads));
+            .set_capacity(crate::head::token_memo::memo_tokens_for(heads));
     }
 }
 

@@ -17,6 +17,8 @@
 //! [`TextPipeline::normalize_reference`] keeps the all-`tokenizers` path, and the tests
 //! check both give the same result.
 
+pub mod obfuscation;
+
 use std::borrow::Cow;
 
 use regex::Regex;
@@ -433,7 +435,7 @@ impl TextPipeline {
         } else {
             Cow::Borrowed(base.as_str())
         };
-        if self.params.fold_obfuscation && !crate::obfuscation::leaves_unchanged(&s) {
+        if self.params.fold_obfuscation && !crate::text::obfuscation::leaves_unchanged(&s) {
             return None;
         }
         // `base` has single spaces and none around it: unless a mention or a number is
@@ -489,7 +491,7 @@ impl TextPipeline {
             && !s.contains("  ")
             && !s.contains("http")
             && !s.contains("www.")
-            && (!self.params.fold_obfuscation || crate::obfuscation::leaves_unchanged(s))
+            && (!self.params.fold_obfuscation || crate::text::obfuscation::leaves_unchanged(s))
     }
 
     /// The passes both normalization paths begin with, which need the original case:
@@ -528,7 +530,7 @@ impl TextPipeline {
             s.into_owned()
         };
         let s = if self.params.fold_obfuscation {
-            crate::obfuscation::fold(&s)
+            crate::text::obfuscation::fold(&s)
         } else {
             s
         };
@@ -625,7 +627,7 @@ impl TextPipeline {
         let folded;
         let mut s = n.get();
         if self.params.fold_obfuscation {
-            folded = crate::obfuscation::fold(s);
+            folded = crate::text::obfuscation::fold(s);
             s = folded.as_str();
         }
         let mut n = NormalizedString::from(s);

@@ -13,8 +13,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
+use crate::head::{with_thread_scratch, Model};
 use crate::io::Row;
-use crate::model::{with_thread_scratch, Model};
 
 /// Candidates more similar than this (Jaccard of token sets) to a chosen one are skipped.
 pub const MAX_JACCARD: f64 = 0.8;

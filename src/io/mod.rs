@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+pub mod compress;
 mod csv_records;
 
 use csv_records::CsvRecords;
@@ -198,7 +199,7 @@ fn display_name(path: &str) -> String {
 impl RowReader {
     /// Opens `path` (`-` = stdin) in `format` with the column mapping `spec`.
     pub fn open(path: &str, format: Format, spec: &Columns, skip_bad: bool) -> Result<Self> {
-        let input = crate::compress::decode(path, open_input(path)?)?;
+        let input = crate::io::compress::decode(path, open_input(path)?)?;
         Self::from_reader(&display_name(path), input, format, spec, skip_bad)
     }
 
@@ -616,7 +617,7 @@ pub struct Output {
 enum OutputInner {
     Stdout(BufWriter<std::io::Stdout>),
     File {
-        w: Box<dyn crate::compress::FinishWrite>,
+        w: Box<dyn crate::io::compress::FinishWrite>,
         path: PathBuf,
     },
 }
@@ -679,7 +680,7 @@ impl Output {
             Some(p) => {
                 check_writable(p)?;
                 OutputInner::File {
-                    w: crate::compress::encode_atomic(p)?,
+                    w: crate::io::compress::encode_atomic(p)?,
                     path: p.to_path_buf(),
                 }
             }

@@ -15,7 +15,7 @@ use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::linear::{softmax, CsrMatrix, SoftmaxParams};
+use crate::model::linear::{softmax, CsrMatrix, SoftmaxParams};
 
 /// A fitted calibration map.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

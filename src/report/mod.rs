@@ -20,9 +20,9 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::eval::{self, EvalReport, Scored};
+use crate::head::{Model, Scratch};
 use crate::io::{Columns, Row};
 use crate::metrics::{argmax, Confusion, Summary};
-use crate::model::{Model, Scratch};
 use stats::{BiasAucs, Interval, McNemar};
 
 /// How a report is computed.

@@ -12,9 +12,9 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use crate::error::{Error, Result};
+use crate::head::{with_thread_scratch, Model, Reason, Scratch};
 use crate::io::{Output, Row, RowReader};
 use crate::metrics::argmax;
-use crate::model::{with_thread_scratch, Model, Reason, Scratch};
 use crate::policy::{Action, HeadView, Policy, Trigger};
 use crate::thread::{PairVerdict, ThreadCache};
 

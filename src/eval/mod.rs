@@ -11,9 +11,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::head::{with_thread_scratch, Model};
 use crate::io::{Columns, Row};
 use crate::metrics::{self, argmax, Summary};
-use crate::model::{with_thread_scratch, Model};
 
 /// Scores of one target's rows.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -153,7 +153,7 @@ pub fn score_rows(model: &Model, rows: &[Row], gold: Vec<usize>, target: Option<
             let mut p = z.clone();
             model.calibration.apply(&mut p);
             let mut q = z;
-            crate::linear::softmax(&mut q);
+            crate::model::linear::softmax(&mut q);
             (p, q)
         })
         .unzip();

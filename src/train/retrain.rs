@@ -18,8 +18,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::head::{sha256_hex, DataFile, Lineage, Model};
 use crate::io::{Columns, Output, Row};
-use crate::model::{sha256_hex, DataFile, Lineage, Model};
 use crate::train::{self, ClassWeight, Labelled, TrainConfig};
 
 /// How a conflicting label (same text and target, different label) is resolved.

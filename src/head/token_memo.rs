@@ -1,7 +1,7 @@
 //! A bounded memo from token text to a fixed-width row of numbers.
 //!
 //! Owns [`TokenMemo`]: scoring keeps one per (head, target) and thread, holding each
-//! token's term in the char part of the linear score ([`crate::model`]), so a word seen
+//! token's term in the char part of the linear score ([`crate::head`]), so a word seen
 //! before costs one look-up instead of hashing its char n-grams and reading their
 //! weights. The memo only saves work: a value is the same whether it was memoized or
 //! computed afresh, so outputs do not depend on what it holds. It keeps at most its
@@ -207,9 +207,9 @@ impl TokenMemo {
             return;
         }
         let i = self.home(hash);
-        crate::bucket_table::prefetch(&self.cells[i]);
+        crate::features::bucket_table::prefetch(&self.cells[i]);
         if let Some(v) = self.values.get(i * self.width) {
-            crate::bucket_table::prefetch(v);
+            crate::features::bucket_table::prefetch(v);
         }
     }
 

@@ -20,8 +20,8 @@ use linfa::{DatasetBase, ParamGuard};
 use ndarray::Array1;
 use rayon::prelude::*;
 
-use crate::bucket_table::{BucketTable, RowAt};
 use crate::error::{Error, Result};
+use crate::features::bucket_table::{BucketTable, RowAt};
 
 /// Compressed sparse rows over hash-bucket columns.
 #[derive(Debug, Clone, Default, PartialEq)]

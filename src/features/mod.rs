@@ -8,10 +8,12 @@
 //! adaptation"). Explanations re-walk the same n-grams, so they are readable text,
 //! never hash ids.
 
+pub mod bucket_table;
+
 use serde::{Deserialize, Serialize};
 
-use crate::bucket_table::{BucketTable, RowAt};
 use crate::error::{Error, Result};
+use crate::features::bucket_table::{BucketTable, RowAt};
 use crate::text::{NUMBER_TOKEN, URL_TOKEN, USER_TOKEN};
 
 /// Longest token (in chars) that character n-grams are taken from.

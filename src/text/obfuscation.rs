@@ -396,7 +396,7 @@ fn join_spaced_letters(text: &str) -> String {
 }
 
 /// The word list [`split_words`] reads: `word<TAB>count` lines (scripts/make-lexicon.py).
-const LEXICON: &str = include_str!("../data/lexicon/words.tsv");
+const LEXICON: &str = include_str!("../../data/lexicon/words.tsv");
 
 /// Longest run of letters [`split_words`] tries to split (longer runs stay joined).
 const MAX_SPLIT_RUN: usize = 200;

@@ -16,8 +16,8 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::head::with_thread_scratch;
 use crate::io::Row;
-use crate::model::with_thread_scratch;
 use crate::train::{self, Labelled, TrainConfig};
 
 /// How suspects are ranked.
