@@ -120,6 +120,29 @@ pub fn stance_pair(labels: &[String]) -> Option<(usize, usize)> {
     Some((find(FAVOR_LIKE)?, find(AGAINST_LIKE)?))
 }
 
+/// Index of the positive label of a binary head (`offensive` of offensive/not-offensive).
+pub fn positive_label(labels: &[String]) -> Option<usize> {
+    if labels.len() != 2 {
+        return None;
+    }
+    // Scoring asks this for every row: bytes compared ignoring ASCII case, with no
+    // lowercased copy. That is the Unicode-lowercase comparison, because the only
+    // non-ASCII characters whose lowercase is ASCII (`K` Kelvin to `k`, `İ` to `i` and
+    // a mark) lowercase to none of the patterns' letters.
+    let negative = |l: &str| {
+        let b = l.as_bytes();
+        let starts =
+            |p: &str| b.len() >= p.len() && b[..p.len()].eq_ignore_ascii_case(p.as_bytes());
+        let is = |p: &str| l.eq_ignore_ascii_case(p);
+        starts("not") || starts("non") || is("no") || is("none") || is("0") || is("false")
+    };
+    match (negative(&labels[0]), negative(&labels[1])) {
+        (true, false) => Some(1),
+        (false, true) => Some(0),
+        _ => Some(1),
+    }
+}
+
 /// Expected calibration error of the top-label confidence, in `bins` equal-width bins:
 /// the row-weighted mean gap between confidence and accuracy over [`reliability_bins`].
 pub fn ece(probs: &[Vec<f32>], gold: &[usize], bins: usize) -> f64 {
@@ -301,5 +324,30 @@ mod tests {
         let l = vec!["a".to_string(), "b".to_string()];
         let c = Confusion::new(&l, &gold, &pred);
         assert!((c.macro_recall() - 0.75).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_positive_label_is_the_one_not_named_as_a_negative() {
+        for (a, b, want) in [
+            ("not-offensive", "offensive", Some(1)),
+            ("Offensive", "NOT", Some(0)),
+            ("hate", "Non-Hate", Some(0)),
+            ("No", "yes", Some(1)),
+            ("NONE", "toxic", Some(1)),
+            ("1", "0", Some(0)),
+            ("FALSE", "true", Some(1)),
+            // Neither or both read as negative: the second label.
+            ("nothing", "none", Some(1)),
+            ("favor", "against", Some(1)),
+            ("no", "nope", Some(1)),
+            ("nó", "yes", Some(1)),
+        ] {
+            assert_eq!(
+                positive_label(&[a.to_string(), b.to_string()]),
+                want,
+                "{a} / {b}"
+            );
+        }
+        assert_eq!(positive_label(&["a".to_string()]), None);
     }
 }

@@ -175,7 +175,7 @@ fn conflicts_are_listed_and_resolved_by_the_rule() {
     let parent = comment_stance::Model::load(&old).unwrap();
     let m = comment_stance::Model::load(&new).unwrap();
     let lin = m.card.lineage.as_ref().expect("lineage recorded");
-    let parent_sha = comment_stance::head::sha256_hex(&std::fs::read(&old).unwrap());
+    let parent_sha = comment_stance::io::sha256_hex(&std::fs::read(&old).unwrap());
     assert_eq!(lin.parent_sha256, parent_sha);
     assert_eq!(lin.added.len(), 1);
     assert_eq!(lin.added[0].path, s(&added));

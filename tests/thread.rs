@@ -131,6 +131,6 @@ fn the_built_in_relation_head_carries_a_learned_combination() {
     let stance = std::fs::read(repo("models/stance.model")).unwrap();
     assert_eq!(
         stk.card.models[0].sha256,
-        comment_stance::head::sha256_hex(&stance)
+        comment_stance::io::sha256_hex(&stance)
     );
 }

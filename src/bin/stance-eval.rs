@@ -66,7 +66,7 @@ fn run(a: Args) -> comment_stance::Result<()> {
         seed: a.seed,
         resamples: a.resamples,
         min_precision: a.min_precision,
-        progress: true,
+        progress: cli::stderr_is_terminal(),
     };
     match a.model.as_slice() {
         [one] => single(&a, &columns, &o, &Model::load(one)?),

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use comment_stance::cli::{self, ColumnArgs, TrainArgs};
-use comment_stance::thread::{self, StackOptions};
 use comment_stance::train::retrain::{self, ConflictRule, RetrainOptions};
+use comment_stance::train::thread_stacker::{self, StackOptions};
 use comment_stance::train::{self, TrainConfig};
 
 /// Train a stance / moderation / sentiment head from labelled CSV or JSONL.
@@ -139,7 +139,9 @@ fn run(a: Args) -> comment_stance::Result<()> {
             folds: a.stack_folds as usize,
             c: a.stack_c,
         };
-        model.thread_stacker = Some(thread::fit_thread_stacker(&cfg, &data, &model, &opts)?);
+        model.thread_stacker = Some(thread_stacker::fit_thread_stacker(
+            &cfg, &data, &model, &opts,
+        )?);
     }
     model.save(&a.out)?;
     if !a.quiet {

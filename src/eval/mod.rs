@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::head::{with_thread_scratch, Model};
 use crate::io::{Columns, Row};
-use crate::metrics::{self, argmax, Summary};
+use crate::metrics::{self, argmax, positive_label, Summary};
 
 /// Scores of one target's rows.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -93,29 +93,6 @@ pub struct Scored {
     pub probs: Vec<Vec<f32>>,
     /// Raw softmax probabilities.
     pub raw: Vec<Vec<f32>>,
-}
-
-/// Index of the positive label of a binary head (`offensive` of offensive/not-offensive).
-pub fn positive_label(labels: &[String]) -> Option<usize> {
-    if labels.len() != 2 {
-        return None;
-    }
-    // Scoring asks this for every row: bytes compared ignoring ASCII case, with no
-    // lowercased copy. That is the Unicode-lowercase comparison, because the only
-    // non-ASCII characters whose lowercase is ASCII (`K` Kelvin to `k`, `İ` to `i` and
-    // a mark) lowercase to none of the patterns' letters.
-    let negative = |l: &str| {
-        let b = l.as_bytes();
-        let starts =
-            |p: &str| b.len() >= p.len() && b[..p.len()].eq_ignore_ascii_case(p.as_bytes());
-        let is = |p: &str| l.eq_ignore_ascii_case(p);
-        starts("not") || starts("non") || is("no") || is("none") || is("0") || is("false")
-    };
-    match (negative(&labels[0]), negative(&labels[1])) {
-        (true, false) => Some(1),
-        (false, true) => Some(0),
-        _ => Some(1),
-    }
 }
 
 /// Maps rows' gold labels to the model's label indices; unknown labels are errors.
@@ -403,34 +380,4 @@ pub fn render_text(r: &EvalReport) -> String {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::positive_label;
-
-    fn labels(a: &str, b: &str) -> Vec<String> {
-        vec![a.to_string(), b.to_string()]
-    }
-
-    #[test]
-    fn the_positive_label_is_the_one_not_named_as_a_negative() {
-        for (a, b, want) in [
-            ("not-offensive", "offensive", Some(1)),
-            ("Offensive", "NOT", Some(0)),
-            ("hate", "Non-Hate", Some(0)),
-            ("No", "yes", Some(1)),
-            ("NONE", "toxic", Some(1)),
-            ("1", "0", Some(0)),
-            ("FALSE", "true", Some(1)),
-            // Neither or both read as negative: the second label.
-            ("nothing", "none", Some(1)),
-            ("favor", "against", Some(1)),
-            ("no", "nope", Some(1)),
-            ("nó", "yes", Some(1)),
-        ] {
-            assert_eq!(positive_label(&labels(a, b)), want, "{a} / {b}");
-        }
-        assert_eq!(positive_label(&["a".to_string()]), None);
-    }
 }

@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::features::bucket_table::{BucketTable, RowAt};
 use crate::features::{self, FeatureParams, Featurizer, SparseVec};
 use crate::head::token_memo::TokenMemos;
+use crate::io::FileRecord;
 use crate::model::calibrate::Calibration;
 use crate::model::linear::{softmax, SparseSoftmax};
 use crate::model::stack::Stacker;
@@ -33,22 +34,6 @@ pub const FORMAT_VERSION: u32 = 2;
 const PREAMBLE: usize = 8 + 4 + 8 + 32;
 /// Most labels a model file may have.
 const MAX_LABELS: usize = 256;
-
-/// One training or validation file as recorded in the model card.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DataFile {
-    /// Path as given on the command line.
-    pub path: String,
-    /// SHA-256 of the file's bytes, hex.
-    pub sha256: String,
-    /// Rows read from the file.
-    pub rows: usize,
-    /// Set for files added by retraining (`stance-train --base`): their rows were
-    /// merged into the rows before them by this conflict rule (`newest` or `drop`;
-    /// exact duplicates dropped). Absent: the rows were used as they are.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub merge: Option<String>,
-}
 
 /// Calibration quality on the rows it was fitted on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,7 +54,7 @@ pub struct Lineage {
     /// SHA-256 of the parent model file.
     pub parent_sha256: String,
     /// Files added on top of the parent's data.
-    pub added: Vec<DataFile>,
+    pub added: Vec<FileRecord>,
     /// Added rows dropped as exact duplicates (same text, target and label).
     #[serde(default)]
     pub duplicates: usize,
@@ -86,9 +71,9 @@ pub struct ModelCard {
     /// Seed of every random choice in training.
     pub seed: u64,
     /// Training files.
-    pub data: Vec<DataFile>,
+    pub data: Vec<FileRecord>,
     /// Validation files (empty: a seeded share of the training rows was held out).
-    pub valid: Vec<DataFile>,
+    pub valid: Vec<FileRecord>,
     /// Column names used in training.
     pub columns: BTreeMap<String, String>,
     /// Chosen inverse regularisation strength.
@@ -220,7 +205,7 @@ pub struct Model {
     /// The model card.
     pub card: ModelCard,
     /// Reply-relation heads: the learned combination of a reply's own stance with the
-    /// relation and the parent's stance ([`crate::thread`]).
+    /// relation and the parent's stance (applied when a reply is read in its thread).
     pub thread_stacker: Option<Stacker>,
     /// Unique in the process (keys the [`Scratch`] cache).
     id: u64,
@@ -955,14 +940,6 @@ impl<'a> Cursor<'a> {
             self.take(8)?.try_into().expect("8 bytes"),
         ))
     }
-}
-
-/// SHA-256 of bytes, lowercase hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 #[cfg(test)]

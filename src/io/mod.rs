@@ -14,9 +14,11 @@ use crate::error::{Error, Result};
 
 pub mod compress;
 mod csv_records;
+mod file_record;
 
 use csv_records::CsvRecords;
 pub use csv_records::LineCount;
+pub use file_record::{sha256_hex, FileRecord};
 
 /// Input / output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

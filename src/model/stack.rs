@@ -14,16 +14,16 @@ use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::head::DataFile;
+use crate::io::FileRecord;
 use crate::model::linear::{softmax, CsrMatrix, SoftmaxParams};
 
 /// How a stacker was fitted (kept in the model file to reproduce it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StackCard {
     /// Model files whose outputs feed the stacker, with their SHA-256.
-    pub models: Vec<DataFile>,
+    pub models: Vec<FileRecord>,
     /// Files of labelled rows it was fitted on.
-    pub data: Vec<DataFile>,
+    pub data: Vec<FileRecord>,
     /// Cross-fitting folds used for the feeding head trained on overlapping rows.
     pub folds: usize,
     /// Inverse L2 strength.

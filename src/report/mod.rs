@@ -34,7 +34,7 @@ pub struct Options {
     pub resamples: usize,
     /// For binary flags: the precision the threshold analysis looks for.
     pub min_precision: f64,
-    /// Show a progress bar while scoring (only used when stderr is a terminal).
+    /// Show a progress bar on stderr while scoring (the caller checks that it is a terminal).
     pub progress: bool,
 }
 
@@ -155,7 +155,7 @@ pub fn load_rows(
     Ok(rows)
 }
 
-/// Scores labelled rows with `model`, with a progress bar when asked and on a terminal.
+/// Scores labelled rows with `model`, with a progress bar when asked.
 pub fn score(
     model: &Model,
     rows: &[Row],
@@ -167,7 +167,7 @@ pub fn score(
         .ok()
         .and_then(|r| r.label_column());
     let gold = eval::gold_indices(model, rows, path, col)?;
-    let bar = if progress && crate::cli::stderr_is_terminal() && rows.len() >= 2000 {
+    let bar = if progress && rows.len() >= 2000 {
         let pb = indicatif::ProgressBar::new(rows.len() as u64);
         pb.set_style(
             indicatif::ProgressStyle::with_template(
@@ -226,7 +226,7 @@ pub fn confidence_intervals(labels: &[String], gold: &[usize], pred: &[usize], o
 
 /// The flag probability and gold of a binary head, if the model is one.
 fn flag_scores(model: &Model, s: &Scored) -> Option<(Vec<f64>, Vec<bool>)> {
-    let pos = eval::positive_label(&model.labels)?;
+    let pos = crate::metrics::positive_label(&model.labels)?;
     Some((
         s.probs.iter().map(|p| p[pos] as f64).collect(),
         s.gold.iter().map(|&g| g == pos).collect(),

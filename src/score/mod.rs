@@ -157,7 +157,7 @@ pub fn decide(
             task: &m.task,
             label: &m.labels[h.label],
             confidence: h.probs[h.label],
-            flag_p: crate::eval::positive_label(&m.labels).map(|i| h.probs[i]),
+            flag_p: crate::metrics::positive_label(&m.labels).map(|i| h.probs[i]),
         })
         .collect();
     let (action, triggers) = policy.decide(&views);
@@ -168,7 +168,7 @@ pub fn decide(
             let Some((mi, m)) = models.iter().enumerate().find(|(_, m)| m.task == t.task) else {
                 return t.condition.clone();
             };
-            let label = crate::eval::positive_label(&m.labels)
+            let label = crate::metrics::positive_label(&m.labels)
                 .filter(|_| policy.flags.contains_key(&t.task))
                 .unwrap_or(heads[mi].label);
             let why = m.explain(&row.text, target, label, 3, s);

@@ -7,6 +7,7 @@
 //! for a given seed, so the same data gives the same model file byte for byte.
 
 pub mod retrain;
+pub mod thread_stacker;
 
 use std::collections::BTreeMap;
 
@@ -20,8 +21,8 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::features::{self, FeatureParams, Featurizer, SparseVec};
-use crate::head::{sha256_hex, CalibrationReport, DataFile, Model, ModelCard};
-use crate::io::{read_all, Columns, Row};
+use crate::head::{CalibrationReport, Model, ModelCard};
+use crate::io::{read_all, Columns, FileRecord, Row};
 use crate::metrics::{self, Summary};
 use crate::model::calibrate::Calibration;
 use crate::model::linear::{CsrMatrix, SoftmaxParams, SparseSoftmax};
@@ -98,7 +99,7 @@ pub struct Labelled {
     /// Rows.
     pub rows: Vec<Row>,
     /// One record per file.
-    pub files: Vec<DataFile>,
+    pub files: Vec<FileRecord>,
     /// Field number of the label column in the last file read (for error messages).
     pub label_column: Option<u64>,
 }
@@ -111,12 +112,7 @@ pub fn read_labelled(paths: &[String], columns: &Columns, skip_bad: bool) -> Res
         let (rows, bad, label_column) = read_all(p, columns, skip_bad)?;
         out.label_column = label_column;
         bad.report(p);
-        out.files.push(DataFile {
-            path: p.clone(),
-            sha256: sha256_hex(&bytes),
-            rows: rows.len(),
-            merge: None,
-        });
+        out.files.push(FileRecord::new(p, &bytes, rows.len()));
         out.rows.extend(rows);
     }
     Ok(out)
@@ -323,7 +319,7 @@ pub fn train_on(
         Vec<Row>,
         Vec<Row>,
         Vec<usize>,
-        Vec<DataFile>,
+        Vec<FileRecord>,
     ) = if cfg.valid.is_empty() {
         let (fit, held) = stratified_split(&y_all, k, cfg.holdout, cfg.seed);
         (

@@ -18,8 +18,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::head::{sha256_hex, DataFile, Lineage, Model};
-use crate::io::{Columns, Output, Row};
+use crate::head::{Lineage, Model};
+use crate::io::{sha256_hex, Columns, FileRecord, Output, Row};
 use crate::train::{self, ClassWeight, Labelled, TrainConfig};
 
 /// How a conflicting label (same text and target, different label) is resolved.
@@ -149,7 +149,7 @@ pub fn config_from_model(model: &Model, full_grid: bool) -> TrainConfig {
 
 /// Checks a recorded file against its SHA-256: `Ok(true)` when it can be used, `Ok(false)`
 /// when it is missing and `allow` is set (skip it), an error naming it otherwise.
-fn check_recorded(f: &DataFile, what: &str, allow: bool) -> Result<bool> {
+fn check_recorded(f: &FileRecord, what: &str, allow: bool) -> Result<bool> {
     let bytes = match std::fs::read(&f.path) {
         Ok(b) => b,
         Err(e) if allow => {
@@ -317,7 +317,7 @@ pub fn retrain(opts: &RetrainOptions) -> Result<Retrained> {
     cfg.valid = valid;
 
     let mut merger = Merger::default();
-    let mut files: Vec<DataFile> = Vec::new();
+    let mut files: Vec<FileRecord> = Vec::new();
     for f in &base.card.data {
         if !check_recorded(f, "training", opts.allow_changed_data)? {
             continue;
@@ -392,13 +392,13 @@ pub fn retrain(opts: &RetrainOptions) -> Result<Retrained> {
         let stance_model = stk.card.models.first().ok_or_else(|| {
             Error::Train("the base model's thread stacker names no stance model".into())
         })?;
-        let opts = crate::thread::StackOptions {
+        let opts = super::thread_stacker::StackOptions {
             stance_model: stance_model.path.clone().into(),
             threads: stk.card.data.iter().map(|f| f.path.clone()).collect(),
             folds: stk.card.folds,
             c: stk.card.c,
         };
-        model.thread_stacker = Some(crate::thread::fit_thread_stacker(
+        model.thread_stacker = Some(super::thread_stacker::fit_thread_stacker(
             &cfg, &data, &model, &opts,
         )?);
     }

@@ -1,0 +1,258 @@
+//! Fitting a reply-relation head's thread stacker: the learned combination of a
+//! reply's own stance with the relation head's verdict and its parent's stance, which
+//! [`crate::thread`] applies at run time. It is a [`Stacker`] over the reply's own stance,
+//! the mixture `p(agree)·p_parent + p(disagree)·flip(p_parent) + p(other)·p_own`, the
+//! relation probabilities and the reply's length, fitted on labelled threads with
+//! cross-fitted relation predictions, and stored in the relation head's file.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+use crate::head::{Model, Scratch};
+use crate::io::{Columns, FileRecord};
+use crate::metrics::argmax;
+use crate::model::stack::{StackCard, Stacker};
+use crate::thread::{canonical_id, combine, reply_inputs, stacker_inputs};
+
+use super::retrain::config_from_model;
+use super::{read_labelled, train_on, Labelled, TrainConfig};
+
+/// How to fit a reply-relation head's thread stacker.
+#[derive(Debug, Clone)]
+pub struct StackOptions {
+    /// The stance head whose probabilities feed it.
+    pub stance_model: PathBuf,
+    /// Labelled threads: `id`, `parent_id`, `text`, stance `label`, optional `target`.
+    pub threads: Vec<String>,
+    /// Cross-fitting folds (threads are split by their root comment).
+    pub folds: usize,
+    /// Inverse L2 strength of the stacker.
+    pub c: f64,
+}
+
+/// One labelled thread comment, resolved.
+struct ThreadRow {
+    text: String,
+    target: Option<String>,
+    parent: Option<usize>,
+    gold: usize,
+    fold: usize,
+}
+
+fn read_threads(opts: &StackOptions, stance: &Model) -> Result<(Vec<ThreadRow>, Vec<FileRecord>)> {
+    let columns = Columns {
+        label: Some("label".into()),
+        ..Columns::default()
+    };
+    let data = read_labelled(&opts.threads, &columns, false)?;
+    let folds = opts.folds.max(1);
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut rows: Vec<ThreadRow> = Vec::new();
+    let mut n_roots = 0;
+    for r in data.rows {
+        let label = r.label.clone().unwrap_or_default();
+        let gold = stance
+            .labels
+            .iter()
+            .position(|l| *l == label)
+            .ok_or_else(|| {
+                Error::Train(format!(
+                "thread row {} (line {}): label '{label}' is not one of the stance model's ({})",
+                r.id,
+                r.line,
+                stance.labels.join(", ")
+            ))
+            })?;
+        let parent = match r
+            .parent_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            None => None,
+            Some(p) => Some(*index.get(canonical_id(p)).ok_or_else(|| {
+                Error::Train(format!(
+                    "thread row {} (line {}): parent {p} does not come before it",
+                    r.id, r.line
+                ))
+            })?),
+        };
+        // A thread's fold is its root's order among the roots, modulo the fold count.
+        let fold = match parent {
+            Some(p) => rows[p].fold,
+            None => {
+                n_roots += 1;
+                (n_roots - 1) % folds
+            }
+        };
+        index.insert(canonical_id(&r.id).to_string(), rows.len());
+        rows.push(ThreadRow {
+            text: r.text,
+            target: r.target,
+            parent,
+            gold,
+            fold,
+        });
+    }
+    Ok((rows, data.files))
+}
+
+/// Fits the learned combination for `relation` (trained by `cfg` on `data`), from
+/// labelled threads. The relation probabilities of thread replies whose (reply, parent)
+/// pair is also in `data` come from a relation head refitted without their fold (same
+/// C and class weighting), so the stacker sees out-of-sample relation verdicts.
+pub fn fit_thread_stacker(
+    cfg: &TrainConfig,
+    data: &Labelled,
+    relation: &Model,
+    opts: &StackOptions,
+) -> Result<Stacker> {
+    let stance_bytes =
+        std::fs::read(&opts.stance_model).map_err(|e| Error::io(&opts.stance_model, e))?;
+    let stance = Model::from_bytes(&stance_bytes, &opts.stance_model.display().to_string())?;
+    let (rows, files) = read_threads(opts, &stance)?;
+    let folds = opts.folds.max(1);
+    let mut s = Scratch::default();
+    // Relation verdicts, cross-fitted where the pair was trained on.
+    let mut rel_p: Vec<Option<Vec<f32>>> = vec![None; rows.len()];
+    for f in 0..folds {
+        let pairs: HashSet<(&str, &str)> = rows
+            .iter()
+            .filter(|r| r.fold == f)
+            .filter_map(|r| r.parent.map(|p| (r.text.as_str(), rows[p].text.as_str())))
+            .collect();
+        let kept: Vec<_> = data
+            .rows
+            .iter()
+            .filter(|r| !pairs.contains(&(r.text.as_str(), r.parent_text.as_deref().unwrap_or(""))))
+            .cloned()
+            .collect();
+        let refit;
+        let model = if kept.len() == data.rows.len() {
+            relation
+        } else {
+            if cfg.progress {
+                eprintln!(
+                    "[{}] thread stacker: fold {}/{folds}, relation head refitted without {} pairs",
+                    cfg.task,
+                    f + 1,
+                    data.rows.len() - kept.len()
+                );
+            }
+            // The chosen C and class weighting; the rest (columns included) as trained.
+            let fixed = config_from_model(relation, false);
+            let fold_cfg = TrainConfig {
+                c_grid: fixed.c_grid,
+                class_weight: fixed.class_weight,
+                progress: false,
+                ..cfg.clone()
+            };
+            let rows = Labelled {
+                rows: kept,
+                files: data.files.clone(),
+                label_column: data.label_column,
+            };
+            refit = train_on(&fold_cfg, rows, None)?;
+            &refit
+        };
+        for (i, r) in rows.iter().enumerate() {
+            if let (true, Some(p)) = (r.fold == f, r.parent) {
+                rel_p[i] = Some(model.predict_pair(&r.text, &rows[p].text, &mut s));
+            }
+        }
+    }
+    let own: Vec<Vec<f32>> = rows
+        .iter()
+        .map(|r| stance.predict(&r.text, r.target.as_deref(), &mut s))
+        .collect();
+    // Pass 1: parents' stances by the mixture; pass 2: by the first stacker.
+    let mut stacker: Option<Stacker> = None;
+    let mut acc = (0.0, 0.0);
+    for _pass in 0..2 {
+        let mut finals: Vec<Vec<f32>> = Vec::with_capacity(rows.len());
+        let mut x = Vec::new();
+        let mut y = Vec::new();
+        let mut own_pred = Vec::new();
+        for (i, r) in rows.iter().enumerate() {
+            let fin = match (r.parent, &rel_p[i]) {
+                (Some(p), Some(rp)) => {
+                    let inputs = reply_inputs(
+                        &r.text,
+                        &own[i],
+                        &finals[p],
+                        rp,
+                        &relation.labels,
+                        &stance.labels,
+                    );
+                    let fin = match &stacker {
+                        Some(stk) => stk.predict(&inputs),
+                        None => combine(&own[i], &finals[p], rp, &relation.labels, &stance.labels),
+                    };
+                    x.push(inputs);
+                    y.push(r.gold);
+                    own_pred.push(argmax(&own[i]));
+                    fin
+                }
+                _ => own[i].clone(),
+            };
+            finals.push(fin);
+        }
+        if x.is_empty() {
+            return Err(Error::Train(format!(
+                "no replies in {} to fit the thread stacker on",
+                opts.threads.join(", ")
+            )));
+        }
+        let card = StackCard {
+            models: vec![FileRecord::new(
+                &opts.stance_model.display().to_string(),
+                &stance_bytes,
+                0,
+            )],
+            data: files.clone(),
+            folds,
+            c: opts.c,
+            rows: x.len(),
+            fit_accuracy: 0.0,
+            base_accuracy: 0.0,
+        };
+        let stk = Stacker::fit(
+            stacker_inputs(&stance.labels),
+            stance.labels.clone(),
+            &x,
+            &y,
+            opts.c,
+            card,
+        )?;
+        let hits = |pred: &mut dyn Iterator<Item = usize>| {
+            pred.zip(&y).filter(|(p, g)| p == *g).count() as f64 / y.len() as f64
+        };
+        acc = (
+            hits(&mut x.iter().map(|v| argmax(&stk.predict(v)))),
+            hits(&mut own_pred.into_iter()),
+        );
+        stacker = Some(stk);
+    }
+    let mut stk = stacker.expect("two passes ran");
+    stk.card.fit_accuracy = acc.0;
+    stk.card.base_accuracy = acc.1;
+    if cfg.progress {
+        eprintln!(
+            "[{}] thread stacker: {} replies, accuracy {:.3} (own text alone {:.3}); weights {:?}",
+            cfg.task,
+            stk.card.rows,
+            acc.0,
+            acc.1,
+            stk.inputs
+                .iter()
+                .enumerate()
+                .map(|(j, n)| (
+                    n.as_str(),
+                    &stk.weights[j * stk.labels.len()..(j + 1) * stk.labels.len()]
+                ))
+                .collect::<BTreeMap<_, _>>()
+        );
+    }
+    Ok(stk)
+}
