@@ -20,7 +20,7 @@
 use std::path::PathBuf;
 
 use comment_stance::head::Scratch;
-use comment_stance::io::Columns;
+use comment_stance::io::{Columns, Silent};
 use comment_stance::metrics::{argmax, Summary};
 use comment_stance::model::stack::{StackCard, Stacker};
 use comment_stance::train::retrain::config_from_model;
@@ -103,8 +103,8 @@ fn main() -> comment_stance::Result<()> {
         label: Some("label".into()),
         ..Columns::default()
     };
-    let train_rows = train::read_labelled(&a.train, &columns, false)?;
-    let valid_rows = train::read_labelled(&a.valid, &columns, false)?;
+    let train_rows = train::read_labelled(&a.train, &columns, false, &Silent)?;
+    let valid_rows = train::read_labelled(&a.valid, &columns, false, &Silent)?;
     let gold = |rows: &Labelled| -> Vec<usize> {
         rows.rows
             .iter()
@@ -125,7 +125,6 @@ fn main() -> comment_stance::Result<()> {
     let cfg = TrainConfig {
         data: a.train.clone(),
         valid: a.valid.clone(),
-        progress: false,
         ..config_from_model(&stance, false)
     };
     let mut s = Scratch::default();
@@ -139,7 +138,7 @@ fn main() -> comment_stance::Result<()> {
             files: train_rows.files.clone(),
             label_column: train_rows.label_column,
         };
-        let m = train::train_on(&cfg, kept, None)?;
+        let m = train::train_on(&cfg, kept, None, &Silent)?;
         for (i, r) in train_rows.rows.iter().enumerate() {
             if i % a.folds == f {
                 oof[i] = m.predict(&r.text, r.target.as_deref(), &mut s);

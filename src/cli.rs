@@ -1,12 +1,14 @@
-//! What the binaries share: column flags, error reporting and exit codes.
+//! What the binaries share: column flags, error reporting and exit codes, and the
+//! stderr side of the library's [`Progress`] observer.
 //!
 //! Every failure prints one line `<binary>: error: <message>` (file, line and column
 //! included where they exist) and exits with code 2; a closed output pipe exits 0.
 
 use std::process::ExitCode;
+use std::sync::Mutex;
 
 use crate::error::Error;
-use crate::io::Columns;
+use crate::io::{BadRows, Columns, Progress};
 
 /// Column-name flags shared by the binaries.
 #[derive(Debug, Clone, clap::Args)]
@@ -63,6 +65,84 @@ pub fn parse_range(s: &str) -> Result<(usize, usize), String> {
 pub fn stderr_is_terminal() -> bool {
     use std::io::IsTerminal;
     std::io::stderr().is_terminal()
+}
+
+/// Fewest rows of a labelled set for which evaluation shows a progress bar.
+const MIN_ROWS_FOR_BAR: u64 = 2000;
+
+/// The binaries' [`Progress`]: steps as `[who] message` lines on stderr (unless quiet),
+/// warnings as `warning: message` lines and skipped rows as their report (always), and,
+/// when stderr is a terminal, a spinner while a stream is scored or a bar while a
+/// labelled set of at least [`MIN_ROWS_FOR_BAR`] rows is.
+#[derive(Debug)]
+pub struct StderrProgress {
+    steps: bool,
+    terminal: bool,
+    bar: Mutex<Option<indicatif::ProgressBar>>,
+}
+
+impl StderrProgress {
+    /// Prints steps when `steps` is set (the binaries' `--quiet` clears it).
+    pub fn new(steps: bool) -> Self {
+        StderrProgress {
+            steps,
+            terminal: stderr_is_terminal(),
+            bar: Mutex::new(None),
+        }
+    }
+
+    fn bar(&self) -> std::sync::MutexGuard<'_, Option<indicatif::ProgressBar>> {
+        self.bar.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Progress for StderrProgress {
+    fn step(&self, who: &str, message: &str) {
+        if self.steps {
+            eprintln!("[{who}] {message}");
+        }
+    }
+
+    fn warning(&self, message: &str) {
+        eprintln!("warning: {message}");
+    }
+
+    fn skipped_rows(&self, file: &str, bad: &BadRows) {
+        for line in bad.report_lines(file) {
+            eprintln!("{line}");
+        }
+    }
+
+    fn rows_started(&self, total: Option<u64>) {
+        if !self.terminal {
+            return;
+        }
+        let (bar, template) = match total {
+            None => (
+                indicatif::ProgressBar::new_spinner(),
+                "{spinner} {human_pos} comments scored ({per_sec}) {elapsed}",
+            ),
+            Some(n) if n >= MIN_ROWS_FOR_BAR => (
+                indicatif::ProgressBar::new(n),
+                "scoring {bar:40} {pos}/{len} rows ({per_sec}, {eta})",
+            ),
+            Some(_) => return,
+        };
+        bar.set_style(indicatif::ProgressStyle::with_template(template).expect("valid template"));
+        *self.bar() = Some(bar);
+    }
+
+    fn rows_done(&self, n: u64) {
+        if let Some(bar) = &*self.bar() {
+            bar.inc(n);
+        }
+    }
+
+    fn rows_finished(&self) {
+        if let Some(bar) = self.bar().take() {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 /// The training hyperparameters `stance-train` and `stance-audit` share.

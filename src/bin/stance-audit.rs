@@ -59,12 +59,12 @@ fn run(a: Args) -> comment_stance::Result<()> {
     let cfg = TrainConfig {
         data: a.data.clone(),
         skip_bad_rows: a.cols.skip_bad_rows,
-        progress: !a.quiet,
         ..a.train
             .config(a.task, a.cols.columns(Some(&a.label_col)), false)
     };
-    let data = train::read_labelled(&cfg.data, &cfg.columns, cfg.skip_bad_rows)?;
-    let oof = audit::out_of_fold(&cfg, &data.rows, a.folds)?;
+    let progress = cli::StderrProgress::new(!a.quiet);
+    let data = train::read_labelled(&cfg.data, &cfg.columns, cfg.skip_bad_rows, &progress)?;
+    let oof = audit::out_of_fold(&cfg, &data.rows, a.folds, &progress)?;
     let mut suspects = audit::rank(&oof, a.rank, a.all);
     if let Some(n) = a.top {
         suspects.truncate(n);

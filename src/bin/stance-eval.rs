@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use comment_stance::cli::{self, ColumnArgs};
+use comment_stance::io::Progress;
 use comment_stance::report::{self, Options};
 use comment_stance::{eval, Error, Model};
 
@@ -66,7 +67,6 @@ fn run(a: Args) -> comment_stance::Result<()> {
         seed: a.seed,
         resamples: a.resamples,
         min_precision: a.min_precision,
-        progress: cli::stderr_is_terminal(),
     };
     match a.model.as_slice() {
         [one] => single(&a, &columns, &o, &Model::load(one)?),
@@ -83,14 +83,11 @@ fn single(
     o: &Options,
     model: &Model,
 ) -> comment_stance::Result<()> {
-    let e = report::evaluate(
-        model,
-        &a.data,
-        columns,
-        a.target.as_deref(),
-        a.cols.skip_bad_rows,
-        o,
-    )?;
+    let progress = cli::StderrProgress::new(true);
+    let read = report::load_rows(&a.data, columns, a.target.as_deref(), a.cols.skip_bad_rows)?;
+    progress.skipped_rows(&a.data, &read.bad);
+    let group = columns.group.as_deref();
+    let e = report::evaluate(model, &a.data, read, group, o, &progress)?;
     if let Some(dir) = &a.out {
         report::write_report(dir, model, &a.data, &e)?;
     }
@@ -122,10 +119,13 @@ fn compare(
             new.labels.join(", ")
         )));
     }
-    let rows = report::load_rows(&a.data, columns, a.target.as_deref(), a.cols.skip_bad_rows)?;
+    let progress = cli::StderrProgress::new(true);
+    let read = report::load_rows(&a.data, columns, a.target.as_deref(), a.cols.skip_bad_rows)?;
+    progress.skipped_rows(&a.data, &read.bad);
+    let (rows, col) = (read.rows, read.label_column);
     let group = columns.group.as_deref();
-    let s_old = report::score(old, &rows, &a.data, columns, o.progress)?;
-    let s_new = report::score(new, &rows, &a.data, columns, o.progress)?;
+    let s_old = report::score(old, &rows, &a.data, col, &progress)?;
+    let s_new = report::score(new, &rows, &a.data, col, &progress)?;
     let e_old = report::evaluate_rows(old, rows.clone(), s_old, group, o);
     let e_new = report::evaluate_rows(new, rows, s_new, group, o);
     let c = report::compare(&old.labels, &e_old, &e_new, o)?;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use comment_stance::cli::{self, ColumnArgs};
-use comment_stance::io::{Format, Output, RowReader};
+use comment_stance::io::{Format, Output, Progress, RowReader};
 use comment_stance::policy::Policy;
 use comment_stance::score::{self, OutFormat, ScoreOptions};
 use comment_stance::Model;
@@ -129,9 +129,11 @@ fn run(a: Args) -> comment_stance::Result<()> {
         explain,
         batch_size: a.batch_size,
         format,
-        progress: cli::stderr_is_terminal(),
     };
-    let summary = score::score_stream(&models, reader, &mut out, &opts)?;
+    let progress = cli::StderrProgress::new(true);
+    let input_name = reader.name().to_string();
+    let summary = score::score_stream(&models, reader, &mut out, &opts, &progress)?;
+    progress.skipped_rows(&input_name, &summary.bad);
     out.finish()?;
     // A guard against the next silent loss: every line of a CSV input is a row, the
     // header, a blank line, a line break inside a quoted field or a reported bad row.

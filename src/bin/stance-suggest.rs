@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use comment_stance::cli::{self, ColumnArgs};
-use comment_stance::io::{read_all, Output};
+use comment_stance::io::{read_all, Output, Progress};
 use comment_stance::label::suggest::{self, Strategy};
 use comment_stance::{Error, Model};
 
@@ -46,8 +46,9 @@ fn run(a: Args) -> comment_stance::Result<()> {
         comment_stance::io::check_writable(p)?;
     }
     let model = Model::load(&a.model)?;
-    let (rows, bad, _) = read_all(&a.data, &a.cols.columns(None), a.cols.skip_bad_rows)?;
-    bad.report(&a.data);
+    let read = read_all(&a.data, &a.cols.columns(None), a.cols.skip_bad_rows)?;
+    cli::StderrProgress::new(true).skipped_rows(&a.data, &read.bad);
+    let rows = read.rows;
     let picks = suggest::suggest(&model, &rows, a.n, a.strategy, a.seed, a.target.as_deref());
     let has_target = rows.iter().any(|r| r.target.is_some());
     let with_target = has_target || a.target.is_some() || !model.targets.is_empty();

@@ -88,15 +88,15 @@ fn run_retrain(a: Args, base: PathBuf) -> comment_stance::Result<()> {
         p.push(".conflicts.csv");
         PathBuf::from(p)
     });
-    let r = retrain::retrain(&RetrainOptions {
+    let opts = RetrainOptions {
         base,
         data: a.data,
         allow_changed_data: a.allow_changed_data,
         conflict_rule: a.conflict_rule,
         reselect: a.reselect,
         skip_bad_rows: a.cols.skip_bad_rows,
-        progress: !a.quiet,
-    })?;
+    };
+    let r = retrain::retrain(&opts, &cli::StderrProgress::new(!a.quiet))?;
     if !r.conflicts.is_empty() {
         retrain::write_conflicts(&conflicts_path, &r.conflicts)?;
         eprintln!(
@@ -127,11 +127,11 @@ fn run(a: Args) -> comment_stance::Result<()> {
         data: a.data,
         valid: a.valid,
         skip_bad_rows: a.cols.skip_bad_rows,
-        progress: !a.quiet,
         ..a.train.config(a.task, columns, a.parent_text_col.is_some())
     };
-    let data = train::read_labelled(&cfg.data, &cfg.columns, cfg.skip_bad_rows)?;
-    let mut model = train::train_on(&cfg, data.clone(), None)?;
+    let progress = cli::StderrProgress::new(!a.quiet);
+    let data = train::read_labelled(&cfg.data, &cfg.columns, cfg.skip_bad_rows, &progress)?;
+    let mut model = train::train_on(&cfg, data.clone(), None, &progress)?;
     if let Some(stance_model) = a.stack_stance {
         let opts = StackOptions {
             stance_model,
@@ -140,7 +140,7 @@ fn run(a: Args) -> comment_stance::Result<()> {
             c: a.stack_c,
         };
         model.thread_stacker = Some(thread_stacker::fit_thread_stacker(
-            &cfg, &data, &model, &opts,
+            &cfg, &data, &model, &opts, &progress,
         )?);
     }
     model.save(&a.out)?;

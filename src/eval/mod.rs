@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::head::{with_thread_scratch, Model};
-use crate::io::{Columns, Row};
+use crate::io::Row;
 use crate::metrics::{self, argmax, positive_label, Summary};
 
 /// Scores of one target's rows.
@@ -249,31 +249,6 @@ pub fn report(model: &Model, rows: &[Row], s: &Scored, min_precision: f64) -> Ev
         brier_uncalibrated: metrics::brier(&s.raw, &s.gold),
         flag: flag_report(&model.labels, s, min_precision),
     }
-}
-
-/// Reads a labelled file and evaluates `model` on it.
-pub fn evaluate(
-    model: &Model,
-    path: &str,
-    columns: &Columns,
-    target: Option<&str>,
-    min_precision: f64,
-    skip_bad: bool,
-) -> Result<(EvalReport, Vec<Row>, Scored)> {
-    let (rows, bad, col) = crate::io::read_all(path, columns, skip_bad)?;
-    bad.report(path);
-    if rows.is_empty() {
-        return Err(Error::input(path, None, None, "no rows to evaluate"));
-    }
-    let gold = gold_indices(model, &rows, path, col)?;
-    let mut rows = rows;
-    if let Some(t) = target {
-        for r in &mut rows {
-            r.target = Some(t.to_string());
-        }
-    }
-    let scored = score_rows(model, &rows, gold, None);
-    Ok((report(model, &rows, &scored, min_precision), rows, scored))
 }
 
 fn pct(x: f64) -> String {

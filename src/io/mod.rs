@@ -15,10 +15,12 @@ use crate::error::{Error, Result};
 pub mod compress;
 mod csv_records;
 mod file_record;
+mod progress;
 
 use csv_records::CsvRecords;
 pub use csv_records::LineCount;
 pub use file_record::{sha256_hex, FileRecord};
+pub use progress::{Progress, Silent};
 
 /// Input / output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -125,17 +127,24 @@ impl BadRows {
         }
     }
 
-    /// Writes the report to stderr when anything was skipped.
-    pub fn report(&self, what: &str) {
-        if self.count > 0 {
-            eprintln!("warning: skipped {} bad row(s) of {what}:", self.count);
-            for m in &self.first {
-                eprintln!("  {m}");
-            }
-            if self.count as usize > self.first.len() {
-                eprintln!("  ... and {} more", self.count as usize - self.first.len());
-            }
+    /// The report of what was skipped from `what`, one line each (none when nothing was):
+    /// a count, the first few messages, and how many more there were.
+    pub fn report_lines(&self, what: &str) -> Vec<String> {
+        if self.count == 0 {
+            return Vec::new();
         }
+        let mut lines = vec![format!(
+            "warning: skipped {} bad row(s) of {what}:",
+            self.count
+        )];
+        lines.extend(self.first.iter().map(|m| format!("  {m}")));
+        if self.count as usize > self.first.len() {
+            lines.push(format!(
+                "  ... and {} more",
+                self.count as usize - self.first.len()
+            ));
+        }
+        lines
     }
 }
 
@@ -595,20 +604,30 @@ impl Iterator for RowReader {
     }
 }
 
-/// Reads every row of a file (for training and evaluation, which need them all), with
-/// the skipped rows and the label column's field number (for error messages).
-pub fn read_all(
-    path: &str,
-    spec: &Columns,
-    skip_bad: bool,
-) -> Result<(Vec<Row>, BadRows, Option<u64>)> {
+/// Every row of a file, read at once by [`read_all`].
+#[derive(Debug, Clone, Default)]
+pub struct ReadRows {
+    /// The rows, in file order.
+    pub rows: Vec<Row>,
+    /// The rows skipped as malformed (reading with `skip_bad`), for the caller to report.
+    pub bad: BadRows,
+    /// 1-based CSV field number of the label column (for error messages about labels).
+    pub label_column: Option<u64>,
+}
+
+/// Reads every row of a file (for training and evaluation, which need them all).
+pub fn read_all(path: &str, spec: &Columns, skip_bad: bool) -> Result<ReadRows> {
     let mut rdr = RowReader::open(path, Format::from_path(path), spec, skip_bad)?;
     let mut rows = Vec::new();
     for r in rdr.by_ref() {
         rows.push(r?);
     }
     let label_column = rdr.label_column();
-    Ok((rows, rdr.bad, label_column))
+    Ok(ReadRows {
+        rows,
+        bad: rdr.bad,
+        label_column,
+    })
 }
 
 /// A destination for output: stdout, or a file written atomically.

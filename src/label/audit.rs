@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::head::with_thread_scratch;
-use crate::io::Row;
+use crate::io::{Progress, Row, Silent};
 use crate::train::{self, Labelled, TrainConfig};
 
 /// How suspects are ranked.
@@ -74,7 +74,12 @@ pub fn folds(y: &[usize], n_labels: usize, k: usize, seed: u64) -> Vec<usize> {
 }
 
 /// Trains `k` models, each without one fold, and predicts that fold.
-pub fn out_of_fold(cfg: &TrainConfig, rows: &[Row], k: usize) -> Result<OutOfFold> {
+pub fn out_of_fold(
+    cfg: &TrainConfig,
+    rows: &[Row],
+    k: usize,
+    progress: &dyn Progress,
+) -> Result<OutOfFold> {
     if k < 2 {
         return Err(Error::Params(format!(
             "--folds must be at least 2, got {k}"
@@ -103,12 +108,12 @@ pub fn out_of_fold(cfg: &TrainConfig, rows: &[Row], k: usize) -> Result<OutOfFol
             .map(|i| rows[i].clone())
             .collect();
         let held: Vec<usize> = (0..rows.len()).filter(|&i| fold[i] == f).collect();
-        if cfg.progress {
-            eprintln!("[audit] fold {}/{k}: training on {} rows", f + 1, fit.len());
-        }
+        progress.step(
+            "audit",
+            &format!("fold {}/{k}: training on {} rows", f + 1, fit.len()),
+        );
         let model = train::train_on(
             &TrainConfig {
-                progress: false,
                 valid: Vec::new(),
                 ..cfg.clone()
             },
@@ -117,6 +122,7 @@ pub fn out_of_fold(cfg: &TrainConfig, rows: &[Row], k: usize) -> Result<OutOfFol
                 ..Labelled::default()
             },
             None,
+            &Silent,
         )?;
         let map: Vec<Option<usize>> = labels
             .iter()

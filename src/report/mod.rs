@@ -21,7 +21,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::eval::{self, EvalReport, Scored};
 use crate::head::{Model, Scratch};
-use crate::io::{Columns, Row};
+use crate::io::{Columns, Progress, ReadRows, Row};
 use crate::metrics::{argmax, Confusion, Summary};
 use stats::{BiasAucs, Interval, McNemar};
 
@@ -34,8 +34,6 @@ pub struct Options {
     pub resamples: usize,
     /// For binary flags: the precision the threshold analysis looks for.
     pub min_precision: f64,
-    /// Show a progress bar on stderr while scoring (the caller checks that it is a terminal).
-    pub progress: bool,
 }
 
 impl Default for Options {
@@ -44,7 +42,6 @@ impl Default for Options {
             seed: 42,
             resamples: 1000,
             min_precision: 0.9,
-            progress: false,
         }
     }
 }
@@ -135,50 +132,36 @@ pub struct Evaluation {
     pub metrics: Metrics,
 }
 
-/// Reads a labelled file (optionally forcing one target on every row).
+/// Reads a labelled file to evaluate on (optionally forcing one target on every row);
+/// the rows skipped as malformed come back for the caller to report.
 pub fn load_rows(
     path: &str,
     columns: &Columns,
     target: Option<&str>,
     skip_bad: bool,
-) -> Result<Vec<Row>> {
-    let (mut rows, bad, _) = crate::io::read_all(path, columns, skip_bad)?;
-    bad.report(path);
-    if rows.is_empty() {
+) -> Result<ReadRows> {
+    let mut read = crate::io::read_all(path, columns, skip_bad)?;
+    if read.rows.is_empty() {
         return Err(Error::input(path, None, None, "no rows to evaluate"));
     }
     if let Some(t) = target {
-        for r in &mut rows {
+        for r in &mut read.rows {
             r.target = Some(t.to_string());
         }
     }
-    Ok(rows)
+    Ok(read)
 }
 
-/// Scores labelled rows with `model`, with a progress bar when asked.
+/// Scores labelled rows read from `path` with `model`, telling `progress` as it goes.
 pub fn score(
     model: &Model,
     rows: &[Row],
     path: &str,
-    columns: &Columns,
-    progress: bool,
+    label_column: Option<u64>,
+    progress: &dyn Progress,
 ) -> Result<Scored> {
-    let col = crate::io::RowReader::open(path, crate::io::Format::from_path(path), columns, false)
-        .ok()
-        .and_then(|r| r.label_column());
-    let gold = eval::gold_indices(model, rows, path, col)?;
-    let bar = if progress && rows.len() >= 2000 {
-        let pb = indicatif::ProgressBar::new(rows.len() as u64);
-        pb.set_style(
-            indicatif::ProgressStyle::with_template(
-                "scoring {bar:40} {pos}/{len} rows ({per_sec}, {eta})",
-            )
-            .expect("valid template"),
-        );
-        Some(pb)
-    } else {
-        None
-    };
+    let gold = eval::gold_indices(model, rows, path, label_column)?;
+    progress.rows_started(Some(rows.len() as u64));
     let mut all = Scored {
         gold: Vec::with_capacity(rows.len()),
         probs: Vec::with_capacity(rows.len()),
@@ -189,13 +172,9 @@ pub fn score(
         all.gold.extend(s.gold);
         all.probs.extend(s.probs);
         all.raw.extend(s.raw);
-        if let Some(pb) = &bar {
-            pb.inc(chunk.len() as u64);
-        }
+        progress.rows_done(chunk.len() as u64);
     }
-    if let Some(pb) = bar {
-        pb.finish_and_clear();
-    }
+    progress.rows_finished();
     Ok(all)
 }
 
@@ -302,24 +281,17 @@ pub fn evaluate_rows(
     }
 }
 
-/// Reads, scores and evaluates a labelled file.
+/// Scores and evaluates `model` on the rows [`load_rows`] read from `path`.
 pub fn evaluate(
     model: &Model,
     path: &str,
-    columns: &Columns,
-    target: Option<&str>,
-    skip_bad: bool,
+    read: ReadRows,
+    group_col: Option<&str>,
     o: &Options,
+    progress: &dyn Progress,
 ) -> Result<Evaluation> {
-    let rows = load_rows(path, columns, target, skip_bad)?;
-    let scored = score(model, &rows, path, columns, o.progress)?;
-    Ok(evaluate_rows(
-        model,
-        rows,
-        scored,
-        columns.group.as_deref(),
-        o,
-    ))
+    let scored = score(model, &read.rows, path, read.label_column, progress)?;
+    Ok(evaluate_rows(model, read.rows, scored, group_col, o))
 }
 
 /// The `k` most confident mistakes, with the n-grams behind each prediction.

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::error::{Error, Result};
 use crate::head::{with_thread_scratch, Model, Reason, Scratch};
-use crate::io::{Output, Row, RowReader};
+use crate::io::{BadRows, Output, Progress, Row, RowReader};
 use crate::metrics::argmax;
 use crate::policy::{Action, HeadView, Policy, Trigger};
 use crate::thread::{PairVerdict, ThreadCache};
@@ -40,8 +40,6 @@ pub struct ScoreOptions {
     pub batch_size: usize,
     /// Output form.
     pub format: OutFormat,
-    /// Show a progress bar on stderr.
-    pub progress: bool,
     /// Decision policy (adds `action` and `reasons`).
     pub policy: Policy,
     /// Comments remembered for parent lookup (0 = do not read threads).
@@ -67,7 +65,6 @@ impl Default for ScoreOptions {
             explain: 0,
             batch_size: DEFAULT_BATCH,
             format: OutFormat::Csv,
-            progress: false,
             policy: Policy::default_policy(),
             thread_cache: crate::thread::DEFAULT_CACHE,
             thread_cache_mb: crate::thread::DEFAULT_CACHE_MB,
@@ -636,8 +633,8 @@ pub fn render_table(models: &[Model], rows: &[Scored]) -> String {
 pub struct ScoreSummary {
     /// Rows written.
     pub rows: u64,
-    /// Rows skipped as malformed.
-    pub skipped: u64,
+    /// Rows skipped as malformed (reading with `skip_bad`), for the caller to report.
+    pub bad: BadRows,
     /// How the input's lines were accounted for (CSV input).
     pub lines: Option<crate::io::LineCount>,
 }
@@ -648,19 +645,9 @@ pub fn score_stream(
     mut reader: RowReader,
     out: &mut Output,
     opts: &ScoreOptions,
+    progress: &dyn Progress,
 ) -> Result<ScoreSummary> {
-    let bar = if opts.progress {
-        let b = indicatif::ProgressBar::new_spinner();
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} {human_pos} comments scored ({per_sec}) {elapsed}",
-            )
-            .expect("valid template"),
-        );
-        Some(b)
-    } else {
-        None
-    };
+    progress.rows_started(None);
     let mut sink = Sink::new(out, opts.format, opts.explain > 0);
     let mut summary = ScoreSummary::default();
     let mut cache = ThreadCache::with_budget(opts.thread_cache, opts.thread_cache_mb << 20);
@@ -687,9 +674,7 @@ pub fn score_stream(
         );
         wrote?;
         summary.rows += n;
-        if let Some(b) = &bar {
-            b.inc(n);
-        }
+        progress.rows_done(n);
         match read {
             Ok(batch) => {
                 next = batch;
@@ -709,12 +694,9 @@ pub fn score_stream(
         sink.write(models, Vec::new())?;
     }
     sink.finish(models)?;
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    summary.skipped = reader.bad_rows().count;
+    progress.rows_finished();
+    summary.bad = reader.bad_rows().clone();
     summary.lines = reader.line_count();
-    reader.bad_rows().report(reader.name());
     Ok(summary)
 }
 

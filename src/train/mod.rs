@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::features::{self, FeatureParams, Featurizer, SparseVec};
 use crate::head::{CalibrationReport, Model, ModelCard};
-use crate::io::{read_all, Columns, FileRecord, Row};
+use crate::io::{read_all, Columns, FileRecord, Progress, Row};
 use crate::metrics::{self, Summary};
 use crate::model::calibrate::Calibration;
 use crate::model::linear::{CsrMatrix, SoftmaxParams, SparseSoftmax};
@@ -64,10 +64,8 @@ pub struct TrainConfig {
     pub max_iterations: u64,
     /// Share of training rows held out when no validation file is given.
     pub holdout: f64,
-    /// Skip malformed rows (reported on stderr) instead of failing.
+    /// Skip malformed rows (reported to the caller's [`Progress`]) instead of failing.
     pub skip_bad_rows: bool,
-    /// Print progress on stderr.
-    pub progress: bool,
 }
 
 impl Default for TrainConfig {
@@ -88,7 +86,6 @@ impl Default for TrainConfig {
             max_iterations: 500,
             holdout: 0.15,
             skip_bad_rows: false,
-            progress: false,
         }
     }
 }
@@ -104,24 +101,24 @@ pub struct Labelled {
     pub label_column: Option<u64>,
 }
 
-/// Reads labelled files, recording each file's SHA-256 and row count.
-pub fn read_labelled(paths: &[String], columns: &Columns, skip_bad: bool) -> Result<Labelled> {
+/// Reads labelled files, recording each file's SHA-256 and row count; the rows skipped
+/// under `skip_bad` go to `progress`, file by file.
+pub fn read_labelled(
+    paths: &[String],
+    columns: &Columns,
+    skip_bad: bool,
+    progress: &dyn Progress,
+) -> Result<Labelled> {
     let mut out = Labelled::default();
     for p in paths {
         let bytes = std::fs::read(p).map_err(|e| Error::io(p, e))?;
-        let (rows, bad, label_column) = read_all(p, columns, skip_bad)?;
-        out.label_column = label_column;
-        bad.report(p);
-        out.files.push(FileRecord::new(p, &bytes, rows.len()));
-        out.rows.extend(rows);
+        let read = read_all(p, columns, skip_bad)?;
+        out.label_column = read.label_column;
+        progress.skipped_rows(p, &read.bad);
+        out.files.push(FileRecord::new(p, &bytes, read.rows.len()));
+        out.rows.extend(read.rows);
     }
     Ok(out)
-}
-
-fn progress(cfg: &TrainConfig, msg: impl AsRef<str>) {
-    if cfg.progress {
-        eprintln!("[{}] {}", cfg.task, msg.as_ref());
-    }
 }
 
 /// Target spellings seen in rows: one per case-insensitive key, sorted by key.
@@ -249,12 +246,9 @@ pub fn stratified_split(y: &[usize], k: usize, share: f64, seed: u64) -> (Vec<us
 }
 
 /// Trains a model as configured.
-pub fn train(cfg: &TrainConfig) -> Result<Model> {
-    train_on(
-        cfg,
-        read_labelled(&cfg.data, &cfg.columns, cfg.skip_bad_rows)?,
-        None,
-    )
+pub fn train(cfg: &TrainConfig, progress: &dyn Progress) -> Result<Model> {
+    let data = read_labelled(&cfg.data, &cfg.columns, cfg.skip_bad_rows, progress)?;
+    train_on(cfg, data, None, progress)
 }
 
 /// Trains on already-read rows (`cfg.data` only names them in the card).
@@ -262,6 +256,7 @@ pub fn train_on(
     cfg: &TrainConfig,
     train: Labelled,
     lineage: Option<crate::head::Lineage>,
+    progress: &dyn Progress,
 ) -> Result<Model> {
     cfg.features.check()?;
     let label_col = cfg.columns.label.clone().unwrap_or_else(|| "label".into());
@@ -305,9 +300,9 @@ pub fn train_on(
         train.files.first().map_or("", |f| f.path.as_str()),
         None,
     )?;
-    progress(
-        cfg,
-        format!(
+    progress.step(
+        &cfg.task,
+        &format!(
             "{} training rows, labels: {}",
             train.rows.len(),
             labels.join(", ")
@@ -333,7 +328,12 @@ pub fn train_on(
         let mut ys = Vec::new();
         let mut files = Vec::new();
         for v in &cfg.valid {
-            let vl = read_labelled(std::slice::from_ref(v), &cfg.columns, cfg.skip_bad_rows)?;
+            let vl = read_labelled(
+                std::slice::from_ref(v),
+                &cfg.columns,
+                cfg.skip_bad_rows,
+                progress,
+            )?;
             ys.extend(label_index(&labels, &vl.rows, v, vl.label_column)?);
             rows.extend(vl.rows);
             files.extend(vl.files);
@@ -356,9 +356,9 @@ pub fn train_on(
         &held_tokens,
         &held_rows.iter().map(code).collect::<Vec<_>>(),
     );
-    progress(
-        cfg,
-        format!(
+    progress.step(
+        &cfg.task,
+        &format!(
             "features: {} stored values for {} rows",
             x_fit.values.len(),
             x_fit.nrows()
@@ -387,9 +387,9 @@ pub fn train_on(
             let pred: Vec<usize> = logits.iter().map(|z| metrics::argmax(z)).collect();
             let score = Summary::new(&labels, &held_y, &pred).primary();
             let cw = if balanced { "balanced" } else { "none" };
-            progress(
-                cfg,
-                format!(
+            progress.step(
+                &cfg.task,
+                &format!(
                     "C={c} class_weight={cw}: held-out score {score:.4} ({} iterations)",
                     m.iterations
                 ),
@@ -464,9 +464,9 @@ pub fn train_on(
         max_iterations: Some(cfg.max_iterations),
         lineage,
     };
-    progress(
-        cfg,
-        format!(
+    progress.step(
+        &cfg.task,
+        &format!(
             "chosen C={c}, class_weight={}; held-out {} = {:.4}",
             card.class_weight,
             card.selection_metric,

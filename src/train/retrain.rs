@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::head::{Lineage, Model};
-use crate::io::{sha256_hex, Columns, FileRecord, Output, Row};
+use crate::io::{sha256_hex, Columns, FileRecord, Output, Progress, Row};
 use crate::train::{self, ClassWeight, Labelled, TrainConfig};
 
 /// How a conflicting label (same text and target, different label) is resolved.
@@ -65,8 +65,6 @@ pub struct RetrainOptions {
     pub reselect: bool,
     /// Skip malformed rows instead of failing.
     pub skip_bad_rows: bool,
-    /// Progress messages on stderr.
-    pub progress: bool,
 }
 
 /// One conflicting label found while merging.
@@ -149,14 +147,19 @@ pub fn config_from_model(model: &Model, full_grid: bool) -> TrainConfig {
 
 /// Checks a recorded file against its SHA-256: `Ok(true)` when it can be used, `Ok(false)`
 /// when it is missing and `allow` is set (skip it), an error naming it otherwise.
-fn check_recorded(f: &FileRecord, what: &str, allow: bool) -> Result<bool> {
+fn check_recorded(
+    f: &FileRecord,
+    what: &str,
+    allow: bool,
+    progress: &dyn Progress,
+) -> Result<bool> {
     let bytes = match std::fs::read(&f.path) {
         Ok(b) => b,
         Err(e) if allow => {
-            eprintln!(
-                "warning: {what} file {} recorded in the base model is unreadable ({e}); skipped",
+            progress.warning(&format!(
+                "{what} file {} recorded in the base model is unreadable ({e}); skipped",
                 f.path
-            );
+            ));
             return Ok(false);
         }
         Err(e) => {
@@ -169,10 +172,10 @@ fn check_recorded(f: &FileRecord, what: &str, allow: bool) -> Result<bool> {
     let sha = sha256_hex(&bytes);
     if sha != f.sha256 {
         if allow {
-            eprintln!(
-                "warning: {what} file {} changed since the base model was trained (SHA-256 {} now, {} recorded); using it as it is now",
+            progress.warning(&format!(
+                "{what} file {} changed since the base model was trained (SHA-256 {} now, {} recorded); using it as it is now",
                 f.path, sha, f.sha256
-            );
+            ));
         } else {
             return Err(Error::Train(format!(
                 "{what} file {} changed since the base model was trained (SHA-256 {} now, {} recorded); restore it or pass --allow-changed-data",
@@ -299,18 +302,17 @@ impl Merger {
 }
 
 /// Retrains as described in the module docs.
-pub fn retrain(opts: &RetrainOptions) -> Result<Retrained> {
+pub fn retrain(opts: &RetrainOptions, progress: &dyn Progress) -> Result<Retrained> {
     let base_bytes = std::fs::read(&opts.base).map_err(|e| Error::io(&opts.base, e))?;
     let base = Model::from_bytes(&base_bytes, &opts.base.display().to_string())?;
     let reproduce = opts.data.is_empty();
     let mut cfg = config_from_model(&base, reproduce || opts.reselect);
     cfg.skip_bad_rows = opts.skip_bad_rows;
-    cfg.progress = opts.progress;
 
     // Validation files: same checks; the config names them as recorded.
     let mut valid = Vec::new();
     for f in &base.card.valid {
-        if check_recorded(f, "validation", opts.allow_changed_data)? {
+        if check_recorded(f, "validation", opts.allow_changed_data, progress)? {
             valid.push(f.path.clone());
         }
     }
@@ -319,13 +321,14 @@ pub fn retrain(opts: &RetrainOptions) -> Result<Retrained> {
     let mut merger = Merger::default();
     let mut files: Vec<FileRecord> = Vec::new();
     for f in &base.card.data {
-        if !check_recorded(f, "training", opts.allow_changed_data)? {
+        if !check_recorded(f, "training", opts.allow_changed_data, progress)? {
             continue;
         }
         let mut read = train::read_labelled(
             std::slice::from_ref(&f.path),
             &cfg.columns,
             opts.skip_bad_rows,
+            progress,
         )?;
         let mut rec = read.files.remove(0);
         if rec.rows != f.rows && rec.sha256 == f.sha256 {
@@ -349,8 +352,12 @@ pub fn retrain(opts: &RetrainOptions) -> Result<Retrained> {
     }
     let n_recorded = files.len();
     for p in &opts.data {
-        let mut read =
-            train::read_labelled(std::slice::from_ref(p), &cfg.columns, opts.skip_bad_rows)?;
+        let mut read = train::read_labelled(
+            std::slice::from_ref(p),
+            &cfg.columns,
+            opts.skip_bad_rows,
+            progress,
+        )?;
         let mut rec = read.files.remove(0);
         rec.merge = Some(opts.conflict_rule.name().to_string());
         merger.add(p, read.rows, Some(opts.conflict_rule));
@@ -367,16 +374,18 @@ pub fn retrain(opts: &RetrainOptions) -> Result<Retrained> {
             conflicts: conflicts.len(),
         })
     };
-    if opts.progress && !reproduce {
-        eprintln!(
-            "[{}] retraining on {} rows ({} recorded files + {} added); {} exact duplicates merged, {} conflicts ({} rule)",
-            cfg.task,
-            rows.len(),
-            n_recorded,
-            opts.data.len(),
-            dups,
-            conflicts.len(),
-            opts.conflict_rule.name()
+    if !reproduce {
+        progress.step(
+            &cfg.task,
+            &format!(
+                "retraining on {} rows ({} recorded files + {} added); {} exact duplicates merged, {} conflicts ({} rule)",
+                rows.len(),
+                n_recorded,
+                opts.data.len(),
+                dups,
+                conflicts.len(),
+                opts.conflict_rule.name()
+            ),
         );
     }
     cfg.data = files.iter().map(|f| f.path.clone()).collect();
@@ -385,7 +394,7 @@ pub fn retrain(opts: &RetrainOptions) -> Result<Retrained> {
         files,
         label_column: None,
     };
-    let mut model = train::train_on(&cfg, data.clone(), lineage)?;
+    let mut model = train::train_on(&cfg, data.clone(), lineage, progress)?;
     // A relation head's learned thread combination is refitted as recorded (same
     // stance model and threads, which must still be where the card says).
     if let Some(stk) = &base.thread_stacker {
@@ -399,7 +408,7 @@ pub fn retrain(opts: &RetrainOptions) -> Result<Retrained> {
             c: stk.card.c,
         };
         model.thread_stacker = Some(super::thread_stacker::fit_thread_stacker(
-            &cfg, &data, &model, &opts,
+            &cfg, &data, &model, &opts, progress,
         )?);
     }
     Ok(Retrained { model, conflicts })

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 use crate::head::{Model, Scratch};
-use crate::io::{Columns, FileRecord};
+use crate::io::{Columns, FileRecord, Progress, Silent};
 use crate::metrics::argmax;
 use crate::model::stack::{StackCard, Stacker};
 use crate::thread::{canonical_id, combine, reply_inputs, stacker_inputs};
@@ -45,7 +45,7 @@ fn read_threads(opts: &StackOptions, stance: &Model) -> Result<(Vec<ThreadRow>, 
         label: Some("label".into()),
         ..Columns::default()
     };
-    let data = read_labelled(&opts.threads, &columns, false)?;
+    let data = read_labelled(&opts.threads, &columns, false, &Silent)?;
     let folds = opts.folds.max(1);
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut rows: Vec<ThreadRow> = Vec::new();
@@ -107,6 +107,7 @@ pub fn fit_thread_stacker(
     data: &Labelled,
     relation: &Model,
     opts: &StackOptions,
+    progress: &dyn Progress,
 ) -> Result<Stacker> {
     let stance_bytes =
         std::fs::read(&opts.stance_model).map_err(|e| Error::io(&opts.stance_model, e))?;
@@ -132,20 +133,19 @@ pub fn fit_thread_stacker(
         let model = if kept.len() == data.rows.len() {
             relation
         } else {
-            if cfg.progress {
-                eprintln!(
-                    "[{}] thread stacker: fold {}/{folds}, relation head refitted without {} pairs",
-                    cfg.task,
+            progress.step(
+                &cfg.task,
+                &format!(
+                    "thread stacker: fold {}/{folds}, relation head refitted without {} pairs",
                     f + 1,
                     data.rows.len() - kept.len()
-                );
-            }
+                ),
+            );
             // The chosen C and class weighting; the rest (columns included) as trained.
             let fixed = config_from_model(relation, false);
             let fold_cfg = TrainConfig {
                 c_grid: fixed.c_grid,
                 class_weight: fixed.class_weight,
-                progress: false,
                 ..cfg.clone()
             };
             let rows = Labelled {
@@ -153,7 +153,7 @@ pub fn fit_thread_stacker(
                 files: data.files.clone(),
                 label_column: data.label_column,
             };
-            refit = train_on(&fold_cfg, rows, None)?;
+            refit = train_on(&fold_cfg, rows, None, &Silent)?;
             &refit
         };
         for (i, r) in rows.iter().enumerate() {
@@ -237,22 +237,21 @@ pub fn fit_thread_stacker(
     let mut stk = stacker.expect("two passes ran");
     stk.card.fit_accuracy = acc.0;
     stk.card.base_accuracy = acc.1;
-    if cfg.progress {
-        eprintln!(
-            "[{}] thread stacker: {} replies, accuracy {:.3} (own text alone {:.3}); weights {:?}",
-            cfg.task,
-            stk.card.rows,
-            acc.0,
-            acc.1,
-            stk.inputs
-                .iter()
-                .enumerate()
-                .map(|(j, n)| (
-                    n.as_str(),
-                    &stk.weights[j * stk.labels.len()..(j + 1) * stk.labels.len()]
-                ))
-                .collect::<BTreeMap<_, _>>()
-        );
-    }
+    let weights: BTreeMap<&str, &[f32]> = stk
+        .inputs
+        .iter()
+        .enumerate()
+        .map(|(j, n)| {
+            let k = stk.labels.len();
+            (n.as_str(), &stk.weights[j * k..(j + 1) * k])
+        })
+        .collect();
+    progress.step(
+        &cfg.task,
+        &format!(
+            "thread stacker: {} replies, accuracy {:.3} (own text alone {:.3}); weights {weights:?}",
+            stk.card.rows, acc.0, acc.1,
+        ),
+    );
     Ok(stk)
 }
