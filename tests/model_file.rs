@@ -208,3 +208,33 @@ fn header_length_past_the_end_is_rejected() {
         "model m.model: truncated: a table runs past the end of the file"
     );
 }
+
+#[test]
+fn a_model_named_like_a_compressed_file_is_saved_as_it_is_and_loads() {
+    let dir = tempdir();
+    let model = Model::from_bytes(&good(), "m.model").unwrap();
+    for name in ["m.model.gz", "m.model.zst"] {
+        let path = dir.path().join(name);
+        model.save(&path).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), good(), "{name}");
+        assert_eq!(Model::load(&path).unwrap().to_bytes(), good());
+    }
+}
+
+#[test]
+fn a_compressed_model_file_is_refused_with_a_reason() {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &good()).unwrap();
+    let gz = gz.finish().unwrap();
+    let e = load_err(&gz);
+    assert!(
+        e.contains("gzip-compressed") && e.contains("decompress it first"),
+        "{e}"
+    );
+    let zst = zstd::encode_all(&good()[..], 3).unwrap();
+    assert!(load_err(&zst).contains("Zstandard-compressed"));
+    cli_rejects(
+        &gz,
+        "model m.model: a gzip-compressed file: model files are read as written; decompress it first",
+    );
+}

@@ -1,15 +1,13 @@
 //! `stance-audit`: labelled comments in, the rows whose labels look wrong out.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
 use comment_stance::cli::{self, ColumnArgs, TrainArgs};
-use comment_stance::io::Output;
+use comment_stance::io::write_csv;
 use comment_stance::label::audit::{self, Rank};
 use comment_stance::train::{self, TrainConfig};
-use comment_stance::Error;
 
 /// Find likely label errors: K-fold out-of-fold probabilities, ranked confident-learning
 /// style. Output CSV: id, text, label (as given), suggested_label, p_given, p_suggested,
@@ -76,42 +74,26 @@ fn run(a: Args) -> comment_stance::Result<()> {
             data.rows.len()
         );
     }
-    let name = a
-        .out
-        .as_ref()
-        .map_or("<stdout>".to_string(), |p| p.display().to_string());
-    let mut out = Output::create(a.out.as_deref())?;
-    {
-        let mut w = csv::Writer::from_writer(&mut out);
-        let e = |e: csv::Error| match e.into_kind() {
-            csv::ErrorKind::Io(io) => Error::io(&name, io),
-            k => Error::io(&name, std::io::Error::other(format!("{k:?}"))),
-        };
-        w.write_record([
-            "id",
-            "text",
-            "label",
-            "suggested_label",
-            "p_given",
-            "p_suggested",
-        ])
-        .map_err(e)?;
-        for s in &suspects {
-            let r = &data.rows[s.index];
-            w.write_record([
-                r.id.as_str(),
-                r.text.as_str(),
-                r.label.as_deref().unwrap_or(""),
-                s.suggested.as_str(),
-                &format!("{:.4}", s.p_given),
-                &format!("{:.4}", s.p_suggested),
-            ])
-            .map_err(e)?;
-        }
-        w.flush().map_err(|x| Error::io(&name, x))?;
-    }
-    out.flush().map_err(|x| Error::io(&name, x))?;
-    out.finish()
+    let header = [
+        "id",
+        "text",
+        "label",
+        "suggested_label",
+        "p_given",
+        "p_suggested",
+    ];
+    let records = suspects.iter().map(|s| {
+        let r = &data.rows[s.index];
+        [
+            r.id.clone(),
+            r.text.clone(),
+            r.label.clone().unwrap_or_default(),
+            s.suggested.clone(),
+            format!("{:.4}", s.p_given),
+            format!("{:.4}", s.p_suggested),
+        ]
+    });
+    write_csv(a.out.as_deref(), &header, records)
 }
 
 fn main() -> ExitCode {

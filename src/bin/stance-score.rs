@@ -102,7 +102,7 @@ fn run(a: Args) -> comment_stance::Result<()> {
     columns.keep_others = a.keep_cols;
     columns.parent = a.parent_col.clone();
     columns.parent_text = a.parent_text_col.clone();
-    let mut out = Output::create(a.out.as_deref())?;
+    let mut out = Output::create_by_extension(a.out.as_deref())?;
     let format = a.format.unwrap_or_else(|| match &a.out {
         Some(p) => match Format::from_path(&p.to_string_lossy()) {
             Format::Jsonl => OutFormat::Jsonl,

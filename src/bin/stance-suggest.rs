@@ -1,14 +1,13 @@
 //! `stance-suggest`: the unlabelled comments most worth labelling next, as a CSV to fill in.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
 use comment_stance::cli::{self, ColumnArgs};
-use comment_stance::io::{read_all, Output, Progress};
+use comment_stance::io::{read_all, write_csv, Progress};
 use comment_stance::label::suggest::{self, Strategy};
-use comment_stance::{Error, Model};
+use comment_stance::Model;
 
 /// Pick the N comments whose labels would teach the model most (uncertainty sampling
 /// with a near-duplicate guard). Output columns: id, text, target (when the model or
@@ -52,45 +51,26 @@ fn run(a: Args) -> comment_stance::Result<()> {
     let picks = suggest::suggest(&model, &rows, a.n, a.strategy, a.seed, a.target.as_deref());
     let has_target = rows.iter().any(|r| r.target.is_some());
     let with_target = has_target || a.target.is_some() || !model.targets.is_empty();
-    let mut out = Output::create(a.out.as_deref())?;
-    let name = a
-        .out
-        .as_ref()
-        .map_or("<stdout>".to_string(), |p| p.display().to_string());
-    {
-        let mut w = csv::Writer::from_writer(&mut out);
-        let e = |e: csv::Error| match e.into_kind() {
-            csv::ErrorKind::Io(io) => Error::io(&name, io),
-            k => Error::io(&name, std::io::Error::other(format!("{k:?}"))),
-        };
-        let mut header = vec!["id", "text"];
-        if with_target {
-            header.push("target");
-        }
-        header.extend(["predicted", "confidence", "label"]);
-        w.write_record(&header).map_err(e)?;
-        for s in &picks {
-            let r = &rows[s.index];
-            let mut rec = vec![r.id.clone(), r.text.clone()];
-            if with_target {
-                rec.push(
-                    a.target
-                        .clone()
-                        .or_else(|| r.target.clone())
-                        .unwrap_or_default(),
-                );
-            }
-            rec.extend([
-                s.predicted.clone(),
-                format!("{:.4}", s.confidence),
-                String::new(),
-            ]);
-            w.write_record(&rec).map_err(e)?;
-        }
-        w.flush().map_err(|x| Error::io(&name, x))?;
+    let mut header = vec!["id", "text"];
+    if with_target {
+        header.push("target");
     }
-    out.flush().map_err(|x| Error::io(&name, x))?;
-    out.finish()?;
+    header.extend(["predicted", "confidence", "label"]);
+    let records = picks.iter().map(|s| {
+        let r = &rows[s.index];
+        let mut rec = vec![r.id.clone(), r.text.clone()];
+        if with_target {
+            let target = a.target.as_ref().or(r.target.as_ref());
+            rec.push(target.cloned().unwrap_or_default());
+        }
+        rec.extend([
+            s.predicted.clone(),
+            format!("{:.4}", s.confidence),
+            String::new(),
+        ]);
+        rec
+    });
+    write_csv(a.out.as_deref(), &header, records)?;
     if picks.len() < a.n {
         eprintln!(
             "stance-suggest: {} of {} rows suggested (the rest were near-duplicates or the data ran out)",

@@ -635,7 +635,7 @@ impl Model {
         out
     }
 
-    /// Writes the model file atomically.
+    /// Writes the model file atomically, as it is (a `.gz` name does not compress it).
     pub fn save(&self, path: &Path) -> Result<()> {
         crate::io::write_atomic(path, &self.to_bytes())
     }
@@ -649,6 +649,11 @@ impl Model {
     /// Parses a model from bytes; `name` is used in error messages.
     pub fn from_bytes(bytes: &[u8], name: &str) -> Result<Model> {
         let bad = |m: String| Error::model(name, m);
+        if let Some(kind) = compressed_kind(bytes) {
+            return Err(bad(format!(
+                "a {kind}-compressed file: model files are read as written; decompress it first"
+            )));
+        }
         if bytes.len() < 8 || &bytes[..8] != MAGIC {
             return Err(bad(
                 "not a comment-stance model file (wrong magic bytes)".into()
@@ -912,6 +917,15 @@ fn phrase_reasons(tokens: &[String], spans: &SpanScores, k: usize) -> Vec<Reason
             .then_with(|| a.ngram.cmp(&b.ngram))
     });
     reasons
+}
+
+/// The compression a file's first bytes announce (gzip or Zstandard), if any.
+fn compressed_kind(bytes: &[u8]) -> Option<&'static str> {
+    match bytes {
+        [0x1f, 0x8b, ..] => Some("gzip"),
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => Some("Zstandard"),
+        _ => None,
+    }
 }
 
 struct Cursor<'a> {

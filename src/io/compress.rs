@@ -1,7 +1,10 @@
-//! Compressed streams by file extension (`.gz`, `.zst`) and atomic file output.
+//! Compressed streams (`.gz`, `.zst`) and atomic file output.
 //!
-//! Owns the choice of (de)compressor for a path and the temporary-file-then-rename
-//! discipline for every file the tool writes.
+//! Owns the (de)compressors and the temporary-file-then-rename discipline for every file
+//! the tool writes. Reading decompresses by the file's extension; writing compresses only
+//! when the caller asks for it ([`Compression::by_extension`] is that request for data
+//! outputs such as `stance-score --out x.csv.gz`), so a model file is always written as
+//! it is.
 
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -18,6 +21,31 @@ pub fn decode(path: &str, input: Box<dyn Read + Send>) -> Result<Box<dyn Read + 
         Ok(Box::new(d))
     } else {
         Ok(input)
+    }
+}
+
+/// How an output file is compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// Written as it is.
+    None,
+    /// gzip (default level).
+    Gzip,
+    /// Zstandard (level 3).
+    Zstd,
+}
+
+impl Compression {
+    /// gzip for a path ending in `.gz`, Zstandard for `.zst` (any case), else none.
+    pub fn by_extension(path: &Path) -> Compression {
+        let lower = path.to_string_lossy().to_lowercase();
+        if lower.ends_with(".gz") {
+            Compression::Gzip
+        } else if lower.ends_with(".zst") {
+            Compression::Zstd
+        } else {
+            Compression::None
+        }
     }
 }
 
@@ -76,8 +104,8 @@ impl FinishWrite for AtomicWriter {
     }
 }
 
-/// Opens an atomic writer for `path`, compressing by its extension.
-pub fn encode_atomic(path: &Path) -> Result<Box<dyn FinishWrite>> {
+/// Opens an atomic writer for `path`, compressing as asked.
+pub fn encode_atomic(path: &Path, compression: Compression) -> Result<Box<dyn FinishWrite>> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -88,16 +116,15 @@ pub fn encode_atomic(path: &Path) -> Result<Box<dyn FinishWrite>> {
         .tempfile_in(&dir)
         .map_err(|e| Error::io(path, e))?;
     let buf = BufWriter::with_capacity(1 << 16, tmp);
-    let lower = path.to_string_lossy().to_lowercase();
-    let enc = if lower.ends_with(".gz") {
-        Enc::Gz(flate2::write::GzEncoder::new(
+    let enc = match compression {
+        Compression::Gzip => Enc::Gz(flate2::write::GzEncoder::new(
             buf,
             flate2::Compression::default(),
-        ))
-    } else if lower.ends_with(".zst") {
-        Enc::Zst(zstd::stream::write::Encoder::new(buf, 3).map_err(|e| Error::io(path, e))?)
-    } else {
-        Enc::Plain(buf)
+        )),
+        Compression::Zstd => {
+            Enc::Zst(zstd::stream::write::Encoder::new(buf, 3).map_err(|e| Error::io(path, e))?)
+        }
+        Compression::None => Enc::Plain(buf),
     };
     Ok(Box::new(AtomicWriter {
         enc,

@@ -17,6 +17,7 @@ mod csv_records;
 mod file_record;
 mod progress;
 
+use compress::Compression;
 use csv_records::CsvRecords;
 pub use csv_records::LineCount;
 pub use file_record::{sha256_hex, FileRecord};
@@ -210,7 +211,7 @@ fn display_name(path: &str) -> String {
 impl RowReader {
     /// Opens `path` (`-` = stdin) in `format` with the column mapping `spec`.
     pub fn open(path: &str, format: Format, spec: &Columns, skip_bad: bool) -> Result<Self> {
-        let input = crate::io::compress::decode(path, open_input(path)?)?;
+        let input = compress::decode(path, open_input(path)?)?;
         Self::from_reader(&display_name(path), input, format, spec, skip_bad)
     }
 
@@ -638,7 +639,7 @@ pub struct Output {
 enum OutputInner {
     Stdout(BufWriter<std::io::Stdout>),
     File {
-        w: Box<dyn crate::io::compress::FinishWrite>,
+        w: Box<dyn compress::FinishWrite>,
         path: PathBuf,
     },
 }
@@ -691,8 +692,20 @@ pub fn check_writable(path: &Path) -> Result<()> {
 }
 
 impl Output {
-    /// Stdout, or an atomic file when `path` is given (compressed by `.gz` / `.zst`).
+    /// Stdout (`None` or `-`), or an atomic file written as it is.
     pub fn create(path: Option<&Path>) -> Result<Output> {
+        Output::create_compressed(path, Compression::None)
+    }
+
+    /// Stdout (`None` or `-`), or an atomic file compressed by its extension (`.gz`,
+    /// `.zst`): the binaries' data outputs (`--out`).
+    pub fn create_by_extension(path: Option<&Path>) -> Result<Output> {
+        let compression = path.map_or(Compression::None, Compression::by_extension);
+        Output::create_compressed(path, compression)
+    }
+
+    /// Stdout (`None` or `-`, never compressed), or an atomic file compressed as asked.
+    pub fn create_compressed(path: Option<&Path>, compression: Compression) -> Result<Output> {
         let inner = match path {
             None => OutputInner::Stdout(BufWriter::with_capacity(1 << 16, std::io::stdout())),
             Some(p) if p == Path::new("-") => {
@@ -701,7 +714,7 @@ impl Output {
             Some(p) => {
                 check_writable(p)?;
                 OutputInner::File {
-                    w: crate::io::compress::encode_atomic(p)?,
+                    w: compress::encode_atomic(p, compression)?,
                     path: p.to_path_buf(),
                 }
             }
@@ -745,10 +758,40 @@ impl Write for Output {
     }
 }
 
-/// Writes `bytes` to `path` atomically (temporary file + rename).
+/// Writes `bytes` to `path` atomically (temporary file + rename), as they are: never
+/// compressed, whatever the extension.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut out = Output::create(Some(path))?;
     out.write_all(bytes).map_err(|e| Error::io(path, e))?;
+    out.finish()
+}
+
+/// Writes a CSV table, `header` then `records`, to `path` atomically (compressed by its
+/// extension), or to stdout when `path` is `None`.
+pub fn write_csv<R>(
+    path: Option<&Path>,
+    header: &[&str],
+    records: impl IntoIterator<Item = R>,
+) -> Result<()>
+where
+    R: IntoIterator,
+    R::Item: AsRef<[u8]>,
+{
+    let name = path.map_or("<stdout>".to_string(), |p| p.display().to_string());
+    let csv_error = |e: csv::Error| match e.into_kind() {
+        csv::ErrorKind::Io(io) => Error::io(&name, io),
+        k => Error::io(&name, std::io::Error::other(format!("{k:?}"))),
+    };
+    let mut out = Output::create_by_extension(path)?;
+    {
+        let mut w = csv::Writer::from_writer(&mut out);
+        w.write_record(header).map_err(csv_error)?;
+        for record in records {
+            w.write_record(record).map_err(csv_error)?;
+        }
+        w.flush().map_err(|x| Error::io(&name, x))?;
+    }
+    out.flush().map_err(|x| Error::io(&name, x))?;
     out.finish()
 }
 

@@ -14,12 +14,11 @@
 //! replaces the earlier ones; `drop`: all rows of that text and target go).
 
 use std::collections::{BTreeSet, HashMap};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::head::{Lineage, Model};
-use crate::io::{sha256_hex, Columns, FileRecord, Output, Progress, Row};
+use crate::io::{sha256_hex, Columns, FileRecord, Progress, Row};
 use crate::train::{self, ClassWeight, Labelled, TrainConfig};
 
 /// How a conflicting label (same text and target, different label) is resolved.
@@ -414,38 +413,29 @@ pub fn retrain(opts: &RetrainOptions, progress: &dyn Progress) -> Result<Retrain
     Ok(Retrained { model, conflicts })
 }
 
-/// Writes conflicts as CSV (atomically).
+/// Writes conflicts as CSV (atomically, compressed by the path's extension).
 pub fn write_conflicts(path: &Path, conflicts: &[Conflict]) -> Result<()> {
-    let mut out = Output::create(Some(path))?;
-    {
-        let mut w = csv::Writer::from_writer(&mut out);
-        let e = |e: csv::Error| Error::io(path, std::io::Error::other(e));
-        w.write_record([
-            "text",
-            "target",
-            "earlier_label",
-            "earlier_source",
-            "new_label",
-            "new_source",
-            "resolution",
-        ])
-        .map_err(e)?;
-        for c in conflicts {
-            w.write_record([
-                &c.text,
-                &c.target,
-                &c.earlier_label,
-                &c.earlier_source,
-                &c.new_label,
-                &c.new_source,
-                &c.resolution,
-            ])
-            .map_err(e)?;
-        }
-        w.flush().map_err(|x| Error::io(path, x))?;
-    }
-    out.flush().map_err(|x| Error::io(path, x))?;
-    out.finish()
+    let header = [
+        "text",
+        "target",
+        "earlier_label",
+        "earlier_source",
+        "new_label",
+        "new_source",
+        "resolution",
+    ];
+    let records = conflicts.iter().map(|c| {
+        [
+            &c.text,
+            &c.target,
+            &c.earlier_label,
+            &c.earlier_source,
+            &c.new_label,
+            &c.new_source,
+            &c.resolution,
+        ]
+    });
+    crate::io::write_csv(Some(path), &header, records)
 }
 
 #[cfg(test)]
