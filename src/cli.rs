@@ -5,22 +5,50 @@
 //! included where they exist) and exits with code 2; a closed output pipe exits 0.
 
 use std::process::ExitCode;
-use std::sync::Mutex;
+use std::sync::{LazyLock, Mutex};
 
 use crate::error::Error;
+use crate::features::FeatureParams;
 use crate::io::{BadRows, Columns, Progress};
+use crate::train::TrainConfig;
+
+/// The library's defaults as flags show them: a flag's default is read from the
+/// library's `Default` impls, so there is one definition of each.
+fn train_defaults() -> TrainConfig {
+    TrainConfig::default()
+}
+
+fn feature_defaults() -> FeatureParams {
+    FeatureParams::default()
+}
+
+/// `0.5,1,2,4,8,16`: the default C grid as `--c` takes it.
+static DEFAULT_C_GRID: LazyLock<String> = LazyLock::new(|| {
+    let grid: Vec<String> = train_defaults().c_grid.iter().map(f64::to_string).collect();
+    grid.join(",")
+});
+
+/// A default n-gram range as `--word-ngrams` / `--char-ngrams` take it.
+fn range_text((lo, hi): (usize, usize)) -> String {
+    format!("{lo},{hi}")
+}
+
+static DEFAULT_WORD_NGRAMS: LazyLock<String> =
+    LazyLock::new(|| range_text(feature_defaults().word_ngrams));
+static DEFAULT_CHAR_NGRAMS: LazyLock<String> =
+    LazyLock::new(|| range_text(feature_defaults().char_ngrams));
 
 /// Column-name flags shared by the binaries.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ColumnArgs {
     /// Column (CSV) or field (JSONL) holding the comment text.
-    #[arg(long, default_value = "text")]
+    #[arg(long, default_value_t = Columns::default().text)]
     pub text_col: String,
     /// Column holding the stance target (optional in the data).
     #[arg(long)]
     pub target_col: Option<String>,
     /// Column holding the row id (the 1-based row number when absent).
-    #[arg(long, default_value = "id")]
+    #[arg(long, default_value_t = Columns::default().id)]
     pub id_col: String,
     /// Skip malformed rows (each reported on stderr) instead of stopping.
     #[arg(long)]
@@ -33,7 +61,10 @@ impl ColumnArgs {
         Columns {
             text: self.text_col.clone(),
             label: label.map(String::from),
-            target: self.target_col.clone().unwrap_or_else(|| "target".into()),
+            target: self
+                .target_col
+                .clone()
+                .unwrap_or_else(|| Columns::default().target),
             target_required: self.target_col.is_some(),
             id: self.id_col.clone(),
             ..Columns::default()
@@ -149,45 +180,45 @@ impl Progress for StderrProgress {
 #[derive(Debug, Clone, clap::Args)]
 pub struct TrainArgs {
     /// Seed of every random choice (same data + seed = same model file).
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = train_defaults().seed)]
     pub seed: u64,
     /// Values of C (inverse L2 strength) to try, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "0.5,1,2,4,8,16")]
+    #[arg(long, value_delimiter = ',', default_value = DEFAULT_C_GRID.as_str())]
     pub c: Vec<f64>,
     /// Class weighting; `auto` tries both and keeps the better on validation.
-    #[arg(long, value_enum, default_value = "auto")]
+    #[arg(long, value_enum, default_value_t = train_defaults().class_weight)]
     pub class_weight: crate::train::ClassWeight,
     /// log2 of the number of hash buckets.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = feature_defaults().buckets_log2)]
     pub buckets_log2: u32,
     /// Word n-gram range LO,HI (0,0 = off).
-    #[arg(long, default_value = "1,3", value_parser = parse_range)]
+    #[arg(long, default_value = DEFAULT_WORD_NGRAMS.as_str(), value_parser = parse_range)]
     pub word_ngrams: (usize, usize),
     /// Character n-gram range LO,HI within words (0,0 = off).
-    #[arg(long, default_value = "2,5", value_parser = parse_range)]
+    #[arg(long, default_value = DEFAULT_CHAR_NGRAMS.as_str(), value_parser = parse_range)]
     pub char_ngrams: (usize, usize),
     /// Drop n-grams seen in fewer training rows than this.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = feature_defaults().min_df)]
     pub min_df: u32,
     /// Do not cross features with the target (one shared model for all targets).
     #[arg(long)]
     pub no_cross_target: bool,
     /// Scale of the shared feature copy beside the per-target copy (0.5 did best on
     /// the stance validation splits; see the README).
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = feature_defaults().shared_weight)]
     pub shared_weight: f32,
     /// Do not fold obfuscated spellings (leetspeak, homoglyphs, s.p.a.c.i.n.g).
     #[arg(long)]
     pub no_fold_obfuscation: bool,
     /// L-BFGS iteration cap per fit.
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = train_defaults().max_iterations)]
     pub max_iter: u64,
 }
 
 impl TrainArgs {
     /// A training configuration with these settings; the caller fills in the rest.
-    pub fn config(&self, task: String, columns: Columns, pair: bool) -> crate::train::TrainConfig {
-        crate::train::TrainConfig {
+    pub fn config(&self, task: String, columns: Columns, pair: bool) -> TrainConfig {
+        TrainConfig {
             task,
             columns,
             seed: self.seed,
@@ -196,7 +227,7 @@ impl TrainArgs {
                 pair,
                 ..Default::default()
             },
-            features: crate::features::FeatureParams {
+            features: FeatureParams {
                 buckets_log2: self.buckets_log2,
                 word_ngrams: self.word_ngrams,
                 char_ngrams: self.char_ngrams,

@@ -22,6 +22,7 @@
 
 #![deny(missing_docs)]
 
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod error;
 pub mod eval;

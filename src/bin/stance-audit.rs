@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use comment_stance::cli::{self, ColumnArgs, TrainArgs};
 use comment_stance::io::write_csv;
+use comment_stance::io::LABEL_COLUMN;
 use comment_stance::label::audit::{self, Rank};
 use comment_stance::train::{self, TrainConfig};
 
@@ -36,10 +37,10 @@ struct Args {
     #[arg(long)]
     top: Option<usize>,
     /// Task (head) name.
-    #[arg(long, default_value = "stance")]
+    #[arg(long, default_value_t = TrainConfig::default().task)]
     task: String,
     /// Column holding the gold label.
-    #[arg(long, default_value = "label")]
+    #[arg(long, default_value = LABEL_COLUMN)]
     label_col: String,
     #[command(flatten)]
     cols: ColumnArgs,

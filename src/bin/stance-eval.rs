@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use comment_stance::cli::{self, ColumnArgs};
-use comment_stance::io::Progress;
+use comment_stance::io::{Progress, LABEL_COLUMN};
 use comment_stance::report::{self, Options};
 use comment_stance::{eval, Error, Model};
 
@@ -22,7 +22,7 @@ struct Args {
     #[arg(long)]
     data: String,
     /// Column holding the gold label.
-    #[arg(long, default_value = "label")]
+    #[arg(long, default_value = LABEL_COLUMN)]
     label_col: String,
     #[command(flatten)]
     cols: ColumnArgs,
@@ -33,16 +33,16 @@ struct Args {
     #[arg(long)]
     json: bool,
     /// For binary flags: report the lowest threshold reaching this precision.
-    #[arg(long, default_value_t = 0.9)]
+    #[arg(long, default_value_t = Options::default().min_precision)]
     min_precision: f64,
     /// Write report.html, metrics.json and report.md into this folder (created if missing).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Seed of the bootstrap confidence intervals.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = Options::default().seed)]
     seed: u64,
     /// Bootstrap resamples.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = Options::default().resamples)]
     resamples: usize,
     /// Slice the metrics by this column (e.g. language or identity term); binary
     /// flags also get Subgroup, BPSN and BNSP AUC per group.

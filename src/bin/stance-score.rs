@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use comment_stance::cli::{self, ColumnArgs};
-use comment_stance::io::{Format, Output, Progress, RowReader};
+use comment_stance::io::{Columns, Format, Output, Progress, RowReader};
 use comment_stance::policy::Policy;
 use comment_stance::score::{self, OutFormat, ScoreOptions};
 use comment_stance::Model;
@@ -45,10 +45,10 @@ struct Args {
     #[arg(long)]
     policy: Option<String>,
     /// Column holding the parent comment's id (replies); Reddit `t1_`/`t3_` ids work.
-    #[arg(long, default_value = "parent_id")]
+    #[arg(long, default_value_t = Columns::default().parent)]
     parent_col: String,
     /// Column holding the parent comment's text, for replies given as explicit pairs.
-    #[arg(long, default_value = "parent_text")]
+    #[arg(long, default_value_t = Columns::default().parent_text)]
     parent_text_col: String,
     /// Comments remembered for finding a reply's parent; parents older than that are
     /// "not found". 0 turns thread reading off.

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use comment_stance::cli::{self, ColumnArgs, TrainArgs};
+use comment_stance::io::LABEL_COLUMN;
 use comment_stance::train::retrain::{self, ConflictRule, RetrainOptions};
 use comment_stance::train::thread_stacker::{self, StackOptions};
 use comment_stance::train::{self, TrainConfig};
@@ -48,10 +49,10 @@ struct Args {
     #[arg(long)]
     valid: Vec<String>,
     /// Task (head) name; output columns are prefixed with it.
-    #[arg(long, default_value = "stance")]
+    #[arg(long, default_value_t = TrainConfig::default().task)]
     task: String,
     /// Column holding the gold label.
-    #[arg(long, default_value = "label")]
+    #[arg(long, default_value = LABEL_COLUMN)]
     label_col: String,
     #[command(flatten)]
     cols: ColumnArgs,
@@ -72,10 +73,10 @@ struct Args {
     stack_threads: Vec<String>,
     /// Cross-fitting folds for --stack-stance: thread pairs also in --data get relation
     /// verdicts from a head refitted without their fold.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(2..=50))]
+    #[arg(long, default_value_t = thread_stacker::DEFAULT_FOLDS as u64, value_parser = clap::value_parser!(u64).range(2..=50))]
     stack_folds: u64,
     /// Inverse L2 strength of the stacker.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = thread_stacker::DEFAULT_C)]
     stack_c: f64,
     /// No progress messages.
     #[arg(long, short)]

@@ -94,11 +94,21 @@ pub struct ModelCard {
     pub converged: bool,
     /// L-BFGS iterations of the final fit.
     pub iterations: u64,
-    /// Iteration cap of each fit (absent in older files: 500).
+    /// Iteration cap of each fit (absent in older files; see [`ModelCard::iteration_cap`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_iterations: Option<u64>,
     /// Parent model and added data, for retrained models.
     pub lineage: Option<Lineage>,
+}
+
+/// The iteration cap of model files that do not record theirs (older files).
+const ITERATION_CAP_BEFORE_RECORDED: u64 = 500;
+
+impl ModelCard {
+    /// The iteration cap each fit ran with.
+    pub fn iteration_cap(&self) -> u64 {
+        self.max_iterations.unwrap_or(ITERATION_CAP_BEFORE_RECORDED)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -24,7 +24,8 @@ pub use file_record::{sha256_hex, FileRecord};
 pub use progress::{Progress, Silent};
 
 /// Input / output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Format {
     /// Comma-separated values with a header row.
     Csv,
@@ -47,6 +48,9 @@ impl Format {
         }
     }
 }
+
+/// The gold label's column when none is named (`--label-col`).
+pub const LABEL_COLUMN: &str = "label";
 
 /// Which columns (CSV) or fields (JSONL) hold what.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -21,7 +21,8 @@ use crate::io::{Progress, Row, Silent};
 use crate::train::{self, Labelled, TrainConfig};
 
 /// How suspects are ranked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Rank {
     /// Threshold-normalized margin (see the module docs).
     Normalized,

@@ -20,7 +20,8 @@ use crate::io::Row;
 pub const MAX_JACCARD: f64 = 0.8;
 
 /// How candidates are ranked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Strategy {
     /// Smallest gap between the top two probabilities first.
     Margin,

@@ -19,7 +19,8 @@ use crate::policy::{Action, HeadView, Policy, Trigger};
 use crate::thread::{PairVerdict, ThreadCache};
 
 /// Output form of `stance-score`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum OutFormat {
     /// CSV with a header.
     Csv,

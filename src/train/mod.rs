@@ -22,14 +22,15 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::features::{self, FeatureParams, Featurizer, SparseVec};
 use crate::head::{CalibrationReport, Model, ModelCard};
-use crate::io::{read_all, Columns, FileRecord, Progress, Row};
+use crate::io::{read_all, Columns, FileRecord, Progress, Row, LABEL_COLUMN};
 use crate::metrics::{self, Summary};
 use crate::model::calibrate::Calibration;
 use crate::model::linear::{CsrMatrix, SoftmaxParams, SparseSoftmax};
 use crate::text::{TextParams, TextPipeline};
 
 /// How training rows are weighted by class.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum ClassWeight {
     /// Every row weighs 1.
     None,
@@ -75,7 +76,7 @@ impl Default for TrainConfig {
             data: Vec::new(),
             valid: Vec::new(),
             columns: Columns {
-                label: Some("label".into()),
+                label: Some(LABEL_COLUMN.into()),
                 ..Columns::default()
             },
             seed: 42,
@@ -259,7 +260,11 @@ pub fn train_on(
     progress: &dyn Progress,
 ) -> Result<Model> {
     cfg.features.check()?;
-    let label_col = cfg.columns.label.clone().unwrap_or_else(|| "label".into());
+    let label_col = cfg
+        .columns
+        .label
+        .clone()
+        .unwrap_or_else(|| LABEL_COLUMN.into());
     if train.rows.is_empty() {
         return Err(Error::Train(format!(
             "no training rows in {}",

@@ -18,11 +18,12 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::head::{Lineage, Model};
-use crate::io::{sha256_hex, Columns, FileRecord, Progress, Row};
+use crate::io::{sha256_hex, Columns, FileRecord, Progress, Row, LABEL_COLUMN};
 use crate::train::{self, ClassWeight, Labelled, TrainConfig};
 
 /// How a conflicting label (same text and target, different label) is resolved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum ConflictRule {
     /// The row from the later file wins (added files win over the base data).
     Newest,
@@ -99,7 +100,8 @@ pub struct Retrained {
 /// weighting.
 pub fn config_from_model(model: &Model, full_grid: bool) -> TrainConfig {
     let card = &model.card;
-    let col = |k: &str, d: &str| card.columns.get(k).cloned().unwrap_or_else(|| d.into());
+    let col = |k: &str, d: String| card.columns.get(k).cloned().unwrap_or(d);
+    let default = Columns::default();
     let weight = |s: &str| {
         if s == "balanced" {
             ClassWeight::Balanced
@@ -129,17 +131,17 @@ pub fn config_from_model(model: &Model, full_grid: bool) -> TrainConfig {
         data: card.data.iter().map(|f| f.path.clone()).collect(),
         valid: card.valid.iter().map(|f| f.path.clone()).collect(),
         columns: Columns {
-            text: col("text", "text"),
-            label: Some(col("label", "label")),
-            target: col("target", "target"),
-            ..Columns::default()
+            text: col("text", default.text.clone()),
+            label: Some(col("label", LABEL_COLUMN.into())),
+            target: col("target", default.target.clone()),
+            ..default
         },
         seed: card.seed,
         text: model.text().params().clone(),
         features: model.featurizer().params().clone(),
         c_grid,
         class_weight,
-        max_iterations: card.max_iterations.unwrap_or(500),
+        max_iterations: card.iteration_cap(),
         ..TrainConfig::default()
     }
 }

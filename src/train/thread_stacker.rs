@@ -10,13 +10,18 @@ use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 use crate::head::{Model, Scratch};
-use crate::io::{Columns, FileRecord, Progress, Silent};
+use crate::io::{Columns, FileRecord, Progress, Silent, LABEL_COLUMN};
 use crate::metrics::argmax;
 use crate::model::stack::{StackCard, Stacker};
 use crate::thread::{canonical_id, combine, reply_inputs, stacker_inputs};
 
 use super::retrain::config_from_model;
 use super::{read_labelled, train_on, Labelled, TrainConfig};
+
+/// Default cross-fitting folds ([`StackOptions::folds`]).
+pub const DEFAULT_FOLDS: usize = 5;
+/// Default inverse L2 strength of the stacker ([`StackOptions::c`]).
+pub const DEFAULT_C: f64 = 1.0;
 
 /// How to fit a reply-relation head's thread stacker.
 #[derive(Debug, Clone)]
@@ -42,7 +47,7 @@ struct ThreadRow {
 
 fn read_threads(opts: &StackOptions, stance: &Model) -> Result<(Vec<ThreadRow>, Vec<FileRecord>)> {
     let columns = Columns {
-        label: Some("label".into()),
+        label: Some(LABEL_COLUMN.into()),
         ..Columns::default()
     };
     let data = read_labelled(&opts.threads, &columns, false, &Silent)?;
