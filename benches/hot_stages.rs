@@ -9,10 +9,10 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
-use comment_stance::features::{Scratch as FeatScratch, SparseVec};
-use comment_stance::head::Scratch;
+use comment_stance::features::{FeatureScratch, SparseVec};
+use comment_stance::head::HeadScratch;
 use comment_stance::io::Row;
-use comment_stance::Model;
+use comment_stance::Head;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -32,8 +32,8 @@ fn texts() -> Vec<String> {
         .collect()
 }
 
-fn model() -> Model {
-    Model::load(&root().join("models/stance.model")).expect("committed model")
+fn model() -> Head {
+    Head::load(&root().join("models/stance.model")).expect("committed model")
 }
 
 fn benches(c: &mut Criterion) {
@@ -58,7 +58,7 @@ fn benches(c: &mut Criterion) {
 
     let tokenized: Vec<Vec<String>> = texts.iter().map(|t| m.text().tokens(t)).collect();
     g.bench_function("featurize", |b| {
-        let mut s = FeatScratch::default();
+        let mut s = FeatureScratch::default();
         let mut v = SparseVec::default();
         b.iter(|| {
             let mut n = 0;
@@ -71,7 +71,7 @@ fn benches(c: &mut Criterion) {
     });
 
     g.bench_function("predict_row", |b| {
-        let mut s = Scratch::default();
+        let mut s = HeadScratch::default();
         b.iter(|| {
             let mut acc = 0.0f32;
             for t in &texts {

@@ -19,13 +19,13 @@
 
 use std::path::PathBuf;
 
-use comment_stance::head::Scratch;
+use comment_stance::head::HeadScratch;
 use comment_stance::io::{Columns, Silent};
 use comment_stance::metrics::{argmax, Summary};
 use comment_stance::model::stack::{StackCard, Stacker};
 use comment_stance::train::retrain::config_from_model;
 use comment_stance::train::{self, Labelled, TrainConfig};
-use comment_stance::Model;
+use comment_stance::Head;
 
 struct Args {
     stance: PathBuf,
@@ -97,8 +97,8 @@ fn inputs(stance: &[f32], sentiment: &[f32], sent_labels: &[String], mention: bo
 
 fn main() -> comment_stance::Result<()> {
     let a = parse();
-    let stance = Model::load(&a.stance)?;
-    let sentiment = Model::load(&a.sentiment)?;
+    let stance = Head::load(&a.stance)?;
+    let sentiment = Head::load(&a.sentiment)?;
     let columns = Columns {
         label: Some("label".into()),
         ..Columns::default()
@@ -127,7 +127,7 @@ fn main() -> comment_stance::Result<()> {
         valid: a.valid.clone(),
         ..config_from_model(&stance, false)
     };
-    let mut s = Scratch::default();
+    let mut s = HeadScratch::default();
     let mut oof: Vec<Vec<f32>> = vec![Vec::new(); train_rows.rows.len()];
     for f in 0..a.folds {
         let kept = Labelled {
@@ -146,7 +146,7 @@ fn main() -> comment_stance::Result<()> {
         }
         eprintln!("fold {}/{} refitted", f + 1, a.folds);
     }
-    let features = |rows: &Labelled, stance_p: &[Vec<f32>], s: &mut Scratch| -> Vec<Vec<f32>> {
+    let features = |rows: &Labelled, stance_p: &[Vec<f32>], s: &mut HeadScratch| -> Vec<Vec<f32>> {
         rows.rows
             .iter()
             .zip(stance_p)

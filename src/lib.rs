@@ -40,4 +40,4 @@ pub mod thread;
 pub mod train;
 
 pub use error::{Error, Result};
-pub use head::Model;
+pub use head::Head;

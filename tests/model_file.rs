@@ -3,7 +3,7 @@
 
 mod common;
 
-use comment_stance::head::{Model, FORMAT_VERSION, MAGIC};
+use comment_stance::head::{Head, FORMAT_VERSION, MAGIC};
 use common::*;
 use sha2::{Digest, Sha256};
 
@@ -14,7 +14,7 @@ fn good() -> Vec<u8> {
 }
 
 fn load_err(bytes: &[u8]) -> String {
-    Model::from_bytes(bytes, "m.model").unwrap_err().to_string()
+    Head::from_bytes(bytes, "m.model").unwrap_err().to_string()
 }
 
 /// Runs `stance-score` with the damaged model: exit 2, one line, no panic.
@@ -59,7 +59,7 @@ fn the_round_trip_helpers_rebuild_the_file_byte_for_byte() {
     let b = good();
     let (h, t) = split(&b);
     assert_eq!(assemble(&h, &t), b);
-    Model::from_bytes(&b, "m.model").unwrap();
+    Head::from_bytes(&b, "m.model").unwrap();
 }
 
 #[test]
@@ -212,12 +212,12 @@ fn header_length_past_the_end_is_rejected() {
 #[test]
 fn a_model_named_like_a_compressed_file_is_saved_as_it_is_and_loads() {
     let dir = tempdir();
-    let model = Model::from_bytes(&good(), "m.model").unwrap();
+    let model = Head::from_bytes(&good(), "m.model").unwrap();
     for name in ["m.model.gz", "m.model.zst"] {
         let path = dir.path().join(name);
         model.save(&path).unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), good(), "{name}");
-        assert_eq!(Model::load(&path).unwrap().to_bytes(), good());
+        assert_eq!(Head::load(&path).unwrap().to_bytes(), good());
     }
 }
 

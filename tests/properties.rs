@@ -3,7 +3,7 @@
 use std::sync::OnceLock;
 
 use comment_stance::features::{self, for_each_ngram, FeatureParams, SparseVec};
-use comment_stance::head::{Model, Scratch};
+use comment_stance::head::{Head, HeadScratch};
 use comment_stance::io::Row;
 use comment_stance::score::{score_batch, score_row, ScoreOptions};
 use comment_stance::text::obfuscation;
@@ -31,11 +31,11 @@ fn pipeline() -> &'static TextPipeline {
 }
 
 /// The shipped stance model (committed under models/).
-fn model() -> &'static [Model] {
-    static M: OnceLock<Vec<Model>> = OnceLock::new();
+fn model() -> &'static [Head] {
+    static M: OnceLock<Vec<Head>> = OnceLock::new();
     M.get_or_init(|| {
         let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/stance.model");
-        vec![Model::load(&p).expect("shipped stance model loads")]
+        vec![Head::load(&p).expect("shipped stance model loads")]
     })
 }
 
@@ -185,7 +185,7 @@ proptest! {
         let opts = ScoreOptions { batch_size: 3, ..ScoreOptions::default() };
         let batch = score_batch(models, rows.clone(), &opts, &mut ThreadCache::new(16));
         prop_assert_eq!(batch.len(), rows.len());
-        let mut s = Scratch::default();
+        let mut s = HeadScratch::default();
         for (row, scored) in rows.iter().zip(&batch) {
             prop_assert_eq!(&scored.row, row, "order kept");
             let alone = score_row(models, row, None, 0, &mut s);
@@ -217,14 +217,14 @@ proptest! {
         texts in proptest::collection::vec(prop_oneof![word_soup(), tricky(), any::<String>()], 1..8),
     ) {
         let m = &model()[0];
-        let mut shared = Scratch::default();
+        let mut shared = HeadScratch::default();
         for (i, t) in texts.iter().enumerate() {
             let target = [Some("ceasefire"), Some("Atheism"), None, Some("unknown target")][i % 4];
             let fast = m.logits(t, target, &mut shared);
-            prop_assert_eq!(&fast, &m.logits(t, target, &mut Scratch::default()));
+            prop_assert_eq!(&fast, &m.logits(t, target, &mut HeadScratch::default()));
             let tokens = m.row_tokens(t, None);
             let mut v = SparseVec::default();
-            m.vectorize(&tokens, target, &mut features::Scratch::default(), &mut v);
+            m.vectorize(&tokens, target, &mut features::FeatureScratch::default(), &mut v);
             let mut row = vec![0.0; m.labels.len()];
             m.linear().logits(&v.idx, &v.val, &mut row);
             for (a, b) in fast.iter().zip(&row) {

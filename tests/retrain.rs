@@ -172,8 +172,8 @@ fn conflicts_are_listed_and_resolved_by_the_rule() {
     assert_eq!(rows[0][5], format!("{}:3", s(&added)));
     assert!(rows[0][6].contains("newest"));
 
-    let parent = comment_stance::Model::load(&old).unwrap();
-    let m = comment_stance::Model::load(&new).unwrap();
+    let parent = comment_stance::Head::load(&old).unwrap();
+    let m = comment_stance::Head::load(&new).unwrap();
     let lin = m.card.lineage.as_ref().expect("lineage recorded");
     let parent_sha = comment_stance::io::sha256_hex(&std::fs::read(&old).unwrap());
     assert_eq!(lin.parent_sha256, parent_sha);
@@ -205,7 +205,7 @@ fn conflicts_are_listed_and_resolved_by_the_rule() {
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(dir.path().join("c.csv").exists());
-    let m = comment_stance::Model::load(&dropped).unwrap();
+    let m = comment_stance::Head::load(&dropped).unwrap();
     let counts = &m.card.label_counts;
     assert_eq!(
         (counts["against"], counts["favor"], counts["none"]),
@@ -243,7 +243,7 @@ fn suggest_returns_n_distinct_rows_without_near_duplicates() {
     assert!(lines.len() > 50);
     let data = dir.path().join("unlabelled.csv");
     std::fs::write(&data, unl.join("\n") + "\n").unwrap();
-    let model = comment_stance::Model::load(&model_path).unwrap();
+    let model = comment_stance::Head::load(&model_path).unwrap();
     for strategy in ["margin", "entropy", "random"] {
         let out = dir.path().join(format!("{strategy}.csv"));
         let r = run(

@@ -122,7 +122,7 @@ q1,p9,I agree.
 
 #[test]
 fn the_built_in_relation_head_carries_a_learned_combination() {
-    let m = comment_stance::Model::load(&repo("models/reply_relation.model")).unwrap();
+    let m = comment_stance::Head::load(&repo("models/reply_relation.model")).unwrap();
     assert!(m.is_pair());
     let stk = m.thread_stacker.as_ref().expect("a learned combination");
     assert!(stk.card.rows >= 150, "fitted on {} replies", stk.card.rows);

@@ -9,7 +9,7 @@ use clap::Parser;
 use comment_stance::cli::{self, ColumnArgs};
 use comment_stance::io::{Progress, LABEL_COLUMN};
 use comment_stance::report::{self, Options};
-use comment_stance::{eval, Error, Model};
+use comment_stance::{eval, Error, Head};
 
 /// Evaluate a model on a labelled set, or compare two (`--model OLD --model NEW`).
 #[derive(Debug, Parser)]
@@ -69,8 +69,8 @@ fn run(a: Args) -> comment_stance::Result<()> {
         min_precision: a.min_precision,
     };
     match a.model.as_slice() {
-        [one] => single(&a, &columns, &o, &Model::load(one)?),
-        [old, new] => compare(&a, &columns, &o, &Model::load(old)?, &Model::load(new)?),
+        [one] => single(&a, &columns, &o, &Head::load(one)?),
+        [old, new] => compare(&a, &columns, &o, &Head::load(old)?, &Head::load(new)?),
         _ => Err(Error::Params(
             "give --model once (evaluate) or twice (OLD then NEW: compare)".into(),
         )),
@@ -81,7 +81,7 @@ fn single(
     a: &Args,
     columns: &comment_stance::io::Columns,
     o: &Options,
-    model: &Model,
+    model: &Head,
 ) -> comment_stance::Result<()> {
     let progress = cli::StderrProgress::new(true);
     let read = report::load_rows(&a.data, columns, a.target.as_deref(), a.cols.skip_bad_rows)?;
@@ -109,8 +109,8 @@ fn compare(
     a: &Args,
     columns: &comment_stance::io::Columns,
     o: &Options,
-    old: &Model,
-    new: &Model,
+    old: &Head,
+    new: &Head,
 ) -> comment_stance::Result<()> {
     if old.labels != new.labels {
         return Err(Error::Params(format!(

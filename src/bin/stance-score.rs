@@ -8,7 +8,7 @@ use comment_stance::cli::{self, ColumnArgs};
 use comment_stance::io::{Columns, Format, Output, Progress, RowReader};
 use comment_stance::policy::Policy;
 use comment_stance::score::{self, OutFormat, ScoreOptions};
-use comment_stance::Model;
+use comment_stance::Head;
 
 /// Score comments for stance toward a target (and any other heads given).
 #[derive(Debug, Parser)]
@@ -88,12 +88,12 @@ fn run(a: Args) -> comment_stance::Result<()> {
     let models = if a.model.is_empty() {
         DEFAULT_MODELS
             .iter()
-            .map(|(name, bytes)| Model::from_bytes(bytes, name))
+            .map(|(name, bytes)| Head::from_bytes(bytes, name))
             .collect::<comment_stance::Result<Vec<_>>>()?
     } else {
         a.model
             .iter()
-            .map(|p| Model::load(p))
+            .map(|p| Head::load(p))
             .collect::<comment_stance::Result<Vec<_>>>()?
     };
     let input = a.input.unwrap_or_else(|| "-".into());

@@ -7,7 +7,7 @@ use clap::Parser;
 use comment_stance::cli::{self, ColumnArgs};
 use comment_stance::io::{read_all, write_csv, Progress};
 use comment_stance::label::suggest::{self, Strategy};
-use comment_stance::Model;
+use comment_stance::Head;
 
 /// Pick the N comments whose labels would teach the model most (uncertainty sampling
 /// with a near-duplicate guard). Output columns: id, text, target (when the model or
@@ -44,7 +44,7 @@ fn run(a: Args) -> comment_stance::Result<()> {
     if let Some(p) = &a.out {
         comment_stance::io::check_writable(p)?;
     }
-    let model = Model::load(&a.model)?;
+    let model = Head::load(&a.model)?;
     let read = read_all(&a.data, &a.cols.columns(None), a.cols.skip_bad_rows)?;
     cli::StderrProgress::new(true).skipped_rows(&a.data, &read.bad);
     let rows = read.rows;

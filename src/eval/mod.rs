@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::head::{with_thread_scratch, Model};
+use crate::head::{with_thread_scratch, Head};
 use crate::io::Row;
 use crate::metrics::{self, argmax, positive_label, Summary};
 
@@ -86,7 +86,7 @@ pub struct EvalReport {
 
 /// Per-row results of scoring a labelled set (kept for reports and comparisons).
 #[derive(Debug, Clone)]
-pub struct Scored {
+pub struct ScoredSet {
     /// Gold label indices.
     pub gold: Vec<usize>,
     /// Calibrated probabilities.
@@ -97,7 +97,7 @@ pub struct Scored {
 
 /// Maps rows' gold labels to the model's label indices; unknown labels are errors.
 pub fn gold_indices(
-    model: &Model,
+    model: &Head,
     rows: &[Row],
     file: &str,
     column: Option<u64>,
@@ -121,7 +121,7 @@ pub fn gold_indices(
 }
 
 /// Scores labelled rows (in parallel, in order).
-pub fn score_rows(model: &Model, rows: &[Row], gold: Vec<usize>, target: Option<&str>) -> Scored {
+pub fn score_rows(model: &Head, rows: &[Row], gold: Vec<usize>, target: Option<&str>) -> ScoredSet {
     let (probs, raw): (Vec<Vec<f32>>, Vec<Vec<f32>>) = rows
         .par_iter()
         .map(|r| {
@@ -134,7 +134,7 @@ pub fn score_rows(model: &Model, rows: &[Row], gold: Vec<usize>, target: Option<
             (p, q)
         })
         .unzip();
-    Scored { gold, probs, raw }
+    ScoredSet { gold, probs, raw }
 }
 
 fn point(scores: &[f32], positive: &[bool], t: f64) -> ThresholdPoint {
@@ -172,7 +172,7 @@ fn point(scores: &[f32], positive: &[bool], t: f64) -> ThresholdPoint {
 }
 
 /// Threshold analysis of a binary flag's probabilities.
-pub fn flag_report(labels: &[String], s: &Scored, min_precision: f64) -> Option<FlagReport> {
+pub fn flag_report(labels: &[String], s: &ScoredSet, min_precision: f64) -> Option<FlagReport> {
     let pos = positive_label(labels)?;
     let scores: Vec<f32> = s.probs.iter().map(|p| p[pos]).collect();
     let positive: Vec<bool> = s.gold.iter().map(|&g| g == pos).collect();
@@ -210,7 +210,7 @@ pub fn flag_report(labels: &[String], s: &Scored, min_precision: f64) -> Option<
 }
 
 /// Builds the report from scored rows.
-pub fn report(model: &Model, rows: &[Row], s: &Scored, min_precision: f64) -> EvalReport {
+pub fn report(model: &Head, rows: &[Row], s: &ScoredSet, min_precision: f64) -> EvalReport {
     let pred: Vec<usize> = s.probs.iter().map(|p| argmax(p)).collect();
     let summary = Summary::new(&model.labels, &s.gold, &pred);
     let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();

@@ -173,7 +173,7 @@ fn is_placeholder(tok: &str) -> bool {
 
 /// Per-thread reusable buffers, so featurizing a row allocates nothing once warm.
 #[derive(Debug, Default)]
-pub struct Scratch {
+pub struct FeatureScratch {
     ngrams: NgramBuffers,
     counts: CountTable,
     /// The bucket of each word n-gram occurrence, in walk order.
@@ -658,7 +658,7 @@ impl Featurizer {
         &self,
         tokens: &[impl AsRef<str>],
         target: Option<u64>,
-        scratch: &mut Scratch,
+        scratch: &mut FeatureScratch,
         out: &mut SparseVec,
     ) {
         let tokens = &tokens[..tokens.len().min(MAX_TOKENS)];
@@ -674,7 +674,7 @@ impl Featurizer {
         &self,
         tokens: &[impl AsRef<str>],
         target: Option<u64>,
-        scratch: &mut Scratch,
+        scratch: &mut FeatureScratch,
         out: &mut SparseVec,
     ) {
         let tokens = &tokens[..tokens.len().min(MAX_TOKENS)];
@@ -690,14 +690,14 @@ impl Featurizer {
     /// Distinct token `j` with char n-grams of the row last given to
     /// [`Featurizer::transform_words`] (in order of first occurrence): (token index,
     /// occurrences, hash of the token); `None` past the last.
-    pub fn char_token(&self, scratch: &Scratch, j: usize) -> Option<(usize, u32, u64)> {
+    pub fn char_token(&self, scratch: &FeatureScratch, j: usize) -> Option<(usize, u32, u64)> {
         let &(ti, n) = scratch.distinct.tokens.get(j)?;
         Some((ti as usize, n, scratch.ngrams.token_hashes[ti as usize]))
     }
 
     /// Which distinct token (`j` of [`Featurizer::char_token`]) token `i` of the row is;
     /// `None` for a token without char n-grams (or past the [`MAX_TOKENS`] cap).
-    pub fn char_token_of(&self, scratch: &Scratch, i: usize) -> Option<usize> {
+    pub fn char_token_of(&self, scratch: &FeatureScratch, i: usize) -> Option<usize> {
         match scratch.distinct.of_token.get(i) {
             Some(&j) if j != u32::MAX => Some(j as usize),
             _ => None,
@@ -706,9 +706,14 @@ impl Featurizer {
 
     /// The row's word entries into `out` (cleared first), L2-normalized; leaves the
     /// row's count table holding the word n-grams and the token hashes in `scratch`.
-    fn word_entries(&self, tokens: &[impl AsRef<str>], scratch: &mut Scratch, out: &mut SparseVec) {
+    fn word_entries(
+        &self,
+        tokens: &[impl AsRef<str>],
+        scratch: &mut FeatureScratch,
+        out: &mut SparseVec,
+    ) {
         out.clear();
-        let Scratch {
+        let FeatureScratch {
             ngrams,
             counts,
             occurrence_buckets,
@@ -769,11 +774,16 @@ impl Featurizer {
 
     /// Appends the row's char entries (after [`Featurizer::word_entries`]); the row's
     /// count table merges an n-gram that several tokens share into one entry.
-    fn char_entries(&self, tokens: &[impl AsRef<str>], scratch: &mut Scratch, out: &mut SparseVec) {
+    fn char_entries(
+        &self,
+        tokens: &[impl AsRef<str>],
+        scratch: &mut FeatureScratch,
+        out: &mut SparseVec,
+    ) {
         if self.params.char_ngrams.0 == 0 {
             return;
         }
-        let Scratch {
+        let FeatureScratch {
             ngrams,
             counts,
             token_counts,
@@ -844,10 +854,10 @@ impl Featurizer {
     pub fn token_char_part(
         &self,
         tok: &str,
-        scratch: &mut Scratch,
+        scratch: &mut FeatureScratch,
         mut emit: impl FnMut(u32, RowAt, f32),
     ) -> f32 {
-        let Scratch {
+        let FeatureScratch {
             ngrams,
             token_counts,
             ..
@@ -858,7 +868,7 @@ impl Featurizer {
     /// Where the IDF row of each word entry of the vector last made by
     /// [`Featurizer::transform_words`] with `scratch` is, in entry order (the shared
     /// copies; crossed ones have their own buckets).
-    pub fn word_rows<'a>(&self, scratch: &'a Scratch) -> &'a [RowAt] {
+    pub fn word_rows<'a>(&self, scratch: &'a FeatureScratch) -> &'a [RowAt] {
         &scratch.word_rows
     }
 
@@ -916,10 +926,10 @@ impl Featurizer {
     pub fn for_each_kept_word_hit(
         &self,
         tokens: &[impl AsRef<str>],
-        scratch: &mut Scratch,
+        scratch: &mut FeatureScratch,
         mut f: impl FnMut(NgramHit, usize, u32),
     ) {
-        let Scratch {
+        let FeatureScratch {
             ngrams,
             counts,
             hit_slots,
@@ -1020,7 +1030,7 @@ mod tests {
         let tokens = toks(text);
         let docs = vec![tokens.clone(), toks("you know it"), toks("a total idiot")];
         let collect = |f: &Featurizer, words_only: bool| {
-            let (mut s, mut v) = (Scratch::default(), SparseVec::default());
+            let (mut s, mut v) = (FeatureScratch::default(), SparseVec::default());
             if words_only {
                 f.transform_words(&tokens, None, &mut s, &mut v);
             } else {
@@ -1130,7 +1140,7 @@ mod tests {
             toks("ok truce"),
         ];
         let f = Featurizer::fit(&p, &docs).unwrap();
-        let mut s = Scratch::default();
+        let mut s = FeatureScratch::default();
         let mut v = SparseVec::default();
         // "ok" and "truce" share no char n-gram, so the char group is unit-norm too.
         f.transform(&docs[3], None, &mut s, &mut v);
@@ -1156,9 +1166,9 @@ mod tests {
         };
         let docs = vec![toks("no truce no peace"), toks("truce")];
         let f = Featurizer::fit(&p, &docs).unwrap();
-        let mut s = Scratch::default();
+        let mut s = FeatureScratch::default();
         // φ(t) of each token alone (a one-token row is φ(t) / |φ(t)|).
-        let phi = |t: &str, s: &mut Scratch| {
+        let phi = |t: &str, s: &mut FeatureScratch| {
             let mut q = 0.0;
             let mut entries = BTreeMap::new();
             q += f.token_char_part(t, s, |b, _, v| *entries.entry(b).or_insert(0.0) += v);

@@ -1,6 +1,6 @@
 //! The fitted head: text stage + features + linear model + calibration, and its file.
 //!
-//! Owns [`Model`] (one task, e.g. `stance` or `offensive`): prediction of calibrated
+//! Owns [`Head`] (one task, e.g. `stance` or `offensive`): prediction of calibrated
 //! probabilities for a comment toward a target, explanations in readable n-grams, and
 //! the self-contained model file (magic, format version, SHA-256 of the payload, a JSON
 //! header with every parameter and the model card, then the sparse IDF and weight
@@ -78,10 +78,10 @@ pub struct ModelCard {
     pub columns: BTreeMap<String, String>,
     /// Chosen inverse regularisation strength.
     pub c: f64,
-    /// Class weighting ("balanced" or "none").
-    pub class_weight: String,
-    /// Model-selection trace: (C, class weight, validation score).
-    pub selection: Vec<(f64, String, f64)>,
+    /// Class weighting of the chosen fit.
+    pub class_weight: ClassWeighting,
+    /// Model-selection trace: (C, class weighting, validation score).
+    pub selection: Vec<(f64, ClassWeighting, f64)>,
     /// Name of the selection metric.
     pub selection_metric: String,
     /// Training rows per label.
@@ -99,6 +99,41 @@ pub struct ModelCard {
     pub max_iterations: Option<u64>,
     /// Parent model and added data, for retrained models.
     pub lineage: Option<Lineage>,
+}
+
+/// How a fit weighted its training rows by class (written `none` / `balanced` in the card).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClassWeighting {
+    /// Every row weighs 1.
+    None,
+    /// Rows weigh n / (k · n_class), as scikit-learn's "balanced".
+    Balanced,
+}
+
+impl ClassWeighting {
+    /// `Balanced` when `balanced`, else `None`.
+    pub fn from_balanced(balanced: bool) -> Self {
+        if balanced {
+            ClassWeighting::Balanced
+        } else {
+            ClassWeighting::None
+        }
+    }
+
+    /// The name the card and the progress messages use.
+    pub fn name(self) -> &'static str {
+        match self {
+            ClassWeighting::None => "none",
+            ClassWeighting::Balanced => "balanced",
+        }
+    }
+}
+
+impl std::fmt::Display for ClassWeighting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// The iteration cap of model files that do not record theirs (older files).
@@ -144,8 +179,8 @@ pub struct Reason {
 /// the same text settings normalize a comment once, and explaining any prediction made
 /// on the row (by `--explain` or by the policy) does not redo it.
 #[derive(Debug, Default)]
-pub struct Scratch {
-    /// Parent text for pair heads (set by [`Model::predict_pair`]).
+pub struct HeadScratch {
+    /// Parent text for pair heads (set by [`Head::predict_pair`]).
     parent: Option<String>,
     tokens: crate::text::Tokens,
     /// The text `tokens` were cut from, and the settings used.
@@ -159,17 +194,17 @@ pub struct Scratch {
 }
 
 thread_local! {
-    static THREAD_SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+    static THREAD_SCRATCH: std::cell::RefCell<HeadScratch> = std::cell::RefCell::new(HeadScratch::default());
 }
 
 /// Runs `f` with this thread's scratch, kept for the thread's life, so its token memos
 /// stay warm from batch to batch (a fresh scratch per parallel task would start them
 /// cold every time). `f` must not call `with_thread_scratch` again.
-pub fn with_thread_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+pub fn with_thread_scratch<R>(f: impl FnOnce(&mut HeadScratch) -> R) -> R {
     THREAD_SCRATCH.with(|s| f(&mut s.borrow_mut()))
 }
 
-impl Scratch {
+impl HeadScratch {
     /// Sizes the token memos for scoring `heads` heads with this scratch
     /// ([`crate::head::token_memo::memo_tokens_for`]); they start over when that changes.
     pub fn size_memos_for(&mut self, heads: usize) {
@@ -186,20 +221,20 @@ const MAX_CACHED_HEADS: usize = 8;
 struct HeadCache {
     /// (model id, target code) the buffers belong to; `None` = free.
     key: Option<(u64, Option<u64>)>,
-    features: features::Scratch,
+    features: features::FeatureScratch,
     vec: SparseVec,
     logits: Vec<f32>,
     /// Per distinct token with char n-grams, in order: `a_t`, then its term `s(t)`,
-    /// `q(t)` ([`Model::for_each_char_term`]), for the explanation to read back.
+    /// `q(t)` ([`Head::for_each_char_term`]), for the explanation to read back.
     char_terms: Vec<f32>,
 }
 
-/// Source of [`Model`] ids (the scratch cache's key for a model).
+/// Source of [`Head`] ids (the scratch cache's key for a model).
 static NEXT_MODEL_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// A trained head.
 #[derive(Debug)]
-pub struct Model {
+pub struct Head {
     /// Task name (output column prefix).
     pub task: String,
     /// Labels, in probability order.
@@ -217,7 +252,7 @@ pub struct Model {
     /// Reply-relation heads: the learned combination of a reply's own stance with the
     /// relation and the parent's stance (applied when a reply is read in its thread).
     pub thread_stacker: Option<Stacker>,
-    /// Unique in the process (keys the [`Scratch`] cache).
+    /// Unique in the process (keys the [`HeadScratch`] cache).
     id: u64,
 }
 
@@ -225,7 +260,7 @@ fn target_key(t: &str) -> String {
     t.trim().to_lowercase()
 }
 
-impl Model {
+impl Head {
     /// Assembles a model from fitted parts.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
@@ -252,7 +287,7 @@ impl Model {
             ),
             None => (featurizer, linear),
         };
-        Model {
+        Head {
             task,
             labels,
             targets,
@@ -275,7 +310,7 @@ impl Model {
 
     /// Where the word entries' rows are in the weights' store, when scoring found them
     /// with their IDF (one store); the rest are looked up ([`SparseSoftmax::logits_located`]).
-    fn located_word_rows<'a>(&self, features: &'a features::Scratch) -> &'a [RowAt] {
+    fn located_word_rows<'a>(&self, features: &'a features::FeatureScratch) -> &'a [RowAt] {
         if self.shared_store() {
             self.featurizer.word_rows(features)
         } else {
@@ -321,7 +356,7 @@ impl Model {
         &self,
         tokens: &[String],
         target: Option<&str>,
-        s: &mut features::Scratch,
+        s: &mut features::FeatureScratch,
         out: &mut SparseVec,
     ) {
         self.featurizer
@@ -343,21 +378,21 @@ impl Model {
     }
 
     /// Calibrated probabilities for a reply given its parent's text (pair heads).
-    pub fn predict_pair(&self, text: &str, parent: &str, s: &mut Scratch) -> Vec<f32> {
+    pub fn predict_pair(&self, text: &str, parent: &str, s: &mut HeadScratch) -> Vec<f32> {
         s.parent = Some(parent.to_string());
         let p = self.predict(text, None, s);
         s.parent = None;
         p
     }
 
-    /// [`Model::explain`] for a pair head reading a reply with its parent.
+    /// [`Head::explain`] for a pair head reading a reply with its parent.
     pub fn explain_pair(
         &self,
         text: &str,
         parent: &str,
         label: usize,
         k: usize,
-        s: &mut Scratch,
+        s: &mut HeadScratch,
     ) -> Vec<Reason> {
         s.parent = Some(parent.to_string());
         let r = self.explain(text, None, label, k, s);
@@ -367,7 +402,7 @@ impl Model {
 
     /// Raw logits of a comment toward `target`, into the scratch; returns the index of
     /// the head cache entry that holds them.
-    fn logits_into(&self, text: &str, target: Option<&str>, s: &mut Scratch) -> usize {
+    fn logits_into(&self, text: &str, target: Option<&str>, s: &mut HeadScratch) -> usize {
         let params = self.text.params();
         // Pair heads read the parent too: never served from the one-row cache.
         if self.is_pair() || s.cached_params.as_ref() != Some(params) || s.cached_text != text {
@@ -401,7 +436,7 @@ impl Model {
             None => 0,
         };
         let target = key.and_then(|k| k.1);
-        let Scratch {
+        let HeadScratch {
             tokens,
             heads,
             memos,
@@ -422,7 +457,7 @@ impl Model {
     }
 
     /// Adds the char part of the logits, `Σ_t a_t s(t) / sqrt(Σ_t a_t² q(t))` over the
-    /// row's distinct tokens `t` ([`Model::for_each_char_term`]).
+    /// row's distinct tokens `t` ([`Head::for_each_char_term`]).
     fn add_char_part(
         &self,
         tokens: &[String],
@@ -466,7 +501,7 @@ impl Model {
         &self,
         tokens: &[String],
         target: Option<u64>,
-        features: &mut features::Scratch,
+        features: &mut features::FeatureScratch,
         memos: &mut TokenMemos,
         mut f: impl FnMut(f32, &[f32]),
     ) {
@@ -508,13 +543,13 @@ impl Model {
     }
 
     /// Raw (uncalibrated) logits of a comment.
-    pub fn logits(&self, text: &str, target: Option<&str>, s: &mut Scratch) -> Vec<f32> {
+    pub fn logits(&self, text: &str, target: Option<&str>, s: &mut HeadScratch) -> Vec<f32> {
         let i = self.logits_into(text, target, s);
         s.heads[i].logits.clone()
     }
 
     /// Calibrated probabilities of every label for a comment toward `target`.
-    pub fn predict(&self, text: &str, target: Option<&str>, s: &mut Scratch) -> Vec<f32> {
+    pub fn predict(&self, text: &str, target: Option<&str>, s: &mut HeadScratch) -> Vec<f32> {
         let i = self.logits_into(text, target, s);
         let mut p = s.heads[i].logits.clone();
         self.calibration.apply(&mut p);
@@ -530,14 +565,14 @@ impl Model {
         target: Option<&str>,
         label: usize,
         k: usize,
-        s: &mut Scratch,
+        s: &mut HeadScratch,
     ) -> Vec<Reason> {
         if k == 0 {
             return Vec::new();
         }
         let hi = self.logits_into(text, target, s);
         let code = self.target_code(target);
-        let Scratch { tokens, heads, .. } = s;
+        let HeadScratch { tokens, heads, .. } = s;
         let tokens = tokens.as_slice();
         let head = &mut heads[hi];
         let mut p = head.logits.clone();
@@ -651,13 +686,13 @@ impl Model {
     }
 
     /// Reads a model file.
-    pub fn load(path: &Path) -> Result<Model> {
+    pub fn load(path: &Path) -> Result<Head> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        Model::from_bytes(&bytes, &path.display().to_string())
+        Head::from_bytes(&bytes, &path.display().to_string())
     }
 
     /// Parses a model from bytes; `name` is used in error messages.
-    pub fn from_bytes(bytes: &[u8], name: &str) -> Result<Model> {
+    pub fn from_bytes(bytes: &[u8], name: &str) -> Result<Head> {
         let bad = |m: String| Error::model(name, m);
         if let Some(kind) = compressed_kind(bytes) {
             return Err(bad(format!(
@@ -762,7 +797,7 @@ impl Model {
             converged: h.card.converged,
             iterations: h.card.iterations,
         };
-        let mut model = Model::new(
+        let mut model = Head::new(
             h.task,
             h.labels,
             h.targets,

@@ -13,7 +13,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use crate::head::{with_thread_scratch, Model};
+use crate::head::{with_thread_scratch, Head};
 use crate::io::Row;
 
 /// Candidates more similar than this (Jaccard of token sets) to a chosen one are skipped.
@@ -71,7 +71,7 @@ fn uncertainty(p: &[f32], strategy: Strategy) -> f64 {
 
 /// The `n` rows most worth labelling. `target` overrides the rows' targets.
 pub fn suggest(
-    model: &Model,
+    model: &Head,
     rows: &[Row],
     n: usize,
     strategy: Strategy,

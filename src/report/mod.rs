@@ -19,8 +19,8 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::eval::{self, EvalReport, Scored};
-use crate::head::{Model, Scratch};
+use crate::eval::{self, EvalReport, ScoredSet};
+use crate::head::{Head, HeadScratch};
 use crate::io::{Columns, Progress, ReadRows, Row};
 use crate::metrics::{argmax, Confusion, Summary};
 use stats::{BiasAucs, Interval, McNemar};
@@ -125,7 +125,7 @@ pub struct Evaluation {
     /// The rows, in file order.
     pub rows: Vec<Row>,
     /// Gold and probabilities.
-    pub scored: Scored,
+    pub scored: ScoredSet,
     /// Predicted label indices.
     pub pred: Vec<usize>,
     /// The numbers.
@@ -154,15 +154,15 @@ pub fn load_rows(
 
 /// Scores labelled rows read from `path` with `model`, telling `progress` as it goes.
 pub fn score(
-    model: &Model,
+    model: &Head,
     rows: &[Row],
     path: &str,
     label_column: Option<u64>,
     progress: &dyn Progress,
-) -> Result<Scored> {
+) -> Result<ScoredSet> {
     let gold = eval::gold_indices(model, rows, path, label_column)?;
     progress.rows_started(Some(rows.len() as u64));
-    let mut all = Scored {
+    let mut all = ScoredSet {
         gold: Vec::with_capacity(rows.len()),
         probs: Vec::with_capacity(rows.len()),
         raw: Vec::with_capacity(rows.len()),
@@ -204,7 +204,7 @@ pub fn confidence_intervals(labels: &[String], gold: &[usize], pred: &[usize], o
 }
 
 /// The flag probability and gold of a binary head, if the model is one.
-fn flag_scores(model: &Model, s: &Scored) -> Option<(Vec<f64>, Vec<bool>)> {
+fn flag_scores(model: &Head, s: &ScoredSet) -> Option<(Vec<f64>, Vec<bool>)> {
     let pos = crate::metrics::positive_label(&model.labels)?;
     Some((
         s.probs.iter().map(|p| p[pos] as f64).collect(),
@@ -214,9 +214,9 @@ fn flag_scores(model: &Model, s: &Scored) -> Option<(Vec<f64>, Vec<bool>)> {
 
 /// Per-group metrics (and bias AUCs for binary flags).
 pub fn group_scores(
-    model: &Model,
+    model: &Head,
     rows: &[Row],
-    s: &Scored,
+    s: &ScoredSet,
     pred: &[usize],
 ) -> BTreeMap<String, GroupScores> {
     let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
@@ -256,9 +256,9 @@ pub fn group_scores(
 
 /// Evaluates `model` on rows already read: the metrics with intervals and slices.
 pub fn evaluate_rows(
-    model: &Model,
+    model: &Head,
     rows: Vec<Row>,
-    scored: Scored,
+    scored: ScoredSet,
     group_col: Option<&str>,
     o: &Options,
 ) -> Evaluation {
@@ -283,7 +283,7 @@ pub fn evaluate_rows(
 
 /// Scores and evaluates `model` on the rows [`load_rows`] read from `path`.
 pub fn evaluate(
-    model: &Model,
+    model: &Head,
     path: &str,
     read: ReadRows,
     group_col: Option<&str>,
@@ -295,13 +295,13 @@ pub fn evaluate(
 }
 
 /// The `k` most confident mistakes, with the n-grams behind each prediction.
-pub fn confident_mistakes(model: &Model, e: &Evaluation, k: usize) -> Vec<Mistake> {
+pub fn confident_mistakes(model: &Head, e: &Evaluation, k: usize) -> Vec<Mistake> {
     let mut wrong: Vec<(usize, f32)> = (0..e.rows.len())
         .filter(|&i| e.pred[i] != e.scored.gold[i])
         .map(|i| (i, e.scored.probs[i][e.pred[i]]))
         .collect();
     wrong.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let mut scratch = Scratch::default();
+    let mut scratch = HeadScratch::default();
     wrong
         .into_iter()
         .take(k)
@@ -493,7 +493,7 @@ pub fn write_files(dir: &Path, files: &[(&str, String)]) -> Result<()> {
 }
 
 /// Renders and writes the single-model report (`report.html`, `metrics.json`, `report.md`).
-pub fn write_report(dir: &Path, model: &Model, data: &str, e: &Evaluation) -> Result<()> {
+pub fn write_report(dir: &Path, model: &Head, data: &str, e: &Evaluation) -> Result<()> {
     let mistakes = confident_mistakes(model, e, 20);
     let json = metrics_json(&e.metrics);
     let html = render::html(model, data, e, &mistakes)?;
@@ -511,7 +511,7 @@ pub fn write_report(dir: &Path, model: &Model, data: &str, e: &Evaluation) -> Re
 /// Renders and writes the comparison report.
 pub fn write_comparison(
     dir: &Path,
-    models: (&Model, &Model),
+    models: (&Head, &Head),
     data: &str,
     evals: (&Evaluation, &Evaluation),
     c: &Comparison,

@@ -2,7 +2,7 @@
 //! of a report.
 
 use crate::error::Result;
-use crate::head::Model;
+use crate::head::Head;
 use crate::metrics::reliability_bins;
 
 use super::stats::Interval;
@@ -351,7 +351,7 @@ fn mistakes_table(m: &[Mistake]) -> Table {
     }
 }
 
-fn card_table(model: &Model, data: &str) -> Table {
+fn card_table(model: &Head, data: &str) -> Table {
     let c = &model.card;
     let mut rows = vec![
         vec!["task".into(), model.task.clone()],
@@ -360,7 +360,7 @@ fn card_table(model: &Model, data: &str) -> Table {
         vec!["tool version".into(), c.tool_version.clone()],
         vec!["seed".into(), c.seed.to_string()],
         vec!["C".into(), c.c.to_string()],
-        vec!["class weight".into(), c.class_weight.clone()],
+        vec!["class weight".into(), c.class_weight.to_string()],
         vec!["selection metric".into(), c.selection_metric.clone()],
         vec![
             "selection trace (C, note, score)".into(),
@@ -438,7 +438,7 @@ fn word_counts(e: &Evaluation) -> Vec<usize> {
 }
 
 /// The single-model HTML report.
-pub fn html(model: &Model, data: &str, e: &Evaluation, mistakes: &[Mistake]) -> Result<String> {
+pub fn html(model: &Head, data: &str, e: &Evaluation, mistakes: &[Mistake]) -> Result<String> {
     let m = &e.metrics;
     let s = &m.eval.summary;
     let mut b = format!(
@@ -528,7 +528,7 @@ pub fn html(model: &Model, data: &str, e: &Evaluation, mistakes: &[Mistake]) -> 
 }
 
 /// The single-model Markdown report (tables only).
-pub fn markdown(model: &Model, data: &str, e: &Evaluation, mistakes: &[Mistake]) -> String {
+pub fn markdown(model: &Head, data: &str, e: &Evaluation, mistakes: &[Mistake]) -> String {
     let m = &e.metrics;
     let mut o = format!(
         "# Evaluation of the {} model\n\n{} rows of `{}`.\n\n## Headline metrics\n\n",
@@ -560,7 +560,7 @@ pub fn markdown(model: &Model, data: &str, e: &Evaluation, mistakes: &[Mistake])
 }
 
 fn comparison_tables(
-    models: (&Model, &Model),
+    models: (&Head, &Head),
     evals: (&Evaluation, &Evaluation),
     c: &Comparison,
 ) -> (Table, Table, Table) {
@@ -647,7 +647,7 @@ fn comparison_tables(
 
 /// The comparison HTML report.
 pub fn comparison_html(
-    models: (&Model, &Model),
+    models: (&Head, &Head),
     data: &str,
     evals: (&Evaluation, &Evaluation),
     c: &Comparison,
@@ -684,7 +684,7 @@ pub fn comparison_html(
 
 /// The comparison Markdown report.
 pub fn comparison_markdown(
-    models: (&Model, &Model),
+    models: (&Head, &Head),
     data: &str,
     evals: (&Evaluation, &Evaluation),
     c: &Comparison,

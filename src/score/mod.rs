@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use crate::error::{Error, Result};
-use crate::head::{with_thread_scratch, Model, Reason, Scratch};
+use crate::head::{with_thread_scratch, Head, HeadScratch, Reason};
 use crate::io::{BadRows, Output, Progress, Row, RowReader};
 use crate::metrics::argmax;
 use crate::policy::{Action, HeadView, Policy, Trigger};
@@ -88,7 +88,7 @@ pub struct HeadResult {
 
 /// A scored comment.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Scored {
+pub struct ScoredRow {
     /// The input row.
     pub row: Row,
     /// One result per model, in `--model` order.
@@ -106,11 +106,11 @@ pub struct Scored {
 /// Scores one row with every model. A reply-relation (pair) head comes back skipped:
 /// it reads the row with its parent, which [`score_batch`] finds.
 pub fn score_row(
-    models: &[Model],
+    models: &[Head],
     row: &Row,
     target: Option<&str>,
     explain: usize,
-    s: &mut Scratch,
+    s: &mut HeadScratch,
 ) -> Vec<HeadResult> {
     let target = target.or(row.target.as_deref());
     models
@@ -140,12 +140,12 @@ pub fn score_row(
 /// Applies the policy to a row's head results; flags that fired are explained by
 /// their top n-grams.
 pub fn decide(
-    models: &[Model],
+    models: &[Head],
     row: &Row,
     heads: &[HeadResult],
     policy: &Policy,
     target: Option<&str>,
-    s: &mut Scratch,
+    s: &mut HeadScratch,
 ) -> (Action, Vec<String>) {
     let views: Vec<HeadView> = models
         .iter()
@@ -183,7 +183,7 @@ pub fn decide(
 }
 
 /// Runs `f` with this thread's scratch, its token memos sized for `models`.
-fn with_scratch_for<R>(models: &[Model], f: impl FnOnce(&mut Scratch) -> R) -> R {
+fn with_scratch_for<R>(models: &[Head], f: impl FnOnce(&mut HeadScratch) -> R) -> R {
     with_thread_scratch(|s| {
         s.size_memos_for(models.len());
         f(s)
@@ -194,11 +194,11 @@ fn with_scratch_for<R>(models: &[Model], f: impl FnOnce(&mut Scratch) -> R) -> R
 /// pass in input order (a reply after its parent, even within the batch), then the
 /// policy in parallel.
 pub fn score_batch(
-    models: &[Model],
+    models: &[Head],
     rows: Vec<Row>,
     opts: &ScoreOptions,
     cache: &mut ThreadCache,
-) -> Vec<Scored> {
+) -> Vec<ScoredRow> {
     let target = opts.target.as_deref();
     let stance = models
         .iter()
@@ -214,7 +214,7 @@ pub fn score_batch(
         Some(_) => crate::thread::guess_parent_texts(&rows, cache),
         None => vec![None; rows.len()],
     };
-    let (mut scored, mut pre): (Vec<Scored>, Vec<Option<PairVerdict>>) = rows
+    let (mut scored, mut pre): (Vec<ScoredRow>, Vec<Option<PairVerdict>>) = rows
         .into_par_iter()
         .zip(guesses)
         .with_max_len(MAX_ROWS_PER_TASK)
@@ -236,7 +236,7 @@ pub fn score_batch(
                     )),
                     _ => None,
                 };
-                let scored = Scored {
+                let scored = ScoredRow {
                     row,
                     heads,
                     stance_source: None,
@@ -313,7 +313,7 @@ pub struct Sink<'a> {
     out: &'a mut Output,
     format: OutFormat,
     csv_header_done: bool,
-    table: Vec<Scored>,
+    table: Vec<ScoredRow>,
     explain: bool,
 }
 
@@ -360,7 +360,7 @@ impl<'a> Sink<'a> {
     }
 
     /// Writes one batch.
-    pub fn write(&mut self, models: &[Model], batch: Vec<Scored>) -> Result<()> {
+    pub fn write(&mut self, models: &[Head], batch: Vec<ScoredRow>) -> Result<()> {
         match self.format {
             OutFormat::Table => {
                 self.table.extend(batch);
@@ -396,7 +396,7 @@ impl<'a> Sink<'a> {
                             header.push(format!("{}_explain", m.task));
                         }
                     }
-                    if models.iter().any(Model::is_pair) {
+                    if models.iter().any(Head::is_pair) {
                         header.push("stance_source".into());
                     }
                     header.push("action".into());
@@ -405,7 +405,7 @@ impl<'a> Sink<'a> {
                     self.csv_header_done = true;
                 }
                 // Field by field: the row's strings are written from where they are.
-                let pair = models.iter().any(Model::is_pair);
+                let pair = models.iter().any(Head::is_pair);
                 let mut num = String::with_capacity(8);
                 let mut p_field = |w: &mut csv::Writer<Vec<u8>>, p: f32| {
                     num.clear();
@@ -450,7 +450,7 @@ impl<'a> Sink<'a> {
     }
 
     /// Finishes the output (the table is laid out here, once all rows are known).
-    pub fn finish(self, models: &[Model]) -> Result<()> {
+    pub fn finish(self, models: &[Head]) -> Result<()> {
         if self.format == OutFormat::Table {
             let t = render_table(models, &self.table);
             self.out.write_all(t.as_bytes()).map_err(Self::io)?;
@@ -461,8 +461,8 @@ impl<'a> Sink<'a> {
 
 /// One JSONL row as a JSON map (the reference layout; used when keys collide).
 fn jsonl_row_map(
-    models: &[Model],
-    s: &Scored,
+    models: &[Head],
+    s: &ScoredRow,
     explain: bool,
 ) -> serde_json::Map<String, serde_json::Value> {
     let mut obj = serde_json::Map::new();
@@ -522,7 +522,7 @@ fn truncate_chars(s: &str, n: usize) -> String {
 
 /// The table's "stance from" cell: `-` for the comment's own text, else how the reply
 /// relates to which parent and that parent's stance (`agrees with r1 (against 0.76)`).
-fn stance_from_cell(models: &[Model], s: &Scored, src: &str) -> String {
+fn stance_from_cell(models: &[Head], s: &ScoredRow, src: &str) -> String {
     let Some(parent) = src.strip_prefix("thread:") else {
         let rest = src.strip_prefix("text").map_or(src, str::trim);
         return if rest.is_empty() {
@@ -553,10 +553,10 @@ fn stance_from_cell(models: &[Model], s: &Scored, src: &str) -> String {
 
 /// Renders scored rows as a plain-text table: id, comment, one column per head,
 /// and the top reasons of the first head.
-pub fn render_table(models: &[Model], rows: &[Scored]) -> String {
+pub fn render_table(models: &[Head], rows: &[ScoredRow]) -> String {
     let mut header = vec!["id".to_string(), "comment".to_string()];
     header.extend(models.iter().map(|m| m.task.clone()));
-    if models.iter().any(Model::is_pair) {
+    if models.iter().any(Head::is_pair) {
         header.push("stance from".to_string());
     }
     header.push("action".to_string());
@@ -642,7 +642,7 @@ pub struct ScoreSummary {
 
 /// Streams `reader` through the models into `out`, batch by batch.
 pub fn score_stream(
-    models: &[Model],
+    models: &[Head],
     mut reader: RowReader,
     out: &mut Output,
     opts: &ScoreOptions,
@@ -659,7 +659,7 @@ pub fn score_stream(
     // read and batch i - 1 written. Output order and error order are those of the
     // plain loop: a read error is returned after every batch before it is written.
     let mut next = read_batch(&mut reader)?;
-    let mut scored_prev: Option<Vec<Scored>> = None;
+    let mut scored_prev: Option<Vec<ScoredRow>> = None;
     while !next.is_empty() {
         let n = next.len() as u64;
         let cur = std::mem::take(&mut next);
@@ -721,18 +721,18 @@ mod tests {
         }
     }
 
-    fn models() -> Vec<Model> {
+    fn models() -> Vec<Head> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         ["stance", "offensive", "sentiment"]
             .iter()
-            .map(|m| Model::load(&root.join(format!("models/{m}.model"))).unwrap())
+            .map(|m| Head::load(&root.join(format!("models/{m}.model"))).unwrap())
             .collect()
     }
 
     #[test]
     fn shared_scratch_gives_the_same_results_as_fresh_ones() {
         let models = models();
-        let mut shared = Scratch::default();
+        let mut shared = HeadScratch::default();
         for t in [
             "Take the deal.",
             "Take the deal.",
@@ -742,9 +742,9 @@ mod tests {
             for target in [Some("ceasefire"), None, Some("atheism"), Some("ceasefire")] {
                 for m in &models {
                     let a = m.predict(t, target, &mut shared);
-                    assert_eq!(a, m.predict(t, target, &mut Scratch::default()));
+                    assert_eq!(a, m.predict(t, target, &mut HeadScratch::default()));
                     let a = m.explain(t, target, 0, 3, &mut shared);
-                    assert_eq!(a, m.explain(t, target, 0, 3, &mut Scratch::default()));
+                    assert_eq!(a, m.explain(t, target, 0, 3, &mut HeadScratch::default()));
                 }
             }
         }

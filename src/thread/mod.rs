@@ -11,7 +11,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use crate::head::{Model, Reason, Scratch};
+use crate::head::{Head, HeadScratch, Reason};
 use crate::io::Row;
 use crate::metrics::{argmax, stance_pair};
 
@@ -278,7 +278,13 @@ pub struct PairVerdict {
 
 impl PairVerdict {
     /// Runs the relation head on `text` with `parent` (and explains its label).
-    pub fn new(rel: &Model, text: &str, parent: String, explain: usize, s: &mut Scratch) -> Self {
+    pub fn new(
+        rel: &Head,
+        text: &str,
+        parent: String,
+        explain: usize,
+        s: &mut HeadScratch,
+    ) -> Self {
         let probs = rel.predict_pair(text, &parent, s);
         let reasons = rel.explain_pair(text, &parent, argmax(&probs), explain, s);
         PairVerdict {
@@ -377,8 +383,8 @@ pub fn reply_inputs(
 /// A reply's stance from its own, its parent's and the relation: the relation head's
 /// learned stacker when it has one, else the mixture.
 fn reply_stance(
-    rel: &Model,
-    st: &Model,
+    rel: &Head,
+    st: &Head,
     text: &str,
     own: &[f32],
     parent: &[f32],
@@ -402,8 +408,8 @@ fn reply_stance(
 #[allow(clippy::too_many_arguments)]
 pub fn read_row(
     cache: &mut ThreadCache,
-    stance: Option<&Model>,
-    relation: Option<&Model>,
+    stance: Option<&Head>,
+    relation: Option<&Head>,
     id: &str,
     text: &str,
     parent_id: Option<&str>,
@@ -413,7 +419,7 @@ pub fn read_row(
     own_reasons: &[Reason],
     explain: usize,
     guessed: Option<PairVerdict>,
-    s: &mut Scratch,
+    s: &mut HeadScratch,
 ) -> ThreadVerdict {
     let parent_id = parent_id.map(str::trim).filter(|p| !p.is_empty());
     let found = parent_id.and_then(|p| cache.get(p));

@@ -1,4 +1,4 @@
-//! Training orchestration: labelled files in, a calibrated [`Model`] out.
+//! Training orchestration: labelled files in, a calibrated [`Head`] out.
 //!
 //! Owns reading and checking the labelled data, the seeded split when no validation
 //! file is given, model selection (C and class weighting, warm-started along the C
@@ -21,7 +21,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::features::{self, FeatureParams, Featurizer, SparseVec};
-use crate::head::{CalibrationReport, Model, ModelCard};
+use crate::head::{CalibrationReport, ClassWeighting, Head, ModelCard};
 use crate::io::{read_all, Columns, FileRecord, Progress, Row, LABEL_COLUMN};
 use crate::metrics::{self, Summary};
 use crate::model::calibrate::Calibration;
@@ -38,6 +38,15 @@ pub enum ClassWeight {
     Balanced,
     /// Try both and keep the better on validation.
     Auto,
+}
+
+impl From<ClassWeighting> for ClassWeight {
+    fn from(w: ClassWeighting) -> Self {
+        match w {
+            ClassWeighting::None => ClassWeight::None,
+            ClassWeighting::Balanced => ClassWeight::Balanced,
+        }
+    }
 }
 
 /// Everything `stance-train` can be asked to do.
@@ -151,7 +160,7 @@ fn featurize(f: &Featurizer, docs: &[Vec<String>], targets: &[Option<u64>]) -> C
     let rows: Vec<SparseVec> = docs
         .par_iter()
         .zip(targets.par_iter())
-        .map_init(features::Scratch::default, |s, (d, t)| {
+        .map_init(features::FeatureScratch::default, |s, (d, t)| {
             let mut v = SparseVec::default();
             f.transform(d, *t, s, &mut v);
             v
@@ -247,7 +256,7 @@ pub fn stratified_split(y: &[usize], k: usize, share: f64, seed: u64) -> (Vec<us
 }
 
 /// Trains a model as configured.
-pub fn train(cfg: &TrainConfig, progress: &dyn Progress) -> Result<Model> {
+pub fn train(cfg: &TrainConfig, progress: &dyn Progress) -> Result<Head> {
     let data = read_labelled(&cfg.data, &cfg.columns, cfg.skip_bad_rows, progress)?;
     train_on(cfg, data, None, progress)
 }
@@ -258,7 +267,7 @@ pub fn train_on(
     train: Labelled,
     lineage: Option<crate::head::Lineage>,
     progress: &dyn Progress,
-) -> Result<Model> {
+) -> Result<Head> {
     cfg.features.check()?;
     let label_col = cfg
         .columns
@@ -391,7 +400,7 @@ pub fn train_on(
             let logits = all_logits(&m, &x_held);
             let pred: Vec<usize> = logits.iter().map(|z| metrics::argmax(z)).collect();
             let score = Summary::new(&labels, &held_y, &pred).primary();
-            let cw = if balanced { "balanced" } else { "none" };
+            let cw = ClassWeighting::from_balanced(balanced);
             progress.step(
                 &cfg.task,
                 &format!(
@@ -399,7 +408,7 @@ pub fn train_on(
                     m.iterations
                 ),
             );
-            selection.push((c, cw.to_string(), score));
+            selection.push((c, cw, score));
             if best.as_ref().is_none_or(|b| score > b.0) {
                 best = Some((score, c, balanced, m.clone()));
             }
@@ -453,7 +462,7 @@ pub fn train_on(
         valid: valid_files,
         columns,
         c,
-        class_weight: if balanced { "balanced" } else { "none" }.into(),
+        class_weight: ClassWeighting::from_balanced(balanced),
         selection,
         selection_metric: if metrics::stance_pair(&labels).is_some() {
             "f_avg"
@@ -479,7 +488,7 @@ pub fn train_on(
         ),
     );
     let targets = if cross { targets } else { Vec::new() };
-    Ok(Model::new(
+    Ok(Head::new(
         cfg.task.clone(),
         labels,
         targets,

@@ -17,7 +17,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::head::{Lineage, Model};
+use crate::head::{ClassWeighting, Head, Lineage};
 use crate::io::{sha256_hex, Columns, FileRecord, Progress, Row, LABEL_COLUMN};
 use crate::train::{self, ClassWeight, Labelled, TrainConfig};
 
@@ -90,7 +90,7 @@ pub struct Conflict {
 #[derive(Debug)]
 pub struct Retrained {
     /// The new model.
-    pub model: Model,
+    pub model: Head,
     /// Conflicts found while merging (in file order).
     pub conflicts: Vec<Conflict>,
 }
@@ -98,17 +98,10 @@ pub struct Retrained {
 /// The training settings recorded in a model: everything but the data. With `full_grid`
 /// the parent's whole selection grid is re-run, otherwise only its chosen C and class
 /// weighting.
-pub fn config_from_model(model: &Model, full_grid: bool) -> TrainConfig {
+pub fn config_from_model(model: &Head, full_grid: bool) -> TrainConfig {
     let card = &model.card;
     let col = |k: &str, d: String| card.columns.get(k).cloned().unwrap_or(d);
     let default = Columns::default();
-    let weight = |s: &str| {
-        if s == "balanced" {
-            ClassWeight::Balanced
-        } else {
-            ClassWeight::None
-        }
-    };
     let (c_grid, class_weight) = if full_grid && !card.selection.is_empty() {
         let mut cs: Vec<f64> = Vec::new();
         for (c, _, _) in &card.selection {
@@ -116,15 +109,14 @@ pub fn config_from_model(model: &Model, full_grid: bool) -> TrainConfig {
                 cs.push(*c);
             }
         }
-        let ws: BTreeSet<&str> = card.selection.iter().map(|s| s.1.as_str()).collect();
-        let cw = if ws.len() > 1 {
-            ClassWeight::Auto
-        } else {
-            weight(ws.iter().next().copied().unwrap_or("none"))
+        let ws: BTreeSet<ClassWeighting> = card.selection.iter().map(|s| s.1).collect();
+        let cw = match ws.iter().next() {
+            Some(&w) if ws.len() == 1 => ClassWeight::from(w),
+            _ => ClassWeight::Auto,
         };
         (cs, cw)
     } else {
-        (vec![card.c], weight(&card.class_weight))
+        (vec![card.c], ClassWeight::from(card.class_weight))
     };
     TrainConfig {
         task: model.task.clone(),
@@ -305,7 +297,7 @@ impl Merger {
 /// Retrains as described in the module docs.
 pub fn retrain(opts: &RetrainOptions, progress: &dyn Progress) -> Result<Retrained> {
     let base_bytes = std::fs::read(&opts.base).map_err(|e| Error::io(&opts.base, e))?;
-    let base = Model::from_bytes(&base_bytes, &opts.base.display().to_string())?;
+    let base = Head::from_bytes(&base_bytes, &opts.base.display().to_string())?;
     let reproduce = opts.data.is_empty();
     let mut cfg = config_from_model(&base, reproduce || opts.reselect);
     cfg.skip_bad_rows = opts.skip_bad_rows;

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
-use crate::head::{Model, Scratch};
+use crate::head::{Head, HeadScratch};
 use crate::io::{Columns, FileRecord, Progress, Silent, LABEL_COLUMN};
 use crate::metrics::argmax;
 use crate::model::stack::{StackCard, Stacker};
@@ -45,7 +45,7 @@ struct ThreadRow {
     fold: usize,
 }
 
-fn read_threads(opts: &StackOptions, stance: &Model) -> Result<(Vec<ThreadRow>, Vec<FileRecord>)> {
+fn read_threads(opts: &StackOptions, stance: &Head) -> Result<(Vec<ThreadRow>, Vec<FileRecord>)> {
     let columns = Columns {
         label: Some(LABEL_COLUMN.into()),
         ..Columns::default()
@@ -110,16 +110,16 @@ fn read_threads(opts: &StackOptions, stance: &Model) -> Result<(Vec<ThreadRow>, 
 pub fn fit_thread_stacker(
     cfg: &TrainConfig,
     data: &Labelled,
-    relation: &Model,
+    relation: &Head,
     opts: &StackOptions,
     progress: &dyn Progress,
 ) -> Result<Stacker> {
     let stance_bytes =
         std::fs::read(&opts.stance_model).map_err(|e| Error::io(&opts.stance_model, e))?;
-    let stance = Model::from_bytes(&stance_bytes, &opts.stance_model.display().to_string())?;
+    let stance = Head::from_bytes(&stance_bytes, &opts.stance_model.display().to_string())?;
     let (rows, files) = read_threads(opts, &stance)?;
     let folds = opts.folds.max(1);
-    let mut s = Scratch::default();
+    let mut s = HeadScratch::default();
     // Relation verdicts, cross-fitted where the pair was trained on.
     let mut rel_p: Vec<Option<Vec<f32>>> = vec![None; rows.len()];
     for f in 0..folds {
