@@ -1,0 +1,259 @@
+//! The self-contained model file: magic, format version, payload length, SHA-256 of the
+//! payload, then the payload: a JSON header with every parameter and the model card,
+//! the sparse IDF and weight tables, the biases. Loading checks every size field
+//! against the bytes actually present before allocating, so a damaged file is a clear
+//! error, never a crash or a huge allocation.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{Head, ModelCard, MAX_LABELS};
+use crate::error::{Error, Result};
+use crate::features::bucket_table::BucketTable;
+use crate::features::{FeatureParams, Featurizer};
+use crate::model::calibrate::Calibration;
+use crate::model::linear::SparseSoftmax;
+use crate::model::stack::Stacker;
+use crate::text::TextParams;
+
+/// First bytes of every model file.
+pub const MAGIC: &[u8; 8] = b"CMSTANCE";
+
+/// Model file format version this build reads and writes. Version 2: char n-grams are
+/// read word by word (see [`Featurizer::transform`]); version 1 files weighted them over
+/// the whole row, so their weights do not fit this build's features.
+pub const FORMAT_VERSION: u32 = 2;
+
+const PREAMBLE: usize = 8 + 4 + 8 + 32;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Header {
+    task: String,
+    labels: Vec<String>,
+    targets: Vec<String>,
+    text: TextParams,
+    features: FeatureParams,
+    calibration: Calibration,
+    card: ModelCard,
+    n_idf: u64,
+    n_weight_rows: u64,
+    /// Reply-relation heads: the learned combination of a reply's own stance with its
+    /// parent's (absent: the fixed mixture).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    thread_stacker: Option<Stacker>,
+}
+
+impl Head {
+    /// Serializes the model to bytes (deterministic: same model, same bytes).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let nc = self.labels.len();
+        // Rows that are all zeros are not written (nor stored once loaded).
+        let nonzero = |(_, r): &(u32, &[f32])| r.iter().any(|&x| x != 0.0);
+        let idf: Vec<(u32, &[f32])> = self.featurizer.idf().iter().filter(nonzero).collect();
+        let w: Vec<(u32, &[f32])> = self.linear.weights.iter().filter(nonzero).collect();
+        let header = Header {
+            task: self.task.clone(),
+            labels: self.labels.clone(),
+            targets: self.targets.clone(),
+            text: self.text.params().clone(),
+            features: self.featurizer.params().clone(),
+            calibration: self.calibration,
+            card: self.card.clone(),
+            n_idf: idf.len() as u64,
+            n_weight_rows: w.len() as u64,
+            thread_stacker: self.thread_stacker.clone(),
+        };
+        let json = serde_json::to_vec(&header).expect("header serializes");
+        let mut payload = Vec::with_capacity(json.len() + idf.len() * 8 + w.len() * (4 + 4 * nc));
+        payload.extend_from_slice(&(json.len() as u64).to_le_bytes());
+        payload.extend_from_slice(&json);
+        for table in [&idf, &w] {
+            for (b, _) in table {
+                payload.extend_from_slice(&b.to_le_bytes());
+            }
+            for x in table.iter().flat_map(|(_, r)| *r) {
+                payload.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+        for x in &self.linear.bias {
+            payload.extend_from_slice(&x.to_le_bytes());
+        }
+        let mut out = Vec::with_capacity(PREAMBLE + payload.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        out.extend_from_slice(&Sha256::digest(&payload));
+        out.extend_from_slice(&payload);
+        out
+    }
+
+    /// Writes the model file atomically, as it is (a `.gz` name does not compress it).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        crate::io::write_atomic(path, &self.to_bytes())
+    }
+
+    /// Reads a model file.
+    pub fn load(path: &Path) -> Result<Head> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Head::from_bytes(&bytes, &path.display().to_string())
+    }
+
+    /// Parses a model from bytes; `name` is used in error messages.
+    pub fn from_bytes(bytes: &[u8], name: &str) -> Result<Head> {
+        let bad = |m: String| Error::model(name, m);
+        if let Some(kind) = compressed_kind(bytes) {
+            return Err(bad(format!(
+                "a {kind}-compressed file: model files are read as written; decompress it first"
+            )));
+        }
+        if bytes.len() < 8 || &bytes[..8] != MAGIC {
+            return Err(bad(
+                "not a comment-stance model file (wrong magic bytes)".into()
+            ));
+        }
+        if bytes.len() < PREAMBLE {
+            return Err(bad(format!(
+                "truncated: {} bytes, the header alone is {PREAMBLE}",
+                bytes.len()
+            )));
+        }
+        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+        if version != FORMAT_VERSION {
+            return Err(bad(format!(
+                "format version {version}, but this build of comment-stance reads version {FORMAT_VERSION}{}",
+                if version > FORMAT_VERSION {
+                    " (the file is from a newer release; upgrade comment-stance)"
+                } else {
+                    " (the file is from an older release, whose features differ; retrain it with stance-train)"
+                }
+            )));
+        }
+        let len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
+        let payload = &bytes[PREAMBLE..];
+        if len != payload.len() as u64 {
+            return Err(bad(format!(
+                "truncated or padded: header says {len} payload bytes, file has {}",
+                payload.len()
+            )));
+        }
+        if Sha256::digest(payload).as_slice() != &bytes[20..52] {
+            return Err(bad("checksum mismatch: the file is corrupt".into()));
+        }
+        let mut cur = Cursor {
+            b: payload,
+            pos: 0,
+            name,
+        };
+        let json_len = cur.u64()?;
+        let json = cur.take(json_len)?;
+        let h: Header =
+            serde_json::from_slice(json).map_err(|e| bad(format!("bad header: {e}")))?;
+        h.features.check().map_err(|e| bad(e.to_string()))?;
+        if let Some(st) = &h.thread_stacker {
+            st.check().map_err(|e| bad(e.to_string()))?;
+        }
+        let nc = h.labels.len();
+        if nc < 2 {
+            return Err(bad("fewer than two labels".into()));
+        }
+        let buckets = h.features.buckets();
+        if nc > MAX_LABELS {
+            return Err(bad(format!("too many labels: {nc} (at most {MAX_LABELS})")));
+        }
+        let need = h
+            .n_idf
+            .checked_mul(8)
+            .and_then(|a| {
+                h.n_weight_rows
+                    .checked_mul(4 + 4 * nc as u64)
+                    .and_then(|b| a.checked_add(b))
+            })
+            .and_then(|a| a.checked_add(4 * nc as u64));
+        if need != Some(cur.remaining() as u64)
+            || h.n_idf > buckets as u64
+            || h.n_weight_rows > buckets as u64
+        {
+            return Err(bad("table sizes do not match the file length".into()));
+        }
+        // Each table is its bucket ids, then their rows, in ascending bucket order.
+        let mut table = |n: u64, width: usize, what: &str| -> Result<BucketTable> {
+            let ids = cur.take(n * 4)?;
+            let vals: Vec<f32> = cur
+                .take(n * 4 * width as u64)?
+                .chunks_exact(4)
+                .map(|v| f32::from_le_bytes(v.try_into().expect("4")))
+                .collect();
+            let ids = ids
+                .chunks_exact(4)
+                .map(|i| u32::from_le_bytes(i.try_into().expect("4")));
+            BucketTable::from_rows(buckets, width, ids.zip(vals.chunks_exact(width)))
+                .map_err(|e| bad(format!("{what} table: {e}")))
+        };
+        let idf = table(h.n_idf, 1, "idf")?;
+        let weights = table(h.n_weight_rows, nc, "weight")?;
+        let bias = cur
+            .take(4 * nc as u64)?
+            .chunks_exact(4)
+            .map(|v| f32::from_le_bytes(v.try_into().expect("4")))
+            .collect();
+        let featurizer = Featurizer::from_parts(h.features, idf).map_err(|e| bad(e.to_string()))?;
+        let linear = SparseSoftmax {
+            weights,
+            bias,
+            n_classes: nc,
+            converged: h.card.converged,
+            iterations: h.card.iterations,
+        };
+        let mut model = Head::new(
+            h.task,
+            h.labels,
+            h.targets,
+            h.text,
+            featurizer,
+            linear,
+            h.calibration,
+            h.card,
+        );
+        model.thread_stacker = h.thread_stacker;
+        Ok(model)
+    }
+}
+
+/// The compression a file's first bytes announce (gzip or Zstandard), if any.
+fn compressed_kind(bytes: &[u8]) -> Option<&'static str> {
+    match bytes {
+        [0x1f, 0x8b, ..] => Some("gzip"),
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => Some("Zstandard"),
+        _ => None,
+    }
+}
+
+struct Cursor<'a> {
+    b: &'a [u8],
+    pos: usize,
+    name: &'a str,
+}
+
+impl<'a> Cursor<'a> {
+    fn remaining(&self) -> usize {
+        self.b.len() - self.pos
+    }
+    fn take(&mut self, n: u64) -> Result<&'a [u8]> {
+        if n > self.remaining() as u64 {
+            return Err(Error::model(
+                self.name,
+                "truncated: a table runs past the end of the file",
+            ));
+        }
+        let s = &self.b[self.pos..self.pos + n as usize];
+        self.pos += n as usize;
+        Ok(s)
+    }
+    fn u64(&mut self) -> Result<u64> {
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
+    }
+}
