@@ -5,8 +5,18 @@
 //! path, chosen by validation F_avg for stance-like labels and macro-F1 otherwise),
 //! calibration on the held-out rows, and the model card. Every step is deterministic
 //! for a given seed, so the same data gives the same model file byte for byte.
+//!
+//! Files: `data` (labelled files, labels, the held-out split, the feature matrix),
+//! `select` (the C × class-weighting grid), [`retrain`] (a model retrained on its
+//! recorded data plus new labels) with `merge` (merging those labels in),
+//! [`thread_stacker`] (fitting a reply-relation head's thread combination). Imports
+//! from the crate: every stage below it (`error`, `metrics`, `io`, `text`, `features`,
+//! `model`, `head`, `thread` for the combination's inputs).
 
+mod data;
+mod merge;
 pub mod retrain;
+mod select;
 pub mod thread_stacker;
 
 use std::collections::BTreeMap;
@@ -14,19 +24,20 @@ use std::collections::BTreeMap;
 use linfa::traits::FitWith;
 use linfa::{DatasetBase, ParamGuard};
 use ndarray::Array1;
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::features::{self, FeatureParams, Featurizer, SparseVec};
+use crate::features::{self, FeatureParams, Featurizer};
 use crate::head::{CalibrationReport, ClassWeighting, Head, ModelCard};
-use crate::io::{read_all, Columns, FileRecord, Progress, Row, LABEL_COLUMN};
+use crate::io::{Columns, FileRecord, Progress, Row, LABEL_COLUMN};
 use crate::metrics::{self, Summary};
 use crate::model::calibrate::Calibration;
-use crate::model::linear::{CsrMatrix, SoftmaxParams, SparseSoftmax};
+use crate::model::linear::{SoftmaxParams, SparseSoftmax};
 use crate::text::{TextParams, TextPipeline};
+use data::{collect_targets, featurize, label_index, tokenize};
+use select::{all_logits, sample_weights};
+
+pub use data::{read_labelled, stratified_split, Labelled};
+pub use select::calibrated;
 
 /// How training rows are weighted by class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,161 +109,6 @@ impl Default for TrainConfig {
             skip_bad_rows: false,
         }
     }
-}
-
-/// Labelled rows read from files, with their card records.
-#[derive(Debug, Clone, Default)]
-pub struct Labelled {
-    /// Rows.
-    pub rows: Vec<Row>,
-    /// One record per file.
-    pub files: Vec<FileRecord>,
-    /// Field number of the label column in the last file read (for error messages).
-    pub label_column: Option<u64>,
-}
-
-/// Reads labelled files, recording each file's SHA-256 and row count; the rows skipped
-/// under `skip_bad` go to `progress`, file by file.
-pub fn read_labelled(
-    paths: &[String],
-    columns: &Columns,
-    skip_bad: bool,
-    progress: &dyn Progress,
-) -> Result<Labelled> {
-    let mut out = Labelled::default();
-    for p in paths {
-        let bytes = std::fs::read(p).map_err(|e| Error::io(p, e))?;
-        let read = read_all(p, columns, skip_bad)?;
-        out.label_column = read.label_column;
-        progress.skipped_rows(p, &read.bad);
-        out.files.push(FileRecord::new(p, &bytes, read.rows.len()));
-        out.rows.extend(read.rows);
-    }
-    Ok(out)
-}
-
-/// Target spellings seen in rows: one per case-insensitive key, sorted by key.
-fn collect_targets(rows: &[Row]) -> Vec<String> {
-    let mut m: BTreeMap<String, String> = BTreeMap::new();
-    for r in rows {
-        if let Some(t) = r.target.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            m.entry(t.to_lowercase()).or_insert_with(|| t.to_string());
-        }
-    }
-    m.into_values().collect()
-}
-
-/// Tokenizes rows in parallel, in order (pair heads read each row's parent text too).
-fn tokenize(text: &TextPipeline, rows: &[Row]) -> Vec<Vec<String>> {
-    rows.par_iter()
-        .map(|r| {
-            if text.params().pair {
-                text.pair_tokens(&r.text, r.parent_text.as_deref().unwrap_or(""))
-            } else {
-                text.tokens(&r.text)
-            }
-        })
-        .collect()
-}
-
-/// Featurizes tokenized rows into a CSR matrix, in parallel, in order.
-fn featurize(f: &Featurizer, docs: &[Vec<String>], targets: &[Option<u64>]) -> CsrMatrix {
-    let rows: Vec<SparseVec> = docs
-        .par_iter()
-        .zip(targets.par_iter())
-        .map_init(features::FeatureScratch::default, |s, (d, t)| {
-            let mut v = SparseVec::default();
-            f.transform(d, *t, s, &mut v);
-            v
-        })
-        .collect();
-    let mut m = CsrMatrix::new(f.params().buckets());
-    for r in &rows {
-        m.push_row(&r.idx, &r.val);
-    }
-    m
-}
-
-fn label_index(
-    labels: &[String],
-    rows: &[Row],
-    file: &str,
-    column: Option<u64>,
-) -> Result<Vec<usize>> {
-    rows.iter()
-        .map(|r| {
-            let l = r.label.as_deref().unwrap_or("");
-            labels.iter().position(|x| x == l).ok_or_else(|| {
-                Error::input(
-                    file,
-                    Some(r.line),
-                    column,
-                    format!(
-                        "label '{l}' is not one of the training labels ({})",
-                        labels.join(", ")
-                    ),
-                )
-            })
-        })
-        .collect()
-}
-
-fn sample_weights(y: &[usize], k: usize, balanced: bool) -> Array1<f32> {
-    let mut counts = vec![0usize; k];
-    for &c in y {
-        counts[c] += 1;
-    }
-    let n = y.len() as f32;
-    y.iter()
-        .map(|&c| {
-            if balanced {
-                n / (k as f32 * counts[c] as f32)
-            } else {
-                1.0
-            }
-        })
-        .collect()
-}
-
-fn all_logits(m: &SparseSoftmax, x: &CsrMatrix) -> Vec<Vec<f32>> {
-    (0..x.nrows())
-        .into_par_iter()
-        .map(|i| {
-            let (idx, val) = x.row(i);
-            let mut z = vec![0f32; m.n_classes];
-            m.logits(idx, val, &mut z);
-            z
-        })
-        .collect()
-}
-
-/// Probabilities after a calibration map.
-pub fn calibrated(logits: &[Vec<f32>], cal: &Calibration) -> Vec<Vec<f32>> {
-    logits
-        .iter()
-        .map(|z| {
-            let mut p = z.clone();
-            cal.apply(&mut p);
-            p
-        })
-        .collect()
-}
-
-/// Seeded stratified split of row indices into (fit, held out).
-pub fn stratified_split(y: &[usize], k: usize, share: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut fit = Vec::new();
-    let mut held = Vec::new();
-    for c in 0..k {
-        let mut idx: Vec<usize> = (0..y.len()).filter(|&i| y[i] == c).collect();
-        idx.shuffle(&mut rng);
-        let n_held = ((idx.len() as f64 * share).round() as usize).min(idx.len().saturating_sub(1));
-        held.extend_from_slice(&idx[..n_held]);
-        fit.extend_from_slice(&idx[n_held..]);
-    }
-    fit.sort_unstable();
-    held.sort_unstable();
-    (fit, held)
 }
 
 /// Trains a model as configured.
