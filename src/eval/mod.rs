@@ -4,6 +4,9 @@
 //! `accuracy`, `macro_f1`, `macro_recall`, `f_avg`, `per_label`, `confusion`,
 //! `per_target`, `ece`, `brier`), per-flag threshold analysis for binary heads, and
 //! the readable terminal table.
+//!
+//! Files: `flag` (threshold analysis of a binary flag), `text` (the terminal summary).
+//! Imports from the crate: `error`, `metrics`, `io`, `head`.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +16,13 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::head::{with_thread_scratch, Head};
 use crate::io::Row;
-use crate::metrics::{self, argmax, positive_label, Summary};
+use crate::metrics::{self, argmax, Summary};
+
+mod flag;
+mod text;
+
+pub use flag::{flag_report, FlagReport, ThresholdPoint};
+pub use text::{pct, render_text};
 
 /// Scores of one target's rows.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -28,38 +37,6 @@ pub struct TargetScores {
     pub f_avg: Option<f64>,
     /// Whether the model saw this target in training.
     pub known_to_model: bool,
-}
-
-/// Precision / recall at one threshold of a binary flag.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ThresholdPoint {
-    /// Threshold on p(flag).
-    pub threshold: f64,
-    /// Precision of rows at or above it.
-    pub precision: f64,
-    /// Recall of flagged rows.
-    pub recall: f64,
-    /// F1.
-    pub f1: f64,
-    /// Share of all rows at or above it (the review workload).
-    pub flagged_share: f64,
-}
-
-/// Threshold analysis of a binary flag.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FlagReport {
-    /// The positive label.
-    pub flag: String,
-    /// At threshold 0.5 (the argmax decision).
-    pub at_default: ThresholdPoint,
-    /// Best F1 over all thresholds.
-    pub best_f1: ThresholdPoint,
-    /// The lowest threshold reaching the requested precision, if any does.
-    pub at_min_precision: Option<ThresholdPoint>,
-    /// The requested precision.
-    pub min_precision: f64,
-    /// The full sweep (101 thresholds 0.00..1.00), for plots.
-    pub sweep: Vec<ThresholdPoint>,
 }
 
 /// Everything `stance-eval` reports for one model on one labelled set.
@@ -137,78 +114,6 @@ pub fn score_rows(model: &Head, rows: &[Row], gold: Vec<usize>, target: Option<&
     ScoredSet { gold, probs, raw }
 }
 
-fn point(scores: &[f32], positive: &[bool], t: f64) -> ThresholdPoint {
-    let mut tp = 0usize;
-    let mut flagged = 0usize;
-    for (&s, &y) in scores.iter().zip(positive) {
-        if s as f64 >= t {
-            flagged += 1;
-            tp += y as usize;
-        }
-    }
-    let pos = positive.iter().filter(|&&y| y).count();
-    let precision = if flagged == 0 {
-        0.0
-    } else {
-        tp as f64 / flagged as f64
-    };
-    let recall = if pos == 0 {
-        0.0
-    } else {
-        tp as f64 / pos as f64
-    };
-    let f1 = if precision + recall == 0.0 {
-        0.0
-    } else {
-        2.0 * precision * recall / (precision + recall)
-    };
-    ThresholdPoint {
-        threshold: t,
-        precision,
-        recall,
-        f1,
-        flagged_share: flagged as f64 / scores.len().max(1) as f64,
-    }
-}
-
-/// Threshold analysis of a binary flag's probabilities.
-pub fn flag_report(labels: &[String], s: &ScoredSet, min_precision: f64) -> Option<FlagReport> {
-    let pos = positive_label(labels)?;
-    let scores: Vec<f32> = s.probs.iter().map(|p| p[pos]).collect();
-    let positive: Vec<bool> = s.gold.iter().map(|&g| g == pos).collect();
-    let sweep: Vec<ThresholdPoint> = (0..=100)
-        .map(|i| point(&scores, &positive, i as f64 / 100.0))
-        .collect();
-    // Candidate thresholds: every distinct score (exact), for best-F1 and min-precision.
-    let mut cands: Vec<f64> = scores.iter().map(|&x| x as f64).collect();
-    cands.sort_by(|a, b| a.total_cmp(b));
-    cands.dedup();
-    let points: Vec<ThresholdPoint> = cands
-        .iter()
-        .map(|&t| point(&scores, &positive, t))
-        .collect();
-    let best_f1 = points
-        .iter()
-        .cloned()
-        .fold(None::<ThresholdPoint>, |b, p| match b {
-            Some(b) if b.f1 >= p.f1 => Some(b),
-            _ => Some(p),
-        })
-        .unwrap_or_else(|| point(&scores, &positive, 0.5));
-    let at_min_precision = points
-        .iter()
-        .find(|p| p.precision >= min_precision && p.recall > 0.0)
-        .cloned();
-    Some(FlagReport {
-        flag: labels[pos].clone(),
-        at_default: point(&scores, &positive, 0.5),
-        best_f1,
-        at_min_precision,
-        min_precision,
-        sweep,
-    })
-}
-
 /// Builds the report from scored rows.
 pub fn report(model: &Head, rows: &[Row], s: &ScoredSet, min_precision: f64) -> EvalReport {
     let pred: Vec<usize> = s.probs.iter().map(|p| argmax(p)).collect();
@@ -249,110 +154,4 @@ pub fn report(model: &Head, rows: &[Row], s: &ScoredSet, min_precision: f64) -> 
         brier_uncalibrated: metrics::brier(&s.raw, &s.gold),
         flag: flag_report(&model.labels, s, min_precision),
     }
-}
-
-fn pct(x: f64) -> String {
-    format!("{:.1}", 100.0 * x)
-}
-
-/// A readable multi-line summary for the terminal.
-pub fn render_text(r: &EvalReport) -> String {
-    let s = &r.summary;
-    let mut out = format!("task: {}   rows: {}\n", r.task, s.n);
-    out.push_str(&format!(
-        "accuracy {}   macro-F1 {}   macro-recall {}",
-        pct(s.accuracy),
-        pct(s.macro_f1),
-        pct(s.macro_recall)
-    ));
-    if let Some(f) = s.f_avg {
-        out.push_str(&format!("   F_avg {}", pct(f)));
-    }
-    out.push_str(&format!(
-        "\nECE {:.4} (raw {:.4})   Brier {:.4} (raw {:.4})\n\n",
-        r.ece, r.ece_uncalibrated, r.brier, r.brier_uncalibrated
-    ));
-    let w = s
-        .per_label
-        .keys()
-        .map(|k| k.len())
-        .max()
-        .unwrap_or(5)
-        .max(5);
-    out.push_str(&format!(
-        "{:w$}  precision  recall     F1  support\n",
-        "label"
-    ));
-    for (l, v) in &s.per_label {
-        out.push_str(&format!(
-            "{l:w$}  {:>9}  {:>6}  {:>5}  {:>7}\n",
-            pct(v.precision),
-            pct(v.recall),
-            pct(v.f1),
-            v.support
-        ));
-    }
-    out.push_str("\nconfusion (rows gold, columns predicted)\n");
-    out.push_str(&format!("{:w$}", ""));
-    for l in &s.confusion.labels {
-        out.push_str(&format!("  {l:>w$}"));
-    }
-    out.push('\n');
-    for (l, row) in s.confusion.labels.iter().zip(&s.confusion.counts) {
-        out.push_str(&format!("{l:w$}"));
-        for c in row {
-            out.push_str(&format!("  {c:>w$}"));
-        }
-        out.push('\n');
-    }
-    if r.per_target.len() > 1 || r.per_target.keys().any(|k| !k.is_empty()) {
-        out.push_str("\nper target\n");
-        let tw = r
-            .per_target
-            .keys()
-            .map(|k| k.len())
-            .max()
-            .unwrap_or(6)
-            .max(6);
-        for (t, v) in &r.per_target {
-            let name = if t.is_empty() { "(none)" } else { t };
-            out.push_str(&format!(
-                "{name:tw$}  n {:>5}  acc {:>5}  macro-F1 {:>5}{}{}\n",
-                v.n,
-                pct(v.accuracy),
-                pct(v.macro_f1),
-                v.f_avg
-                    .map(|f| format!("  F_avg {}", pct(f)))
-                    .unwrap_or_default(),
-                if v.known_to_model {
-                    ""
-                } else {
-                    "  (target unseen in training)"
-                }
-            ));
-        }
-    }
-    if let Some(f) = &r.flag {
-        out.push_str(&format!("\nflag '{}'\n", f.flag));
-        let line = |name: &str, p: &ThresholdPoint| {
-            format!(
-                "{name:<24} threshold {:.3}  precision {}  recall {}  F1 {}  flagged {}%\n",
-                p.threshold,
-                pct(p.precision),
-                pct(p.recall),
-                pct(p.f1),
-                pct(p.flagged_share)
-            )
-        };
-        out.push_str(&line("at 0.5", &f.at_default));
-        out.push_str(&line("best F1", &f.best_f1));
-        match &f.at_min_precision {
-            Some(p) => out.push_str(&line(&format!("precision >= {}", f.min_precision), p)),
-            None => out.push_str(&format!(
-                "precision >= {}: no threshold reaches it\n",
-                f.min_precision
-            )),
-        }
-    }
-    out
 }

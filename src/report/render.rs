@@ -2,6 +2,7 @@
 //! of a report.
 
 use crate::error::Result;
+use crate::eval::pct;
 use crate::head::Head;
 use crate::metrics::reliability_bins;
 
@@ -45,10 +46,6 @@ pub fn p_value(p: f64) -> String {
     } else {
         format!("{p:.3}")
     }
-}
-
-fn pct(x: f64) -> String {
-    format!("{:.1}", 100.0 * x)
 }
 
 fn ci(i: &Interval) -> String {
