@@ -1,16 +1,17 @@
 //! The training data: labelled files read with their records, the labels checked, the
 //! seeded held-out split, and rows turned into the feature matrix (in parallel, in order).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
+use super::TrainConfig;
 use crate::error::{Error, Result};
-use crate::features::{FeatureScratch, Featurizer, SparseVec};
-use crate::io::{read_all, Columns, FileRecord, Progress, Row};
+use crate::features::{target_hash, FeatureParams, FeatureScratch, Featurizer, SparseVec};
+use crate::io::{read_all, Columns, FileRecord, Progress, Row, LABEL_COLUMN};
 use crate::model::linear::CsrMatrix;
 use crate::text::TextPipeline;
 
@@ -98,7 +99,7 @@ pub fn stratified_split(y: &[usize], k: usize, share: f64, seed: u64) -> (Vec<us
 }
 
 /// Tokenizes rows in parallel, in order (pair heads read each row's parent text too).
-pub(super) fn tokenize(text: &TextPipeline, rows: &[Row]) -> Vec<Vec<String>> {
+fn tokenize(text: &TextPipeline, rows: &[Row]) -> Vec<Vec<String>> {
     rows.par_iter()
         .map(|r| {
             if text.params().pair {
@@ -111,11 +112,7 @@ pub(super) fn tokenize(text: &TextPipeline, rows: &[Row]) -> Vec<Vec<String>> {
 }
 
 /// Featurizes tokenized rows into a CSR matrix, in parallel, in order.
-pub(super) fn featurize(
-    f: &Featurizer,
-    docs: &[Vec<String>],
-    targets: &[Option<u64>],
-) -> CsrMatrix {
+fn featurize(f: &Featurizer, docs: &[Vec<String>], targets: &[Option<u64>]) -> CsrMatrix {
     let rows: Vec<SparseVec> = docs
         .par_iter()
         .zip(targets.par_iter())
@@ -130,4 +127,128 @@ pub(super) fn featurize(
         m.push_row(&r.idx, &r.val);
     }
     m
+}
+
+/// The labels of the training rows, sorted; an error when there are no rows or a
+/// single label.
+pub(super) fn label_set(cfg: &TrainConfig, rows: &[Row]) -> Result<Vec<String>> {
+    if rows.is_empty() {
+        return Err(Error::Train(format!(
+            "no training rows in {}",
+            cfg.data.join(", ")
+        )));
+    }
+    let labels: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.label.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if labels.len() < 2 {
+        let label_col = cfg.columns.label.as_deref().unwrap_or(LABEL_COLUMN);
+        return Err(Error::Train(format!(
+            "the label column '{label_col}' of {} has a single class ({}); a classifier needs at least two",
+            cfg.data.join(", "),
+            labels.join(", ")
+        )));
+    }
+    Ok(labels)
+}
+
+/// The rows model selection and calibration are scored on (the validation files, or a
+/// seeded stratified share of the training rows), and the rows fitted before that.
+pub(super) struct HeldOut {
+    /// Rows the grid's fits are made on.
+    pub fit_rows: Vec<Row>,
+    /// Their label indices.
+    pub fit_y: Vec<usize>,
+    /// Held-out rows.
+    pub rows: Vec<Row>,
+    /// Their label indices.
+    pub y: Vec<usize>,
+    /// The validation files' records (none for a share of the training rows).
+    pub files: Vec<FileRecord>,
+}
+
+/// Splits off or reads the held-out rows (`y_all`: the training rows' label indices).
+pub(super) fn held_out(
+    cfg: &TrainConfig,
+    train: &Labelled,
+    y_all: &[usize],
+    labels: &[String],
+    progress: &dyn Progress,
+) -> Result<HeldOut> {
+    let (fit_rows, rows, y, files) = if cfg.valid.is_empty() {
+        let (fit, held) = stratified_split(y_all, labels.len(), cfg.holdout, cfg.seed);
+        (
+            fit.iter().map(|&i| train.rows[i].clone()).collect(),
+            held.iter().map(|&i| train.rows[i].clone()).collect(),
+            held.iter().map(|&i| y_all[i]).collect(),
+            Vec::new(),
+        )
+    } else {
+        let mut rows = Vec::new();
+        let mut ys = Vec::new();
+        let mut files = Vec::new();
+        for v in &cfg.valid {
+            let vl = read_labelled(
+                std::slice::from_ref(v),
+                &cfg.columns,
+                cfg.skip_bad_rows,
+                progress,
+            )?;
+            ys.extend(label_index(labels, &vl.rows, v, vl.label_column)?);
+            rows.extend(vl.rows);
+            files.extend(vl.files);
+        }
+        (train.rows.clone(), rows, ys, files)
+    };
+    let fit_y = label_index(labels, &fit_rows, "", None)?;
+    Ok(HeldOut {
+        fit_rows,
+        fit_y,
+        rows,
+        y,
+        files,
+    })
+}
+
+/// How training rows become feature rows: the text stage, then the feature stage
+/// (crossing each row with its target when `params.cross_target` says so).
+pub(super) struct RowFeatures {
+    /// The text stage.
+    pub text: TextPipeline,
+    /// The feature parameters.
+    pub params: FeatureParams,
+}
+
+impl RowFeatures {
+    /// Fits the IDF on `rows` and gives their matrix.
+    pub fn fit(&self, rows: &[Row]) -> Result<(Featurizer, CsrMatrix)> {
+        let tokens = tokenize(&self.text, rows);
+        let featurizer = Featurizer::fit(&self.params, &tokens)?;
+        let x = featurize(&featurizer, &tokens, &self.target_codes(rows));
+        Ok((featurizer, x))
+    }
+
+    /// The matrix of `rows` with a fitted featurizer.
+    pub fn matrix(&self, featurizer: &Featurizer, rows: &[Row]) -> CsrMatrix {
+        featurize(
+            featurizer,
+            &tokenize(&self.text, rows),
+            &self.target_codes(rows),
+        )
+    }
+
+    /// Each row's target hash, when targets are crossed and the row has one.
+    fn target_codes(&self, rows: &[Row]) -> Vec<Option<u64>> {
+        let code = |r: &Row| -> Option<u64> {
+            if !self.params.cross_target {
+                return None;
+            }
+            let t = r.target.as_deref()?.trim();
+            (!t.is_empty()).then(|| target_hash(t))
+        };
+        rows.iter().map(code).collect()
+    }
 }
