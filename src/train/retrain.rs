@@ -16,9 +16,11 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use super::thread_stacker::{fit_thread_stacker, StackOptions};
 use crate::error::{Error, Result};
 use crate::head::{ClassWeighting, Head, Lineage};
-use crate::io::{sha256_hex, Columns, FileRecord, Progress, LABEL_COLUMN};
+use crate::io::{sha256_hex, Columns, FileRecord, Progress, Row, LABEL_COLUMN};
+use crate::model::stack::Stacker;
 use crate::train::{self, ClassWeight, Labelled, TrainConfig};
 
 pub use super::merge::{Conflict, ConflictRule, Merger};
@@ -141,7 +143,6 @@ pub fn retrain(opts: &RetrainOptions, progress: &dyn Progress) -> Result<Retrain
     let reproduce = opts.data.is_empty();
     let mut cfg = config_from_model(&base, reproduce || opts.reselect);
     cfg.skip_bad_rows = opts.skip_bad_rows;
-
     // Validation files: same checks; the config names them as recorded.
     let mut valid = Vec::new();
     for f in &base.card.valid {
@@ -152,18 +153,78 @@ pub fn retrain(opts: &RetrainOptions, progress: &dyn Progress) -> Result<Retrain
     cfg.valid = valid;
 
     let mut merger = Merger::default();
-    let mut files: Vec<FileRecord> = Vec::new();
+    let mut files = merge_recorded(&base, opts, &cfg, &mut merger, progress)?;
+    let n_recorded = files.len();
+    for p in &opts.data {
+        let (rows, mut rec) = read_one(p, &cfg, progress)?;
+        rec.merge = Some(opts.conflict_rule.name().to_string());
+        merger.add(p, rows, Some(opts.conflict_rule));
+        files.push(rec);
+    }
+    let (rows, dups, conflicts) = merger.rows();
+    let lineage = if reproduce {
+        base.card.lineage.clone()
+    } else {
+        progress.step(
+            &cfg.task,
+            &format!(
+                "retraining on {} rows ({} recorded files + {} added); {} exact duplicates merged, {} conflicts ({} rule)",
+                rows.len(),
+                n_recorded,
+                opts.data.len(),
+                dups,
+                conflicts.len(),
+                opts.conflict_rule.name()
+            ),
+        );
+        Some(Lineage {
+            parent_sha256: sha256_hex(&base_bytes),
+            added: files[n_recorded..].to_vec(),
+            duplicates: dups,
+            conflicts: conflicts.len(),
+        })
+    };
+    cfg.data = files.iter().map(|f| f.path.clone()).collect();
+    let data = Labelled {
+        rows,
+        files,
+        label_column: None,
+    };
+    let mut model = train::train_on(&cfg, data.clone(), lineage, progress)?;
+    if let Some(stk) = &base.thread_stacker {
+        model.thread_stacker = Some(refit_thread_stacker(stk, &cfg, &data, &model, progress)?);
+    }
+    Ok(Retrained { model, conflicts })
+}
+
+/// Reads one labelled file with `cfg`'s columns: its rows and its record.
+fn read_one(
+    path: &str,
+    cfg: &TrainConfig,
+    progress: &dyn Progress,
+) -> Result<(Vec<Row>, FileRecord)> {
+    let paths = [path.to_string()];
+    let mut read = train::read_labelled(&paths, &cfg.columns, cfg.skip_bad_rows, progress)?;
+    let rec = read.files.remove(0);
+    Ok((read.rows, rec))
+}
+
+/// Reads the base model's recorded training files back (checked against their
+/// SHA-256 and row counts) into `merger`, each by its recorded merge rule; returns the
+/// records of those used.
+fn merge_recorded(
+    base: &Head,
+    opts: &RetrainOptions,
+    cfg: &TrainConfig,
+    merger: &mut Merger,
+    progress: &dyn Progress,
+) -> Result<Vec<FileRecord>> {
+    let mut files = Vec::new();
     for f in &base.card.data {
         if !check_recorded(f, "training", opts.allow_changed_data, progress)? {
             continue;
         }
-        let mut read = train::read_labelled(
-            std::slice::from_ref(&f.path),
-            &cfg.columns,
-            opts.skip_bad_rows,
-            progress,
-        )?;
-        let mut rec = read.files.remove(0);
+        let (rows, mut rec) = read_one(&f.path, cfg, progress)?;
         if rec.rows != f.rows && rec.sha256 == f.sha256 {
             return Err(Error::Train(format!(
                 "training file {} gives {} rows, but the base model used {} (was it trained with --skip-bad-rows?)",
@@ -180,71 +241,31 @@ pub fn retrain(opts: &RetrainOptions, progress: &dyn Progress) -> Result<Retrain
             })?),
         };
         rec.merge = f.merge.clone();
-        merger.add(&f.path, read.rows, rule);
+        merger.add(&f.path, rows, rule);
         files.push(rec);
     }
-    let n_recorded = files.len();
-    for p in &opts.data {
-        let mut read = train::read_labelled(
-            std::slice::from_ref(p),
-            &cfg.columns,
-            opts.skip_bad_rows,
-            progress,
-        )?;
-        let mut rec = read.files.remove(0);
-        rec.merge = Some(opts.conflict_rule.name().to_string());
-        merger.add(p, read.rows, Some(opts.conflict_rule));
-        files.push(rec);
-    }
-    let (rows, dups, conflicts) = merger.rows();
-    let lineage = if reproduce {
-        base.card.lineage.clone()
-    } else {
-        Some(Lineage {
-            parent_sha256: sha256_hex(&base_bytes),
-            added: files[n_recorded..].to_vec(),
-            duplicates: dups,
-            conflicts: conflicts.len(),
-        })
+    Ok(files)
+}
+
+/// A relation head's learned thread combination, refitted as the base model's card
+/// records it (same stance model and threads, which must still be where it says).
+fn refit_thread_stacker(
+    recorded: &Stacker,
+    cfg: &TrainConfig,
+    data: &Labelled,
+    model: &Head,
+    progress: &dyn Progress,
+) -> Result<Stacker> {
+    let stance_model = recorded.card.models.first().ok_or_else(|| {
+        Error::Train("the base model's thread stacker names no stance model".into())
+    })?;
+    let opts = StackOptions {
+        stance_model: stance_model.path.clone().into(),
+        threads: recorded.card.data.iter().map(|f| f.path.clone()).collect(),
+        folds: recorded.card.folds,
+        c: recorded.card.c,
     };
-    if !reproduce {
-        progress.step(
-            &cfg.task,
-            &format!(
-                "retraining on {} rows ({} recorded files + {} added); {} exact duplicates merged, {} conflicts ({} rule)",
-                rows.len(),
-                n_recorded,
-                opts.data.len(),
-                dups,
-                conflicts.len(),
-                opts.conflict_rule.name()
-            ),
-        );
-    }
-    cfg.data = files.iter().map(|f| f.path.clone()).collect();
-    let data = Labelled {
-        rows,
-        files,
-        label_column: None,
-    };
-    let mut model = train::train_on(&cfg, data.clone(), lineage, progress)?;
-    // A relation head's learned thread combination is refitted as recorded (same
-    // stance model and threads, which must still be where the card says).
-    if let Some(stk) = &base.thread_stacker {
-        let stance_model = stk.card.models.first().ok_or_else(|| {
-            Error::Train("the base model's thread stacker names no stance model".into())
-        })?;
-        let opts = super::thread_stacker::StackOptions {
-            stance_model: stance_model.path.clone().into(),
-            threads: stk.card.data.iter().map(|f| f.path.clone()).collect(),
-            folds: stk.card.folds,
-            c: stk.card.c,
-        };
-        model.thread_stacker = Some(super::thread_stacker::fit_thread_stacker(
-            &cfg, &data, &model, &opts, progress,
-        )?);
-    }
-    Ok(Retrained { model, conflicts })
+    fit_thread_stacker(cfg, data, model, &opts, progress)
 }
 
 /// Writes conflicts as CSV (atomically, compressed by the path's extension).

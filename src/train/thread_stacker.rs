@@ -120,7 +120,79 @@ pub fn fit_thread_stacker(
     let (rows, files) = read_threads(opts, &stance)?;
     let folds = opts.folds.max(1);
     let mut s = HeadScratch::default();
-    // Relation verdicts, cross-fitted where the pair was trained on.
+    let rel_p = cross_fitted_relations(cfg, data, relation, (&rows, folds), progress, &mut s)?;
+    let own: Vec<Vec<f32>> = rows
+        .iter()
+        .map(|r| stance.predict(&r.text, r.target.as_deref(), &mut s))
+        .collect();
+    let card = StackCard {
+        models: vec![FileRecord::new(
+            &opts.stance_model.display().to_string(),
+            &stance_bytes,
+            0,
+        )],
+        data: files,
+        folds,
+        c: opts.c,
+        rows: 0,
+        fit_accuracy: 0.0,
+        base_accuracy: 0.0,
+    };
+    let labels = (relation.labels.as_slice(), stance.labels.as_slice());
+    // Pass 1: parents' stances by the mixture; pass 2: by the first stacker.
+    let mut stacker: Option<Stacker> = None;
+    let mut acc = (0.0, 0.0);
+    for _pass in 0..2 {
+        let pass = StackRows::build(&rows, &own, &rel_p, stacker.as_ref(), labels);
+        if pass.x.is_empty() {
+            return Err(Error::Train(format!(
+                "no replies in {} to fit the thread stacker on",
+                opts.threads.join(", ")
+            )));
+        }
+        let card = StackCard {
+            rows: pass.x.len(),
+            ..card.clone()
+        };
+        let inputs = stacker_inputs(&stance.labels);
+        let stk = Stacker::fit(
+            inputs,
+            stance.labels.clone(),
+            &pass.x,
+            &pass.y,
+            opts.c,
+            card,
+        )?;
+        acc = pass.accuracies(&stk);
+        stacker = Some(stk);
+    }
+    let mut stk = stacker.expect("two passes ran");
+    stk.card.fit_accuracy = acc.0;
+    stk.card.base_accuracy = acc.1;
+    progress.step(
+        &cfg.task,
+        &format!(
+            "thread stacker: {} replies, accuracy {:.3} (own text alone {:.3}); weights {:?}",
+            stk.card.rows,
+            acc.0,
+            acc.1,
+            weights_by_input(&stk),
+        ),
+    );
+    Ok(stk)
+}
+
+/// The relation head's verdict on each thread reply with its parent (`None` for a
+/// top-level comment): for the replies of fold `f`, from `relation` refitted without
+/// the training pairs that fold's threads hold (the relation itself when it holds none).
+fn cross_fitted_relations(
+    cfg: &TrainConfig,
+    data: &Labelled,
+    relation: &Head,
+    (rows, folds): (&[ThreadRow], usize),
+    progress: &dyn Progress,
+    s: &mut HeadScratch,
+) -> Result<Vec<Option<Vec<f32>>>> {
     let mut rel_p: Vec<Option<Vec<f32>>> = vec![None; rows.len()];
     for f in 0..folds {
         let pairs: HashSet<(&str, &str)> = rows
@@ -163,100 +235,77 @@ pub fn fit_thread_stacker(
         };
         for (i, r) in rows.iter().enumerate() {
             if let (true, Some(p)) = (r.fold == f, r.parent) {
-                rel_p[i] = Some(model.predict_pair(&r.text, &rows[p].text, &mut s));
+                rel_p[i] = Some(model.predict_pair(&r.text, &rows[p].text, s));
             }
         }
     }
-    let own: Vec<Vec<f32>> = rows
-        .iter()
-        .map(|r| stance.predict(&r.text, r.target.as_deref(), &mut s))
-        .collect();
-    // Pass 1: parents' stances by the mixture; pass 2: by the first stacker.
-    let mut stacker: Option<Stacker> = None;
-    let mut acc = (0.0, 0.0);
-    for _pass in 0..2 {
+    Ok(rel_p)
+}
+
+/// One pass's stacker rows: each reply's inputs with its parent's final stance of this
+/// pass, its gold label, and its own-text prediction.
+struct StackRows {
+    x: Vec<Vec<f32>>,
+    y: Vec<usize>,
+    own_pred: Vec<usize>,
+}
+
+impl StackRows {
+    /// Walks the threads in order, giving each comment its final stance: a reply's by
+    /// `stacker` (the mixture when there is none yet), anything else its own.
+    /// `labels`: the relation head's, then the stance head's.
+    fn build(
+        rows: &[ThreadRow],
+        own: &[Vec<f32>],
+        rel_p: &[Option<Vec<f32>>],
+        stacker: Option<&Stacker>,
+        (rel_labels, labels): (&[String], &[String]),
+    ) -> StackRows {
         let mut finals: Vec<Vec<f32>> = Vec::with_capacity(rows.len());
-        let mut x = Vec::new();
-        let mut y = Vec::new();
-        let mut own_pred = Vec::new();
+        let mut pass = StackRows {
+            x: Vec::new(),
+            y: Vec::new(),
+            own_pred: Vec::new(),
+        };
         for (i, r) in rows.iter().enumerate() {
             let fin = match (r.parent, &rel_p[i]) {
                 (Some(p), Some(rp)) => {
-                    let inputs = reply_inputs(
-                        &r.text,
-                        &own[i],
-                        &finals[p],
-                        rp,
-                        &relation.labels,
-                        &stance.labels,
-                    );
-                    let fin = match &stacker {
+                    let inputs = reply_inputs(&r.text, &own[i], &finals[p], rp, rel_labels, labels);
+                    let fin = match stacker {
                         Some(stk) => stk.predict(&inputs),
-                        None => combine(&own[i], &finals[p], rp, &relation.labels, &stance.labels),
+                        None => combine(&own[i], &finals[p], rp, rel_labels, labels),
                     };
-                    x.push(inputs);
-                    y.push(r.gold);
-                    own_pred.push(argmax(&own[i]));
+                    pass.x.push(inputs);
+                    pass.y.push(r.gold);
+                    pass.own_pred.push(argmax(&own[i]));
                     fin
                 }
                 _ => own[i].clone(),
             };
             finals.push(fin);
         }
-        if x.is_empty() {
-            return Err(Error::Train(format!(
-                "no replies in {} to fit the thread stacker on",
-                opts.threads.join(", ")
-            )));
-        }
-        let card = StackCard {
-            models: vec![FileRecord::new(
-                &opts.stance_model.display().to_string(),
-                &stance_bytes,
-                0,
-            )],
-            data: files.clone(),
-            folds,
-            c: opts.c,
-            rows: x.len(),
-            fit_accuracy: 0.0,
-            base_accuracy: 0.0,
-        };
-        let stk = Stacker::fit(
-            stacker_inputs(&stance.labels),
-            stance.labels.clone(),
-            &x,
-            &y,
-            opts.c,
-            card,
-        )?;
-        let hits = |pred: &mut dyn Iterator<Item = usize>| {
-            pred.zip(&y).filter(|(p, g)| p == *g).count() as f64 / y.len() as f64
-        };
-        acc = (
-            hits(&mut x.iter().map(|v| argmax(&stk.predict(v)))),
-            hits(&mut own_pred.into_iter()),
-        );
-        stacker = Some(stk);
+        pass
     }
-    let mut stk = stacker.expect("two passes ran");
-    stk.card.fit_accuracy = acc.0;
-    stk.card.base_accuracy = acc.1;
-    let weights: BTreeMap<&str, &[f32]> = stk
-        .inputs
+
+    /// Accuracy of `stk` on these rows, and of the replies' own text alone.
+    fn accuracies(&self, stk: &Stacker) -> (f64, f64) {
+        let y = &self.y;
+        let hits = |pred: &mut dyn Iterator<Item = usize>| {
+            pred.zip(y).filter(|(p, g)| p == *g).count() as f64 / y.len() as f64
+        };
+        (
+            hits(&mut self.x.iter().map(|v| argmax(&stk.predict(v)))),
+            hits(&mut self.own_pred.iter().copied()),
+        )
+    }
+}
+
+/// The stacker's weights by input name (for the progress message).
+fn weights_by_input(stk: &Stacker) -> BTreeMap<&str, &[f32]> {
+    let k = stk.labels.len();
+    stk.inputs
         .iter()
         .enumerate()
-        .map(|(j, n)| {
-            let k = stk.labels.len();
-            (n.as_str(), &stk.weights[j * k..(j + 1) * k])
-        })
-        .collect();
-    progress.step(
-        &cfg.task,
-        &format!(
-            "thread stacker: {} replies, accuracy {:.3} (own text alone {:.3}); weights {weights:?}",
-            stk.card.rows, acc.0, acc.1,
-        ),
-    );
-    Ok(stk)
+        .map(|(j, n)| (n.as_str(), &stk.weights[j * k..(j + 1) * k]))
+        .collect()
 }
