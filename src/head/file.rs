@@ -103,44 +103,7 @@ impl Head {
     /// Parses a model from bytes; `name` is used in error messages.
     pub fn from_bytes(bytes: &[u8], name: &str) -> Result<Head> {
         let bad = |m: String| Error::model(name, m);
-        if let Some(kind) = compressed_kind(bytes) {
-            return Err(bad(format!(
-                "a {kind}-compressed file: model files are read as written; decompress it first"
-            )));
-        }
-        if bytes.len() < 8 || &bytes[..8] != MAGIC {
-            return Err(bad(
-                "not a comment-stance model file (wrong magic bytes)".into()
-            ));
-        }
-        if bytes.len() < PREAMBLE {
-            return Err(bad(format!(
-                "truncated: {} bytes, the header alone is {PREAMBLE}",
-                bytes.len()
-            )));
-        }
-        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-        if version != FORMAT_VERSION {
-            return Err(bad(format!(
-                "format version {version}, but this build of comment-stance reads version {FORMAT_VERSION}{}",
-                if version > FORMAT_VERSION {
-                    " (the file is from a newer release; upgrade comment-stance)"
-                } else {
-                    " (the file is from an older release, whose features differ; retrain it with stance-train)"
-                }
-            )));
-        }
-        let len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
-        let payload = &bytes[PREAMBLE..];
-        if len != payload.len() as u64 {
-            return Err(bad(format!(
-                "truncated or padded: header says {len} payload bytes, file has {}",
-                payload.len()
-            )));
-        }
-        if Sha256::digest(payload).as_slice() != &bytes[20..52] {
-            return Err(bad("checksum mismatch: the file is corrupt".into()));
-        }
+        let payload = checked_payload(bytes, name)?;
         let mut cur = Cursor {
             b: payload,
             pos: 0,
@@ -150,41 +113,13 @@ impl Head {
         let json = cur.take(json_len)?;
         let h: Header =
             serde_json::from_slice(json).map_err(|e| bad(format!("bad header: {e}")))?;
-        h.features.check().map_err(|e| bad(e.to_string()))?;
-        if let Some(st) = &h.thread_stacker {
-            st.check().map_err(|e| bad(e.to_string()))?;
-        }
+        h.check(cur.remaining()).map_err(bad)?;
         let nc = h.labels.len();
-        if nc < 2 {
-            return Err(bad("fewer than two labels".into()));
-        }
         let buckets = h.features.buckets();
-        if nc > MAX_LABELS {
-            return Err(bad(format!("too many labels: {nc} (at most {MAX_LABELS})")));
-        }
-        let need = h
-            .n_idf
-            .checked_mul(8)
-            .and_then(|a| {
-                h.n_weight_rows
-                    .checked_mul(4 + 4 * nc as u64)
-                    .and_then(|b| a.checked_add(b))
-            })
-            .and_then(|a| a.checked_add(4 * nc as u64));
-        if need != Some(cur.remaining() as u64)
-            || h.n_idf > buckets as u64
-            || h.n_weight_rows > buckets as u64
-        {
-            return Err(bad("table sizes do not match the file length".into()));
-        }
         // Each table is its bucket ids, then their rows, in ascending bucket order.
         let mut table = |n: u64, width: usize, what: &str| -> Result<BucketTable> {
             let ids = cur.take(n * 4)?;
-            let vals: Vec<f32> = cur
-                .take(n * 4 * width as u64)?
-                .chunks_exact(4)
-                .map(|v| f32::from_le_bytes(v.try_into().expect("4")))
-                .collect();
+            let vals = f32s(cur.take(n * 4 * width as u64)?);
             let ids = ids
                 .chunks_exact(4)
                 .map(|i| u32::from_le_bytes(i.try_into().expect("4")));
@@ -193,11 +128,7 @@ impl Head {
         };
         let idf = table(h.n_idf, 1, "idf")?;
         let weights = table(h.n_weight_rows, nc, "weight")?;
-        let bias = cur
-            .take(4 * nc as u64)?
-            .chunks_exact(4)
-            .map(|v| f32::from_le_bytes(v.try_into().expect("4")))
-            .collect();
+        let bias = f32s(cur.take(4 * nc as u64)?);
         let featurizer = Featurizer::from_parts(h.features, idf).map_err(|e| bad(e.to_string()))?;
         let linear = SparseSoftmax {
             weights,
@@ -219,6 +150,92 @@ impl Head {
         model.thread_stacker = h.thread_stacker;
         Ok(model)
     }
+}
+
+impl Header {
+    /// Checks the parameters and that the tables' sizes fit the `remaining` bytes of the
+    /// payload exactly (every size is checked before anything is allocated for it).
+    fn check(&self, remaining: usize) -> std::result::Result<(), String> {
+        self.features.check().map_err(|e| e.to_string())?;
+        if let Some(st) = &self.thread_stacker {
+            st.check().map_err(|e| e.to_string())?;
+        }
+        let nc = self.labels.len();
+        if nc < 2 {
+            return Err("fewer than two labels".into());
+        }
+        let buckets = self.features.buckets();
+        if nc > MAX_LABELS {
+            return Err(format!("too many labels: {nc} (at most {MAX_LABELS})"));
+        }
+        let need = self
+            .n_idf
+            .checked_mul(8)
+            .and_then(|a| {
+                self.n_weight_rows
+                    .checked_mul(4 + 4 * nc as u64)
+                    .and_then(|b| a.checked_add(b))
+            })
+            .and_then(|a| a.checked_add(4 * nc as u64));
+        if need != Some(remaining as u64)
+            || self.n_idf > buckets as u64
+            || self.n_weight_rows > buckets as u64
+        {
+            return Err("table sizes do not match the file length".into());
+        }
+        Ok(())
+    }
+}
+
+/// Little-endian `f32`s.
+fn f32s(bytes: &[u8]) -> Vec<f32> {
+    bytes
+        .chunks_exact(4)
+        .map(|v| f32::from_le_bytes(v.try_into().expect("4")))
+        .collect()
+}
+
+/// The payload of a model file, after checking what comes before it: not compressed,
+/// the magic bytes, this build's format version, the payload's length and SHA-256.
+fn checked_payload<'a>(bytes: &'a [u8], name: &str) -> Result<&'a [u8]> {
+    let bad = |m: String| Err(Error::model(name, m));
+    if let Some(kind) = compressed_kind(bytes) {
+        return bad(format!(
+            "a {kind}-compressed file: model files are read as written; decompress it first"
+        ));
+    }
+    if bytes.len() < 8 || &bytes[..8] != MAGIC {
+        return bad("not a comment-stance model file (wrong magic bytes)".into());
+    }
+    if bytes.len() < PREAMBLE {
+        return bad(format!(
+            "truncated: {} bytes, the header alone is {PREAMBLE}",
+            bytes.len()
+        ));
+    }
+    let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+    if version != FORMAT_VERSION {
+        return bad(format!(
+            "format version {version}, but this build of comment-stance reads version {FORMAT_VERSION}{}",
+            if version > FORMAT_VERSION {
+                " (the file is from a newer release; upgrade comment-stance)"
+            } else {
+                " (the file is from an older release, whose features differ; retrain it with stance-train)"
+            }
+        ));
+    }
+    let len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
+    let payload = &bytes[PREAMBLE..];
+    if len != payload.len() as u64 {
+        return bad(format!(
+            "truncated or padded: header says {len} payload bytes, file has {}",
+            payload.len()
+        ));
+    }
+    if Sha256::digest(payload).as_slice() != &bytes[20..52] {
+        return bad("checksum mismatch: the file is corrupt".into());
+    }
+    Ok(payload)
 }
 
 /// The compression a file's first bytes announce (gzip or Zstandard), if any.

@@ -291,13 +291,6 @@ pub(crate) struct Scanned {
 /// with csv-core's own field and quote states, and finds a quote that swallows lines.
 /// `at_eof`: the record ends at the end of the input.
 pub(crate) fn scan(raw: &[u8], line: u64, at_eof: bool) -> Scanned {
-    #[derive(PartialEq)]
-    enum State {
-        FieldStart,
-        Unquoted,
-        Quoted,
-        QuoteInQuoted,
-    }
     let lead = raw
         .iter()
         .take_while(|&&b| b == b'\r' || b == b'\n')
@@ -361,22 +354,16 @@ pub(crate) fn scan(raw: &[u8], line: u64, at_eof: bool) -> Scanned {
                 }
                 b'\r' => State::FieldStart,
                 _ if line > open_line => {
-                    let after = std::str::from_utf8(&body[i..body.len().min(i + 4)])
-                        .ok()
-                        .or_else(|| std::str::from_utf8(&body[i..i + 1]).ok())
-                        .and_then(|s| s.chars().next())
-                        .unwrap_or(char::REPLACEMENT_CHARACTER);
-                    out.fault = Some((
-                        QuoteFault {
-                            open_line,
-                            field: open_field,
-                            kind: FaultKind::TextAfterClose {
-                                close_line: line,
-                                after,
-                            },
-                        },
-                        resume.unwrap_or(raw.len()),
-                    ));
+                    let kind = FaultKind::TextAfterClose {
+                        close_line: line,
+                        after: char_at(&body[i..]),
+                    };
+                    let fault = QuoteFault {
+                        open_line,
+                        field: open_field,
+                        kind,
+                    };
+                    out.fault = Some((fault, resume.unwrap_or(raw.len())));
                     return out;
                 }
                 _ => State::Unquoted,
@@ -384,16 +371,32 @@ pub(crate) fn scan(raw: &[u8], line: u64, at_eof: bool) -> Scanned {
         };
     }
     if state == State::Quoted && at_eof {
-        out.fault = Some((
-            QuoteFault {
-                open_line,
-                field: open_field,
-                kind: FaultKind::NeverClosed,
-            },
-            resume.unwrap_or(raw.len()),
-        ));
+        let fault = QuoteFault {
+            open_line,
+            field: open_field,
+            kind: FaultKind::NeverClosed,
+        };
+        out.fault = Some((fault, resume.unwrap_or(raw.len())));
     }
     out
+}
+
+/// Where [`scan`] is in a record: csv-core's field and quote states.
+#[derive(PartialEq)]
+enum State {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    QuoteInQuoted,
+}
+
+/// The character `bytes` starts with (U+FFFD when they do not start with one).
+fn char_at(bytes: &[u8]) -> char {
+    std::str::from_utf8(&bytes[..bytes.len().min(4)])
+        .ok()
+        .or_else(|| std::str::from_utf8(&bytes[..1]).ok())
+        .and_then(|s| s.chars().next())
+        .unwrap_or(char::REPLACEMENT_CHARACTER)
 }
 
 #[cfg(test)]

@@ -68,6 +68,92 @@ fn display_name(path: &str) -> String {
     }
 }
 
+/// The column names of a CSV input's header row (trimmed, a leading BOM dropped).
+fn header_names(name: &str, records: &mut CsvRecords) -> Result<Vec<String>> {
+    let header = records.next_record().map_err(|e| Error::io(name, e))?;
+    if let Some(fault) = header.as_ref().and_then(|h| h.fault.as_ref()) {
+        return Err(quote_error(name, fault));
+    }
+    let headers: Vec<&[u8]> = (0..records.len()).map(|i| records.field(i)).collect();
+    if header.is_none() || (headers.len() == 1 && headers[0].is_empty()) {
+        return Err(Error::input(
+            name,
+            Some(1),
+            None,
+            "empty file: no header row",
+        ));
+    }
+    Ok(headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let h = String::from_utf8_lossy(h).into_owned();
+            let h = if i == 0 {
+                h.trim_start_matches('\u{feff}').to_string()
+            } else {
+                h
+            };
+            h.trim().to_string()
+        })
+        .collect())
+}
+
+impl CsvCols {
+    /// Where `spec`'s columns are among the header's `names`; a required one that is
+    /// missing is an error naming the columns there are.
+    fn find(name: &str, names: &[String], spec: &Columns) -> Result<CsvCols> {
+        let find = |c: &str| names.iter().position(|n| n == c);
+        let missing = |what: &str, c: &str| {
+            Error::input(
+                name,
+                Some(1),
+                None,
+                format!(
+                    "no {what} column '{c}' in the header (columns: {}); name it with --{what}-col",
+                    names.join(", ")
+                ),
+            )
+        };
+        let text = find(&spec.text).ok_or_else(|| missing("text", &spec.text))?;
+        let label = match &spec.label {
+            Some(l) => Some(find(l).ok_or_else(|| missing("label", l))?),
+            None => None,
+        };
+        let target = find(&spec.target);
+        if target.is_none() && spec.target_required {
+            return Err(missing("target", &spec.target));
+        }
+        let id = find(&spec.id);
+        let parent = find(&spec.parent);
+        let parent_text = find(&spec.parent_text);
+        let group = match &spec.group {
+            Some(g) => Some(find(g).ok_or_else(|| missing("group", g))?),
+            None => None,
+        };
+        let used = [Some(text), label, target, id, parent, parent_text, group];
+        let others = if spec.keep_others {
+            names
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !used.contains(&Some(*i)))
+                .map(|(i, n)| (i, n.clone()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(CsvCols {
+            text,
+            label,
+            target,
+            id,
+            parent,
+            parent_text,
+            others,
+            group,
+        })
+    }
+}
+
 impl RowReader {
     /// Opens `path` (`-` = stdin) in `format` with the column mapping `spec`.
     pub fn open(path: &str, format: Format, spec: &Columns, skip_bad: bool) -> Result<Self> {
@@ -91,85 +177,12 @@ impl RowReader {
             },
             Format::Csv => {
                 let mut records = Box::new(CsvRecords::new(input));
-                let header = records.next_record().map_err(|e| Error::io(name, e))?;
-                if let Some(fault) = header.as_ref().and_then(|h| h.fault.as_ref()) {
-                    return Err(quote_error(name, fault));
-                }
-                let headers: Vec<&[u8]> = (0..records.len()).map(|i| records.field(i)).collect();
-                if header.is_none() || (headers.len() == 1 && headers[0].is_empty()) {
-                    return Err(Error::input(
-                        name,
-                        Some(1),
-                        None,
-                        "empty file: no header row",
-                    ));
-                }
-                let names: Vec<String> = headers
-                    .iter()
-                    .enumerate()
-                    .map(|(i, h)| {
-                        let h = String::from_utf8_lossy(h).into_owned();
-                        let h = if i == 0 {
-                            h.trim_start_matches('\u{feff}').to_string()
-                        } else {
-                            h
-                        };
-                        h.trim().to_string()
-                    })
-                    .collect();
-                let find = |c: &str| names.iter().position(|n| n == c);
-                let missing = |what: &str, c: &str| {
-                    Error::input(
-                        name,
-                        Some(1),
-                        None,
-                        format!(
-                            "no {what} column '{c}' in the header (columns: {}); name it with --{what}-col",
-                            names.join(", ")
-                        ),
-                    )
-                };
-                let text = find(&spec.text).ok_or_else(|| missing("text", &spec.text))?;
-                let label = match &spec.label {
-                    Some(l) => Some(find(l).ok_or_else(|| missing("label", l))?),
-                    None => None,
-                };
-                let target = find(&spec.target);
-                if target.is_none() && spec.target_required {
-                    return Err(missing("target", &spec.target));
-                }
-                let id = find(&spec.id);
-                let parent = find(&spec.parent);
-                let parent_text = find(&spec.parent_text);
-                let group = match &spec.group {
-                    Some(g) => Some(find(g).ok_or_else(|| missing("group", g))?),
-                    None => None,
-                };
-                let used = [Some(text), label, target, id, parent, parent_text, group];
-                let others = if spec.keep_others {
-                    names
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, _)| !used.contains(&Some(*i)))
-                        .map(|(i, n)| (i, n.clone()))
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                let header_len = names.len();
+                let names = header_names(name, &mut records)?;
+                let cols = CsvCols::find(name, &names, spec)?;
                 Inner::Csv {
                     records,
-                    header_len,
-                    cols: CsvCols {
-                        text,
-                        label,
-                        target,
-                        id,
-                        parent,
-                        parent_text,
-                        others,
-                        group,
-                    },
+                    header_len: names.len(),
+                    cols,
                 }
             }
         };
@@ -352,78 +365,43 @@ fn parse_json_row(name: &str, line: u64, rows: u64, bytes: &[u8], spec: &Columns
                 format!("invalid JSON: {e}"),
             )
         })?;
+    let err = |msg: String| Error::input(name, Some(line), None, msg);
     let get = |k: &str| obj.get(k).and_then(json_scalar);
     let text = match obj.get(&spec.text) {
         Some(serde_json::Value::String(s)) => s.clone(),
         Some(serde_json::Value::Null) => String::new(),
-        Some(_) => {
-            return Err(Error::input(
-                name,
-                Some(line),
-                None,
-                format!("field '{}' is not a string", spec.text),
-            ))
-        }
+        Some(_) => return Err(err(format!("field '{}' is not a string", spec.text))),
         None => {
-            return Err(Error::input(
-                name,
-                Some(line),
-                None,
-                format!("no text field '{}'; name it with --text-col", spec.text),
-            ))
+            return Err(err(format!(
+                "no text field '{}'; name it with --text-col",
+                spec.text
+            )))
         }
     };
     let label = match &spec.label {
         Some(l) => match get(l).map(|s| s.trim().to_lowercase()) {
             Some(s) if !s.is_empty() => Some(s),
             _ => {
-                return Err(Error::input(
-                    name,
-                    Some(line),
-                    None,
-                    format!("no label field '{l}'; name it with --label-col"),
-                ))
+                return Err(err(format!(
+                    "no label field '{l}'; name it with --label-col"
+                )))
             }
         },
         None => None,
     };
     let target = get(&spec.target);
     if target.is_none() && spec.target_required {
-        return Err(Error::input(
-            name,
-            Some(line),
-            None,
-            format!("no target field '{}'", spec.target),
-        ));
+        return Err(err(format!("no target field '{}'", spec.target)));
     }
-    let used = [
-        &spec.text,
-        &spec.target,
-        &spec.id,
-        &spec.parent,
-        &spec.parent_text,
-    ];
     let extra = if spec.keep_others {
-        obj.iter()
-            .filter(|(k, _)| {
-                !used.contains(k)
-                    && Some(*k) != spec.label.as_ref()
-                    && Some(*k) != spec.group.as_ref()
-            })
-            .map(|(k, v)| (k.clone(), json_scalar(v).unwrap_or_default()))
-            .collect()
+        json_other_fields(&obj, spec)
     } else {
         Vec::new()
     };
     let group = match &spec.group {
-        Some(g) => Some(get(g).ok_or_else(|| {
-            Error::input(
-                name,
-                Some(line),
-                None,
-                format!("no group field '{g}'; name it with --group-col"),
-            )
-        })?),
+        Some(g) => Some(
+            get(g).ok_or_else(|| err(format!("no group field '{g}'; name it with --group-col")))?,
+        ),
         None => None,
     };
     Ok(Row {
@@ -437,6 +415,26 @@ fn parse_json_row(name: &str, line: u64, rows: u64, bytes: &[u8], spec: &Columns
         parent_text: get(&spec.parent_text),
         extra,
     })
+}
+
+/// The fields of a JSONL row that `spec` does not map, in the row's order, as text.
+fn json_other_fields(
+    obj: &serde_json::Map<String, serde_json::Value>,
+    spec: &Columns,
+) -> Vec<(String, String)> {
+    let used = [
+        &spec.text,
+        &spec.target,
+        &spec.id,
+        &spec.parent,
+        &spec.parent_text,
+    ];
+    obj.iter()
+        .filter(|(k, _)| {
+            !used.contains(k) && Some(*k) != spec.label.as_ref() && Some(*k) != spec.group.as_ref()
+        })
+        .map(|(k, v)| (k.clone(), json_scalar(v).unwrap_or_default()))
+        .collect()
 }
 
 fn quote_error(name: &str, fault: &csv_records::QuoteFault) -> Error {
