@@ -1,6 +1,6 @@
 //! The readable terminal summary of an evaluation.
 
-use super::{EvalReport, ThresholdPoint};
+use super::{EvalReport, FlagReport, ThresholdPoint};
 
 /// A share as a percentage with one decimal (`0.7234` → `72.3`).
 pub fn pct(x: f64) -> String {
@@ -58,53 +58,65 @@ pub fn render_text(r: &EvalReport) -> String {
         out.push('\n');
     }
     if r.per_target.len() > 1 || r.per_target.keys().any(|k| !k.is_empty()) {
-        out.push_str("\nper target\n");
-        let tw = r
-            .per_target
-            .keys()
-            .map(|k| k.len())
-            .max()
-            .unwrap_or(6)
-            .max(6);
-        for (t, v) in &r.per_target {
-            let name = if t.is_empty() { "(none)" } else { t };
-            out.push_str(&format!(
-                "{name:tw$}  n {:>5}  acc {:>5}  macro-F1 {:>5}{}{}\n",
-                v.n,
-                pct(v.accuracy),
-                pct(v.macro_f1),
-                v.f_avg
-                    .map(|f| format!("  F_avg {}", pct(f)))
-                    .unwrap_or_default(),
-                if v.known_to_model {
-                    ""
-                } else {
-                    "  (target unseen in training)"
-                }
-            ));
-        }
+        out.push_str(&per_target_text(r));
     }
     if let Some(f) = &r.flag {
-        out.push_str(&format!("\nflag '{}'\n", f.flag));
-        let line = |name: &str, p: &ThresholdPoint| {
-            format!(
-                "{name:<24} threshold {:.3}  precision {}  recall {}  F1 {}  flagged {}%\n",
-                p.threshold,
-                pct(p.precision),
-                pct(p.recall),
-                pct(p.f1),
-                pct(p.flagged_share)
-            )
-        };
-        out.push_str(&line("at 0.5", &f.at_default));
-        out.push_str(&line("best F1", &f.best_f1));
-        match &f.at_min_precision {
-            Some(p) => out.push_str(&line(&format!("precision >= {}", f.min_precision), p)),
-            None => out.push_str(&format!(
-                "precision >= {}: no threshold reaches it\n",
-                f.min_precision
-            )),
-        }
+        out.push_str(&flag_text(f));
+    }
+    out
+}
+
+/// The per-target lines of the summary.
+fn per_target_text(r: &EvalReport) -> String {
+    let mut out = String::from("\nper target\n");
+    let tw = r
+        .per_target
+        .keys()
+        .map(|k| k.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    for (t, v) in &r.per_target {
+        let name = if t.is_empty() { "(none)" } else { t };
+        out.push_str(&format!(
+            "{name:tw$}  n {:>5}  acc {:>5}  macro-F1 {:>5}{}{}\n",
+            v.n,
+            pct(v.accuracy),
+            pct(v.macro_f1),
+            v.f_avg
+                .map(|f| format!("  F_avg {}", pct(f)))
+                .unwrap_or_default(),
+            if v.known_to_model {
+                ""
+            } else {
+                "  (target unseen in training)"
+            }
+        ));
+    }
+    out
+}
+
+/// The flag lines of the summary: the three thresholds of a binary head.
+fn flag_text(f: &FlagReport) -> String {
+    let mut out = format!("\nflag '{}'\n", f.flag);
+    let line = |name: &str, p: &ThresholdPoint| {
+        format!(
+            "{name:<24} threshold {:.3}  precision {}  recall {}  F1 {}  flagged {}%\n",
+            p.threshold,
+            pct(p.precision),
+            pct(p.recall),
+            pct(p.f1),
+            pct(p.flagged_share)
+        )
+    };
+    out.push_str(&line("at 0.5", &f.at_default));
+    out.push_str(&line("best F1", &f.best_f1));
+    match &f.at_min_precision {
+        Some(p) => out.push_str(&line(&format!("precision >= {}", f.min_precision), p)),
+        None => out.push_str(&format!(
+            "precision >= {}: no threshold reaches it\n",
+            f.min_precision
+        )),
     }
     out
 }

@@ -205,29 +205,51 @@ pub fn score_batch(
     opts: &ScoreOptions,
     cache: &mut ThreadCache,
 ) -> Vec<ScoredRow> {
-    let target = opts.target.as_deref();
-    let stance = models
-        .iter()
-        .position(|m| m.task == "stance" && !m.is_pair());
-    let relation = models.iter().position(|m| m.is_pair());
-    // Without a thread pass the heads are final after scoring: decide on the same
-    // scratch, whose cache holds every head's features for the explanations.
-    let decide_now = relation.is_none();
+    let Some(relation) = models.iter().position(|m| m.is_pair()) else {
+        // Without a thread pass the heads are final after scoring: decide on the same
+        // scratch, whose cache holds every head's features for the explanations.
+        let no_guesses = vec![None; rows.len()];
+        return score_in_parallel(models, rows, no_guesses, opts, None).0;
+    };
     // Each reply's parent text as the thread pass will most likely find it, so that the
     // relation head (the costliest head: it reads the parent too) runs in parallel; the
     // thread pass checks the guess and recomputes on a miss.
-    let guesses = match relation {
-        Some(_) => crate::thread::guess_parent_texts(&rows, cache),
-        None => vec![None; rows.len()],
-    };
-    let (mut scored, mut pre): (Vec<ScoredRow>, Vec<Option<PairVerdict>>) = rows
-        .into_par_iter()
+    let guesses = crate::thread::guess_parent_texts(&rows, cache);
+    let (mut scored, pre) = score_in_parallel(models, rows, guesses, opts, Some(relation));
+    read_threads_in_order(models, &mut scored, pre, relation, opts, cache);
+    scored
+        .par_iter_mut()
+        .with_max_len(MAX_ROWS_PER_TASK)
+        .for_each(|row| {
+            with_scratch_for(models, |s| {
+                let target = opts.target.as_deref();
+                let (action, reasons) =
+                    decide(models, &row.row, &row.heads, &opts.policy, target, s);
+                row.action = action;
+                row.reasons = reasons;
+            })
+        });
+    scored
+}
+
+/// Every head on every row, in parallel, in order. Without a relation head the policy
+/// decides right away; with one (its index `relation`), the rows come back undecided,
+/// each with the relation head's verdict on its guessed parent text.
+fn score_in_parallel(
+    models: &[Head],
+    rows: Vec<Row>,
+    guesses: Vec<Option<String>>,
+    opts: &ScoreOptions,
+    relation: Option<usize>,
+) -> (Vec<ScoredRow>, Vec<Option<PairVerdict>>) {
+    let target = opts.target.as_deref();
+    rows.into_par_iter()
         .zip(guesses)
         .with_max_len(MAX_ROWS_PER_TASK)
         .map(|(row, guess)| {
             with_scratch_for(models, |s| {
                 let heads = score_row(models, &row, target, opts.explain, s);
-                let (action, reasons) = if decide_now {
+                let (action, reasons) = if relation.is_none() {
                     decide(models, &row, &heads, &opts.policy, target, s)
                 } else {
                     (Action::Approve, Vec::new())
@@ -253,17 +275,30 @@ pub fn score_batch(
                 (scored, pair)
             })
         })
-        .unzip();
-    let Some(relation) = relation else {
-        return scored;
-    };
+        .unzip()
+}
+
+/// The thread pass, in input order: each row read in its thread (the relation head at
+/// index `relation`, with the verdicts `pre` computed on the guessed parent texts), its
+/// relation and stance replaced by what thread reading found.
+fn read_threads_in_order(
+    models: &[Head],
+    scored: &mut [ScoredRow],
+    mut pre: Vec<Option<PairVerdict>>,
+    relation: usize,
+    opts: &ScoreOptions,
+    cache: &mut ThreadCache,
+) {
+    let stance = models
+        .iter()
+        .position(|m| m.task == "stance" && !m.is_pair());
     with_scratch_for(models, |s| {
         for (row, pre) in scored.iter_mut().zip(&mut pre) {
             let own = stance.map(|i| row.heads[i].probs.clone());
             let own_reasons = stance
                 .map(|i| row.heads[i].reasons.clone())
                 .unwrap_or_default();
-            let t = target.or(row.row.target.as_deref());
+            let t = opts.target.as_deref().or(row.row.target.as_deref());
             let v = crate::thread::read_row(
                 cache,
                 stance.map(|i| &models[i]),
@@ -300,18 +335,6 @@ pub fn score_batch(
             row.parent_stance = v.parent_stance;
         }
     });
-    scored
-        .par_iter_mut()
-        .with_max_len(MAX_ROWS_PER_TASK)
-        .for_each(|row| {
-            with_scratch_for(models, |s| {
-                let (action, reasons) =
-                    decide(models, &row.row, &row.heads, &opts.policy, target, s);
-                row.action = action;
-                row.reasons = reasons;
-            })
-        });
-    scored
 }
 
 /// What a scoring run did.
