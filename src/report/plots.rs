@@ -1,6 +1,9 @@
 //! The report's plots, drawn with `plotters` into SVG strings (its SVG backend writes
 //! `<text>` elements, so no font files are needed).
 
+use plotters::coord::ranged1d::SegmentedCoord;
+use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::error::{Error, Result};
@@ -20,6 +23,87 @@ fn err<E: std::fmt::Display>(e: E) -> Error {
     Error::Params(format!("drawing a plot failed: {e}"))
 }
 
+/// An SVG of `size` pixels on a white background, drawn by `draw`, for inlining.
+fn svg(
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<()>,
+) -> Result<String> {
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, size).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        draw(&root)?;
+        root.present().map_err(err)?;
+    }
+    Ok(inline(buf))
+}
+
+/// The chart's series legend, in a box in its upper right corner.
+fn legend<'a, 'b: 'a, CT: CoordTranslate>(
+    ch: &mut ChartContext<'a, SVGBackend<'b>, CT>,
+) -> Result<()> {
+    ch.configure_series_labels()
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font((FONT, 14))
+        .draw()
+        .map_err(err)
+}
+
+/// A chart on `root` over `[0, 1]` (x) and `[0, y_top]` (y) with its mesh and axis
+/// descriptions drawn, as the reliability, precision-recall and sweep plots need.
+fn unit_chart<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    caption: String,
+    y_top: f64,
+    (x_desc, y_desc): (&str, Option<&str>),
+) -> Result<ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>> {
+    let mut ch = ChartBuilder::on(root)
+        .caption(caption, (FONT, 18))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d(0f64..1f64, 0f64..y_top)
+        .map_err(err)?;
+    let mut mesh = ch.configure_mesh();
+    mesh.x_desc(x_desc);
+    if let Some(y_desc) = y_desc {
+        mesh.y_desc(y_desc);
+    }
+    mesh.draw().map_err(err)?;
+    Ok(ch)
+}
+
+/// A chart on `root` with one column slot per name (labelling the x axis) and `[0, top]`
+/// rows up the y axis, its mesh drawn.
+fn column_chart<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    caption: &str,
+    names: &[String],
+    top: f64,
+    x_desc: Option<&str>,
+) -> Result<
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<SegmentedCoord<RangedCoordusize>, RangedCoordf64>>,
+> {
+    let k = names.len();
+    let mut ch = ChartBuilder::on(root)
+        .caption(caption, (FONT, 18))
+        .margin(10)
+        .x_label_area_size(35)
+        .y_label_area_size(50)
+        .build_cartesian_2d((0..k).into_segmented(), 0f64..top)
+        .map_err(err)?;
+    let label = |v: &SegmentValue<usize>| label_at(names, v);
+    let mut mesh = ch.configure_mesh();
+    mesh.disable_x_mesh().x_labels(k).x_label_formatter(&label);
+    if let Some(x_desc) = x_desc {
+        mesh.x_desc(x_desc);
+    }
+    mesh.y_desc("rows").draw().map_err(err)?;
+    Ok(ch)
+}
+
 /// Drops the SVG namespace attribute: inline `<svg>` in HTML5 needs none, and the
 /// report then holds no URL at all (nothing a browser or an auditor could fetch).
 fn inline(svg: String) -> String {
@@ -37,11 +121,8 @@ fn label_at(names: &[String], v: &SegmentValue<usize>) -> String {
 pub fn confusion(c: &Confusion, title: &str) -> Result<String> {
     let k = c.labels.len();
     let side = 140 + 90 * k as u32;
-    let mut buf = String::new();
-    {
-        let root = SVGBackend::with_string(&mut buf, (side + 40, side)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let mut ch = ChartBuilder::on(&root)
+    svg((side + 40, side), |root| {
+        let mut ch = ChartBuilder::on(root)
             .caption(title, (FONT, 18))
             .margin(10)
             .x_label_area_size(50)
@@ -86,21 +167,17 @@ pub fn confusion(c: &Confusion, title: &str) -> Result<String> {
                 .map_err(err)?;
             }
         }
-        root.present().map_err(err)?;
-    }
-    Ok(inline(buf))
+        Ok(())
+    })
 }
 
 /// Horizontal bars, one per name, values in 0..1 (shown as percent).
 pub fn bars(names: &[String], values: &[f64], title: &str, x_desc: &str) -> Result<String> {
     let n = names.len().max(1);
     let height = 90 + 34 * n as u32;
-    let mut buf = String::new();
-    {
-        let root = SVGBackend::with_string(&mut buf, (720, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
+    svg((720, height), |root| {
         let rev: Vec<String> = names.iter().rev().cloned().collect();
-        let mut ch = ChartBuilder::on(&root)
+        let mut ch = ChartBuilder::on(root)
             .caption(title, (FONT, 18))
             .margin(10)
             .x_label_area_size(35)
@@ -126,9 +203,8 @@ pub fn bars(names: &[String], values: &[f64], title: &str, x_desc: &str) -> Resu
                 ),
         )
         .map_err(err)?;
-        root.present().map_err(err)?;
-    }
-    Ok(inline(buf))
+        Ok(())
+    })
 }
 
 /// Gold and predicted label counts side by side (wide bars gold, narrow bars predicted).
@@ -143,62 +219,26 @@ pub fn label_counts(labels: &[String], gold: &[usize], pred: &[usize]) -> Result
     };
     let (g, p) = (count(gold), count(pred));
     let top = g.iter().chain(&p).copied().max().unwrap_or(1) as f64 * 1.15;
-    let mut buf = String::new();
-    {
-        let root = SVGBackend::with_string(&mut buf, (560, 340)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let mut ch = ChartBuilder::on(&root)
-            .caption("Label distribution", (FONT, 18))
-            .margin(10)
-            .x_label_area_size(35)
-            .y_label_area_size(50)
-            .build_cartesian_2d((0..k).into_segmented(), 0f64..top)
-            .map_err(err)?;
-        ch.configure_mesh()
-            .disable_x_mesh()
-            .x_labels(k)
-            .x_label_formatter(&|v| label_at(labels, v))
-            .y_desc("rows")
-            .draw()
-            .map_err(err)?;
-        ch.draw_series(
-            Histogram::vertical(&ch)
-                .style(RGBColor(150, 175, 225).filled())
-                .margin(10)
-                .data(g.iter().enumerate().map(|(i, &c)| (i, c as f64))),
-        )
-        .map_err(err)?
-        .label("gold")
-        .legend(|(x, y)| {
-            Rectangle::new(
-                [(x, y - 5), (x + 14, y + 5)],
-                RGBColor(150, 175, 225).filled(),
+    svg((560, 340), |root| {
+        let mut ch = column_chart(root, "Label distribution", labels, top, None)?;
+        let series = [
+            ("gold", RGBColor(150, 175, 225), 10, &g),
+            ("predicted", RGBColor(200, 80, 60), 40, &p),
+        ];
+        for (name, color, margin, counts) in series {
+            ch.draw_series(
+                Histogram::vertical(&ch)
+                    .style(color.filled())
+                    .margin(margin)
+                    .data(counts.iter().enumerate().map(|(i, &c)| (i, c as f64))),
             )
-        });
-        ch.draw_series(
-            Histogram::vertical(&ch)
-                .style(RGBColor(200, 80, 60).filled())
-                .margin(40)
-                .data(p.iter().enumerate().map(|(i, &c)| (i, c as f64))),
-        )
-        .map_err(err)?
-        .label("predicted")
-        .legend(|(x, y)| {
-            Rectangle::new(
-                [(x, y - 5), (x + 14, y + 5)],
-                RGBColor(200, 80, 60).filled(),
-            )
-        });
-        ch.configure_series_labels()
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font((FONT, 14))
-            .draw()
-            .map_err(err)?;
-        root.present().map_err(err)?;
-    }
-    Ok(inline(buf))
+            .map_err(err)?
+            .label(name)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.filled()));
+        }
+        legend(&mut ch)?;
+        Ok(())
+    })
 }
 
 /// Histogram of comment lengths in words (buckets of 5; the last is open-ended).
@@ -218,25 +258,9 @@ pub fn lengths(words: &[usize]) -> Result<String> {
         })
         .collect();
     let top = c.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.1;
-    let mut buf = String::new();
-    {
-        let root = SVGBackend::with_string(&mut buf, (560, 340)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let mut ch = ChartBuilder::on(&root)
-            .caption("Comment length (words)", (FONT, 18))
-            .margin(10)
-            .x_label_area_size(35)
-            .y_label_area_size(50)
-            .build_cartesian_2d((0..BUCKETS).into_segmented(), 0f64..top)
-            .map_err(err)?;
-        ch.configure_mesh()
-            .disable_x_mesh()
-            .x_labels(BUCKETS)
-            .x_label_formatter(&|v| label_at(&names, v))
-            .x_desc("words (bucket start)")
-            .y_desc("rows")
-            .draw()
-            .map_err(err)?;
+    svg((560, 340), |root| {
+        let x_desc = Some("words (bucket start)");
+        let mut ch = column_chart(root, "Comment length (words)", &names, top, x_desc)?;
         ch.draw_series(
             Histogram::vertical(&ch)
                 .style(RGBColor(110, 150, 110).filled())
@@ -244,29 +268,15 @@ pub fn lengths(words: &[usize]) -> Result<String> {
                 .data(c.iter().enumerate().map(|(i, &n)| (i, n as f64))),
         )
         .map_err(err)?;
-        root.present().map_err(err)?;
-    }
-    Ok(inline(buf))
+        Ok(())
+    })
 }
 
 /// Reliability diagram: accuracy against mean confidence per bin, with the diagonal.
 pub fn reliability(bins: &[(f64, f64, usize)], ece: f64) -> Result<String> {
-    let mut buf = String::new();
-    {
-        let root = SVGBackend::with_string(&mut buf, (480, 440)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let mut ch = ChartBuilder::on(&root)
-            .caption(format!("Reliability (ECE {ece:.3})"), (FONT, 18))
-            .margin(10)
-            .x_label_area_size(40)
-            .y_label_area_size(50)
-            .build_cartesian_2d(0f64..1f64, 0f64..1f64)
-            .map_err(err)?;
-        ch.configure_mesh()
-            .x_desc("confidence (top label)")
-            .y_desc("accuracy")
-            .draw()
-            .map_err(err)?;
+    svg((480, 440), |root| {
+        let axes = ("confidence (top label)", Some("accuracy"));
+        let mut ch = unit_chart(root, format!("Reliability (ECE {ece:.3})"), 1.0, axes)?;
         ch.draw_series(LineSeries::new(
             vec![(0.0, 0.0), (1.0, 1.0)],
             RGBColor(160, 160, 160).stroke_width(1),
@@ -295,29 +305,15 @@ pub fn reliability(bins: &[(f64, f64, usize)], ece: f64) -> Result<String> {
             )
         }))
         .map_err(err)?;
-        root.present().map_err(err)?;
-    }
-    Ok(inline(buf))
+        Ok(())
+    })
 }
 
 /// Precision-recall curve of a flag (the 101-threshold sweep; the dot is 0.5).
 pub fn precision_recall(f: &FlagReport) -> Result<String> {
-    let mut buf = String::new();
-    {
-        let root = SVGBackend::with_string(&mut buf, (480, 440)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let mut ch = ChartBuilder::on(&root)
-            .caption(format!("Precision-recall: {}", f.flag), (FONT, 18))
-            .margin(10)
-            .x_label_area_size(40)
-            .y_label_area_size(50)
-            .build_cartesian_2d(0f64..1f64, 0f64..1.02f64)
-            .map_err(err)?;
-        ch.configure_mesh()
-            .x_desc("recall")
-            .y_desc("precision")
-            .draw()
-            .map_err(err)?;
+    svg((480, 440), |root| {
+        let axes = ("recall", Some("precision"));
+        let mut ch = unit_chart(root, format!("Precision-recall: {}", f.flag), 1.02, axes)?;
         ch.draw_series(LineSeries::new(
             f.sweep
                 .iter()
@@ -333,28 +329,15 @@ pub fn precision_recall(f: &FlagReport) -> Result<String> {
             BLACK.filled(),
         )))
         .map_err(err)?;
-        root.present().map_err(err)?;
-    }
-    Ok(inline(buf))
+        Ok(())
+    })
 }
 
 /// Threshold sweep of a flag: precision, recall and review share against threshold.
 pub fn threshold_sweep(f: &FlagReport) -> Result<String> {
-    let mut buf = String::new();
-    {
-        let root = SVGBackend::with_string(&mut buf, (560, 440)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let mut ch = ChartBuilder::on(&root)
-            .caption(format!("Threshold sweep: {}", f.flag), (FONT, 18))
-            .margin(10)
-            .x_label_area_size(40)
-            .y_label_area_size(50)
-            .build_cartesian_2d(0f64..1f64, 0f64..1.02f64)
-            .map_err(err)?;
-        ch.configure_mesh()
-            .x_desc("threshold on p(flag)")
-            .draw()
-            .map_err(err)?;
+    svg((560, 440), |root| {
+        let axes = ("threshold on p(flag)", None);
+        let mut ch = unit_chart(root, format!("Threshold sweep: {}", f.flag), 1.02, axes)?;
         let series: [Series; 3] = [
             ("precision", RGBColor(200, 80, 60), |p| p.precision),
             ("recall", RGBColor(70, 110, 190), |p| p.recall),
@@ -371,14 +354,7 @@ pub fn threshold_sweep(f: &FlagReport) -> Result<String> {
                 PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
             });
         }
-        ch.configure_series_labels()
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font((FONT, 14))
-            .draw()
-            .map_err(err)?;
-        root.present().map_err(err)?;
-    }
-    Ok(inline(buf))
+        legend(&mut ch)?;
+        Ok(())
+    })
 }

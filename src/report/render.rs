@@ -201,6 +201,33 @@ fn confusion_table(e: &Evaluation) -> Table {
     }
 }
 
+/// The first cells of a slice's row (a target, a group): its name, rows, accuracy,
+/// macro-F1 and F_avg (`–` when the labels have none).
+fn slice_cells(
+    name: &str,
+    n: usize,
+    accuracy: f64,
+    macro_f1: f64,
+    f_avg: Option<f64>,
+) -> Vec<String> {
+    vec![
+        name.to_string(),
+        n.to_string(),
+        pct(accuracy),
+        pct(macro_f1),
+        f_avg.map(pct).unwrap_or_else(|| "–".into()),
+    ]
+}
+
+/// `k1<sep>v1, k2<sep>v2, ...` of a map, in its order.
+fn pairs_text<V: std::fmt::Display>(
+    map: &std::collections::BTreeMap<String, V>,
+    sep: &str,
+) -> String {
+    let pairs: Vec<String> = map.iter().map(|(k, v)| format!("{k}{sep}{v}")).collect();
+    pairs.join(", ")
+}
+
 fn target_table(e: &Evaluation) -> Table {
     Table {
         head: [
@@ -219,18 +246,10 @@ fn target_table(e: &Evaluation) -> Table {
             .per_target
             .iter()
             .map(|(t, v)| {
-                vec![
-                    if t.is_empty() {
-                        "(none)".into()
-                    } else {
-                        t.clone()
-                    },
-                    v.n.to_string(),
-                    pct(v.accuracy),
-                    pct(v.macro_f1),
-                    v.f_avg.map(pct).unwrap_or_else(|| "–".into()),
-                    if v.known_to_model { "yes" } else { "no" }.into(),
-                ]
+                let name = if t.is_empty() { "(none)" } else { t };
+                let mut r = slice_cells(name, v.n, v.accuracy, v.macro_f1, v.f_avg);
+                r.push(if v.known_to_model { "yes" } else { "no" }.into());
+                r
             })
             .collect(),
         text_cols: vec![0],
@@ -251,17 +270,8 @@ fn group_table(e: &Evaluation) -> Option<Table> {
         rows: groups
             .iter()
             .map(|(g, v)| {
-                let mut r = vec![
-                    if g.is_empty() {
-                        "(empty)".into()
-                    } else {
-                        g.clone()
-                    },
-                    v.n.to_string(),
-                    pct(v.accuracy),
-                    pct(v.macro_f1),
-                    v.f_avg.map(pct).unwrap_or_else(|| "–".into()),
-                ];
+                let name = if g.is_empty() { "(empty)" } else { g };
+                let mut r = slice_cells(name, v.n, v.accuracy, v.macro_f1, v.f_avg);
                 if let Some(a) = &v.aucs {
                     r.push(opt_auc(a.subgroup_auc));
                     r.push(opt_auc(a.bpsn_auc));
@@ -371,21 +381,10 @@ fn card_table(model: &Head, data: &str) -> Table {
             "converged / iterations".into(),
             format!("{} / {}", c.converged, c.iterations),
         ],
-        vec![
-            "columns".into(),
-            c.columns
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-        ],
+        vec!["columns".into(), pairs_text(&c.columns, "=")],
         vec![
             "training label counts".into(),
-            c.label_counts
-                .iter()
-                .map(|(k, v)| format!("{k}: {v}"))
-                .collect::<Vec<_>>()
-                .join(", "),
+            pairs_text(&c.label_counts, ": "),
         ],
         vec!["targets known".into(), model.targets.join(", ")],
     ];
