@@ -9,7 +9,7 @@ use std::sync::{LazyLock, Mutex};
 
 use crate::error::Error;
 use crate::features::FeatureParams;
-use crate::io::{BadRows, Columns, Progress};
+use crate::io::{BadRows, Columns, Progress, LABEL_COLUMN};
 use crate::train::TrainConfig;
 
 /// The library's defaults as flags show them: a flag's default is read from the
@@ -70,6 +70,37 @@ impl ColumnArgs {
             ..Columns::default()
         }
     }
+}
+
+/// The gold label's column and the other column flags, for the binaries that read
+/// labelled rows.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LabelledColumnArgs {
+    /// Column holding the gold label.
+    #[arg(long, default_value = LABEL_COLUMN)]
+    pub label_col: String,
+    /// The other columns.
+    #[command(flatten)]
+    pub cols: ColumnArgs,
+}
+
+impl LabelledColumnArgs {
+    /// The column mapping, with the label column.
+    pub fn columns(&self) -> Columns {
+        self.cols.columns(Some(&self.label_col))
+    }
+}
+
+/// The target every row is scored toward and the column flags, for the binaries that
+/// score rows.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TargetArgs {
+    /// Stance target for every row (overrides the target column).
+    #[arg(long)]
+    pub target: Option<String>,
+    /// The columns.
+    #[command(flatten)]
+    pub cols: ColumnArgs,
 }
 
 /// Maps a run's result to the process exit code, printing the error once.
@@ -176,9 +207,12 @@ impl Progress for StderrProgress {
     }
 }
 
-/// The training hyperparameters `stance-train` and `stance-audit` share.
+/// The columns and training hyperparameters `stance-train` and `stance-audit` share.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TrainArgs {
+    /// The label and other columns.
+    #[command(flatten)]
+    pub columns: LabelledColumnArgs,
     /// Seed of every random choice (same data + seed = same model file).
     #[arg(long, default_value_t = train_defaults().seed)]
     pub seed: u64,
@@ -216,15 +250,21 @@ pub struct TrainArgs {
 }
 
 impl TrainArgs {
-    /// A training configuration with these settings; the caller fills in the rest.
-    pub fn config(&self, task: String, columns: Columns, pair: bool) -> TrainConfig {
+    /// A training configuration for head `task` with these settings; with
+    /// `parent_text_col`, a reply-relation head reading each row with its parent's text
+    /// from that column. The caller fills in the data.
+    pub fn config(&self, task: String, parent_text_col: Option<&str>) -> TrainConfig {
+        let mut columns = self.columns.columns();
+        if let Some(p) = parent_text_col {
+            columns.parent_text = p.to_string();
+        }
         TrainConfig {
             task,
             columns,
             seed: self.seed,
             text: crate::text::TextParams {
                 fold_obfuscation: !self.no_fold_obfuscation,
-                pair,
+                pair: parent_text_col.is_some(),
                 ..Default::default()
             },
             features: FeatureParams {
@@ -238,6 +278,7 @@ impl TrainArgs {
             c_grid: self.c.clone(),
             class_weight: self.class_weight,
             max_iterations: self.max_iter,
+            skip_bad_rows: self.columns.cols.skip_bad_rows,
             ..Default::default()
         }
     }

@@ -4,9 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use comment_stance::cli::{self, ColumnArgs, TrainArgs};
+use comment_stance::cli::{self, TrainArgs};
 use comment_stance::io::write_csv;
-use comment_stance::io::LABEL_COLUMN;
 use comment_stance::label::audit::{self, Rank};
 use comment_stance::train::{self, TrainConfig};
 
@@ -39,11 +38,6 @@ struct Args {
     /// Task (head) name.
     #[arg(long, default_value_t = TrainConfig::default().task)]
     task: String,
-    /// Column holding the gold label.
-    #[arg(long, default_value = LABEL_COLUMN)]
-    label_col: String,
-    #[command(flatten)]
-    cols: ColumnArgs,
     #[command(flatten)]
     train: TrainArgs,
     /// No progress messages.
@@ -57,9 +51,7 @@ fn run(a: Args) -> comment_stance::Result<()> {
     }
     let cfg = TrainConfig {
         data: a.data.clone(),
-        skip_bad_rows: a.cols.skip_bad_rows,
-        ..a.train
-            .config(a.task, a.cols.columns(Some(&a.label_col)), false)
+        ..a.train.config(a.task, None)
     };
     let progress = cli::StderrProgress::new(!a.quiet);
     let data = train::read_labelled(&cfg.data, &cfg.columns, cfg.skip_bad_rows, &progress)?;

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use comment_stance::cli::{self, ColumnArgs};
-use comment_stance::io::{Progress, LABEL_COLUMN};
+use comment_stance::cli::{self, LabelledColumnArgs};
+use comment_stance::io::{Progress, ReadRows};
 use comment_stance::report::{self, Options};
 use comment_stance::{eval, Error, Head};
 
@@ -21,11 +21,8 @@ struct Args {
     /// Labelled file (CSV or JSONL).
     #[arg(long)]
     data: String,
-    /// Column holding the gold label.
-    #[arg(long, default_value = LABEL_COLUMN)]
-    label_col: String,
     #[command(flatten)]
-    cols: ColumnArgs,
+    cols: LabelledColumnArgs,
     /// Stance target for every row (overrides the target column).
     #[arg(long)]
     target: Option<String>,
@@ -58,7 +55,7 @@ fn print(text: &str) -> comment_stance::Result<()> {
 }
 
 fn run(a: Args) -> comment_stance::Result<()> {
-    let mut columns = a.cols.columns(Some(&a.label_col));
+    let mut columns = a.cols.columns();
     columns.group = a.group_col.clone();
     if a.resamples == 0 {
         return Err(Error::Params("--resamples must be at least 1".into()));
@@ -77,6 +74,18 @@ fn run(a: Args) -> comment_stance::Result<()> {
     }
 }
 
+/// The labelled rows to evaluate on; the rows skipped as malformed are reported.
+fn read_rows(
+    a: &Args,
+    columns: &comment_stance::io::Columns,
+    progress: &cli::StderrProgress,
+) -> comment_stance::Result<ReadRows> {
+    let skip_bad = a.cols.cols.skip_bad_rows;
+    let read = report::load_rows(&a.data, columns, a.target.as_deref(), skip_bad)?;
+    progress.skipped_rows(&a.data, &read.bad);
+    Ok(read)
+}
+
 fn single(
     a: &Args,
     columns: &comment_stance::io::Columns,
@@ -84,8 +93,7 @@ fn single(
     model: &Head,
 ) -> comment_stance::Result<()> {
     let progress = cli::StderrProgress::new(true);
-    let read = report::load_rows(&a.data, columns, a.target.as_deref(), a.cols.skip_bad_rows)?;
-    progress.skipped_rows(&a.data, &read.bad);
+    let read = read_rows(a, columns, &progress)?;
     let group = columns.group.as_deref();
     let e = report::evaluate(model, &a.data, read, group, o, &progress)?;
     if let Some(dir) = &a.out {
@@ -120,8 +128,7 @@ fn compare(
         )));
     }
     let progress = cli::StderrProgress::new(true);
-    let read = report::load_rows(&a.data, columns, a.target.as_deref(), a.cols.skip_bad_rows)?;
-    progress.skipped_rows(&a.data, &read.bad);
+    let read = read_rows(a, columns, &progress)?;
     let (rows, col) = (read.rows, read.label_column);
     let group = columns.group.as_deref();
     let s_old = report::score(old, &rows, &a.data, col, &progress)?;

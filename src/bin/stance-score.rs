@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use comment_stance::cli::{self, ColumnArgs};
+use comment_stance::cli::{self, TargetArgs};
 use comment_stance::io::{Columns, Format, Output, Progress, RowReader};
 use comment_stance::policy::Policy;
 use comment_stance::score::{self, OutFormat, ScoreOptions};
@@ -23,11 +23,8 @@ struct Args {
     /// Force the input format instead of guessing from the extension.
     #[arg(long, value_enum)]
     input_format: Option<Format>,
-    /// Stance target for every row (overrides the target column).
-    #[arg(long)]
-    target: Option<String>,
     #[command(flatten)]
-    cols: ColumnArgs,
+    rows: TargetArgs,
     /// Output file (written atomically; .gz/.zst compressed); stdout when absent.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -98,7 +95,7 @@ fn run(a: Args) -> comment_stance::Result<()> {
     };
     let input = a.input.unwrap_or_else(|| "-".into());
     let in_format = a.input_format.unwrap_or_else(|| Format::from_path(&input));
-    let mut columns = a.cols.columns(None);
+    let mut columns = a.rows.cols.columns(None);
     columns.keep_others = a.keep_cols;
     columns.parent = a.parent_col.clone();
     columns.parent_text = a.parent_text_col.clone();
@@ -111,7 +108,7 @@ fn run(a: Args) -> comment_stance::Result<()> {
         None if out.is_terminal() => OutFormat::Table,
         None => OutFormat::Csv,
     });
-    let reader = RowReader::open(&input, in_format, &columns, a.cols.skip_bad_rows)?;
+    let reader = RowReader::open(&input, in_format, &columns, a.rows.cols.skip_bad_rows)?;
     let explain = if format == OutFormat::Table && a.explain == 0 {
         3
     } else {
@@ -125,7 +122,7 @@ fn run(a: Args) -> comment_stance::Result<()> {
         policy,
         thread_cache: a.thread_cache,
         thread_cache_mb: a.thread_cache_mb,
-        target: a.target,
+        target: a.rows.target,
         explain,
         batch_size: a.batch_size,
         format,

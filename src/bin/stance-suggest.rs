@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use comment_stance::cli::{self, ColumnArgs};
+use comment_stance::cli::{self, TargetArgs};
 use comment_stance::io::{read_all, write_csv, Progress};
 use comment_stance::label::suggest::{self, Strategy};
 use comment_stance::Head;
@@ -30,11 +30,8 @@ struct Args {
     /// Seed of the random strategy.
     #[arg(long, default_value_t = 42)]
     seed: u64,
-    /// Stance target for every row (overrides the target column).
-    #[arg(long)]
-    target: Option<String>,
     #[command(flatten)]
-    cols: ColumnArgs,
+    rows: TargetArgs,
     /// Output file (written atomically); stdout when absent.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -45,12 +42,23 @@ fn run(a: Args) -> comment_stance::Result<()> {
         comment_stance::io::check_writable(p)?;
     }
     let model = Head::load(&a.model)?;
-    let read = read_all(&a.data, &a.cols.columns(None), a.cols.skip_bad_rows)?;
+    let read = read_all(
+        &a.data,
+        &a.rows.cols.columns(None),
+        a.rows.cols.skip_bad_rows,
+    )?;
     cli::StderrProgress::new(true).skipped_rows(&a.data, &read.bad);
     let rows = read.rows;
-    let picks = suggest::suggest(&model, &rows, a.n, a.strategy, a.seed, a.target.as_deref());
+    let picks = suggest::suggest(
+        &model,
+        &rows,
+        a.n,
+        a.strategy,
+        a.seed,
+        a.rows.target.as_deref(),
+    );
     let has_target = rows.iter().any(|r| r.target.is_some());
-    let with_target = has_target || a.target.is_some() || !model.targets.is_empty();
+    let with_target = has_target || a.rows.target.is_some() || !model.targets.is_empty();
     let mut header = vec!["id", "text"];
     if with_target {
         header.push("target");
@@ -60,7 +68,7 @@ fn run(a: Args) -> comment_stance::Result<()> {
         let r = &rows[s.index];
         let mut rec = vec![r.id.clone(), r.text.clone()];
         if with_target {
-            let target = a.target.as_ref().or(r.target.as_ref());
+            let target = a.rows.target.as_ref().or(r.target.as_ref());
             rec.push(target.cloned().unwrap_or_default());
         }
         rec.extend([

@@ -4,8 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use comment_stance::cli::{self, ColumnArgs, TrainArgs};
-use comment_stance::io::LABEL_COLUMN;
+use comment_stance::cli::{self, TrainArgs};
 use comment_stance::train::retrain::{self, ConflictRule, RetrainOptions};
 use comment_stance::train::thread_stacker::{self, StackOptions};
 use comment_stance::train::{self, TrainConfig};
@@ -51,11 +50,6 @@ struct Args {
     /// Task (head) name; output columns are prefixed with it.
     #[arg(long, default_value_t = TrainConfig::default().task)]
     task: String,
-    /// Column holding the gold label.
-    #[arg(long, default_value = LABEL_COLUMN)]
-    label_col: String,
-    #[command(flatten)]
-    cols: ColumnArgs,
     #[command(flatten)]
     train: TrainArgs,
     /// Train a reply-relation head on (reply, parent) pairs: the column holding the
@@ -95,7 +89,7 @@ fn run_retrain(a: Args, base: PathBuf) -> comment_stance::Result<()> {
         allow_changed_data: a.allow_changed_data,
         conflict_rule: a.conflict_rule,
         reselect: a.reselect,
-        skip_bad_rows: a.cols.skip_bad_rows,
+        skip_bad_rows: a.train.columns.cols.skip_bad_rows,
     };
     let r = retrain::retrain(&opts, &cli::StderrProgress::new(!a.quiet))?;
     if !r.conflicts.is_empty() {
@@ -120,15 +114,10 @@ fn run(a: Args) -> comment_stance::Result<()> {
     if let Some(base) = a.base.clone() {
         return run_retrain(a, base);
     }
-    let mut columns = a.cols.columns(Some(&a.label_col));
-    if let Some(p) = &a.parent_text_col {
-        columns.parent_text = p.clone();
-    }
     let cfg = TrainConfig {
         data: a.data,
         valid: a.valid,
-        skip_bad_rows: a.cols.skip_bad_rows,
-        ..a.train.config(a.task, columns, a.parent_text_col.is_some())
+        ..a.train.config(a.task, a.parent_text_col.as_deref())
     };
     let progress = cli::StderrProgress::new(!a.quiet);
     let data = train::read_labelled(&cfg.data, &cfg.columns, cfg.skip_bad_rows, &progress)?;
