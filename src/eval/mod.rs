@@ -13,9 +13,9 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::head::{with_thread_scratch, Head};
-use crate::io::Row;
+use crate::io::{label_indices, Row};
 use crate::metrics::{self, argmax, Summary};
 
 mod flag;
@@ -79,22 +79,12 @@ pub fn gold_indices(
     file: &str,
     column: Option<u64>,
 ) -> Result<Vec<usize>> {
-    rows.iter()
-        .map(|r| {
-            let l = r.label.as_deref().unwrap_or("");
-            model.labels.iter().position(|x| x == l).ok_or_else(|| {
-                Error::input(
-                    file,
-                    Some(r.line),
-                    column,
-                    format!(
-                        "label '{l}' is not one the model predicts ({})",
-                        model.labels.join(", ")
-                    ),
-                )
-            })
-        })
-        .collect()
+    label_indices(
+        &model.labels,
+        rows,
+        (file, column),
+        "one the model predicts",
+    )
 }
 
 /// Scores labelled rows (in parallel, in order).
@@ -114,18 +104,24 @@ pub fn score_rows(model: &Head, rows: &[Row], gold: Vec<usize>, target: Option<&
     ScoredSet { gold, probs, raw }
 }
 
+/// The indices of `rows` grouped by `key` (rows without one under ""), in key order.
+pub fn group_rows(
+    rows: &[Row],
+    key: impl Fn(&Row) -> Option<&str>,
+) -> BTreeMap<String, Vec<usize>> {
+    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        let k = key(r).unwrap_or_default().to_string();
+        groups.entry(k).or_default().push(i);
+    }
+    groups
+}
+
 /// Builds the report from scored rows.
 pub fn report(model: &Head, rows: &[Row], s: &ScoredSet, min_precision: f64) -> EvalReport {
     let pred: Vec<usize> = s.probs.iter().map(|p| argmax(p)).collect();
     let summary = Summary::new(&model.labels, &s.gold, &pred);
-    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, r) in rows.iter().enumerate() {
-        groups
-            .entry(r.target.clone().unwrap_or_default())
-            .or_default()
-            .push(i);
-    }
-    let per_target = groups
+    let per_target = group_rows(rows, |r| r.target.as_deref())
         .into_iter()
         .map(|(t, idx)| {
             let g: Vec<usize> = idx.iter().map(|&i| s.gold[i]).collect();

@@ -24,13 +24,7 @@ pub fn render_text(r: &EvalReport) -> String {
         "\nECE {:.4} (raw {:.4})   Brier {:.4} (raw {:.4})\n\n",
         r.ece, r.ece_uncalibrated, r.brier, r.brier_uncalibrated
     ));
-    let w = s
-        .per_label
-        .keys()
-        .map(|k| k.len())
-        .max()
-        .unwrap_or(5)
-        .max(5);
+    let w = column_width(s.per_label.keys(), 5);
     out.push_str(&format!(
         "{:w$}  precision  recall     F1  support\n",
         "label"
@@ -66,16 +60,15 @@ pub fn render_text(r: &EvalReport) -> String {
     out
 }
 
+/// The width of a column of these names, at least `min`.
+fn column_width<'a>(names: impl Iterator<Item = &'a String>, min: usize) -> usize {
+    names.map(|k| k.len()).max().unwrap_or(min).max(min)
+}
+
 /// The per-target lines of the summary.
 fn per_target_text(r: &EvalReport) -> String {
     let mut out = String::from("\nper target\n");
-    let tw = r
-        .per_target
-        .keys()
-        .map(|k| k.len())
-        .max()
-        .unwrap_or(6)
-        .max(6);
+    let tw = column_width(r.per_target.keys(), 6);
     for (t, v) in &r.per_target {
         let name = if t.is_empty() { "(none)" } else { t };
         out.push_str(&format!(

@@ -29,7 +29,7 @@ use ngrams::NgramBuffers;
 
 pub use hashing::{hash_bytes, mix, target_hash};
 pub use ngrams::{for_each_ngram, Group, NgramHit};
-pub use transform::{sublinear, FeatureScratch};
+pub use transform::{sublinear, CharNgrams, FeatureScratch};
 
 /// Longest token (in chars) that character n-grams are taken from.
 pub const MAX_CHAR_NGRAM_TOKEN: usize = 40;
@@ -260,12 +260,12 @@ mod tests {
         let collect = |f: &Featurizer, words_only: bool| {
             let (mut s, mut v) = (FeatureScratch::default(), SparseVec::default());
             if words_only {
-                f.transform_words(&tokens, None, &mut s, &mut v);
+                f.transform(&tokens, None, CharNgrams::ByToken, &mut s, &mut v);
             } else {
                 // The char n-grams grow the row's count table past the words' slots.
-                f.transform(&tokens, None, &mut s, &mut v);
+                f.transform(&tokens, None, CharNgrams::Entries, &mut s, &mut v);
             }
-            // transform_words takes the stored slots, transform finds them again.
+            // By token, the stored slots are taken; with char entries, they are found again.
             assert_eq!(s.counts.mask == s.hits_mask, words_only);
             let mut hits = Vec::new();
             f.for_each_kept_word_hit(&tokens, &mut s, |h, e, n| {
@@ -371,7 +371,7 @@ mod tests {
         let mut s = FeatureScratch::default();
         let mut v = SparseVec::default();
         // "ok" and "truce" share no char n-gram, so the char group is unit-norm too.
-        f.transform(&docs[3], None, &mut s, &mut v);
+        f.transform(&docs[3], None, CharNgrams::Entries, &mut s, &mut v);
         let norm: f32 = v.val.iter().map(|x| x * x).sum();
         assert!(
             (norm - 2.0).abs() < 1e-4,
@@ -379,7 +379,13 @@ mod tests {
         );
         // Crossing duplicates every entry.
         let n = v.idx.len();
-        f.transform(&docs[3], Some(target_hash("Ceasefire")), &mut s, &mut v);
+        f.transform(
+            &docs[3],
+            Some(target_hash("Ceasefire")),
+            CharNgrams::Entries,
+            &mut s,
+            &mut v,
+        );
         assert_eq!(v.idx.len(), 2 * n);
         assert_eq!(v.val[..n], v.val[n..]);
     }
@@ -414,7 +420,7 @@ mod tests {
             }
         }
         let mut v = SparseVec::default();
-        f.transform(&docs[0], None, &mut s, &mut v);
+        f.transform(&docs[0], None, CharNgrams::Entries, &mut s, &mut v);
         let got: BTreeMap<u32, f32> = v.idx.iter().copied().zip(v.val.iter().copied()).collect();
         assert_eq!(got.len(), v.idx.len(), "one entry per n-gram");
         assert_eq!(

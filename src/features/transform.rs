@@ -51,6 +51,15 @@ pub(super) fn normalize_from(out: &mut SparseVec, begin: usize, norm: f32) {
     }
 }
 
+/// How [`Featurizer::transform`] gives a row's character n-grams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CharNgrams {
+    /// As entries of the vector.
+    Entries,
+    /// By distinct token, for the caller to add up each token's (memoized) term.
+    ByToken,
+}
+
 impl Featurizer {
     /// Turns tokens into a TF-IDF vector, plus a crossed copy of every feature for
     /// `target_hash` when given.
@@ -65,42 +74,31 @@ impl Featurizer {
     ///
     /// Entries come word n-grams first, then char n-grams, each in order of first
     /// occurrence (a deterministic order, whatever the thread count); the crossed copies
-    /// follow in the same order.
+    /// follow in the same order. With [`CharNgrams::ByToken`] the char n-grams get no
+    /// entries: the row's distinct tokens with char n-grams are noted instead, for
+    /// [`Featurizer::char_token`], and the caller adds up their terms itself (scoring).
     pub fn transform(
         &self,
         tokens: &[impl AsRef<str>],
         target: Option<u64>,
+        chars: CharNgrams,
         scratch: &mut FeatureScratch,
         out: &mut SparseVec,
     ) {
         let tokens = &tokens[..tokens.len().min(MAX_TOKENS)];
         self.word_entries(tokens, scratch, out);
-        self.char_entries(tokens, scratch, out);
-        self.cross_and_scale(target, out);
-    }
-
-    /// [`Featurizer::transform`] without the char n-grams: the word entries (crossed
-    /// and scaled the same way), and the row's distinct tokens with char n-grams for
-    /// [`Featurizer::char_token`], whose terms the caller adds up itself.
-    pub fn transform_words(
-        &self,
-        tokens: &[impl AsRef<str>],
-        target: Option<u64>,
-        scratch: &mut FeatureScratch,
-        out: &mut SparseVec,
-    ) {
-        let tokens = &tokens[..tokens.len().min(MAX_TOKENS)];
-        self.word_entries(tokens, scratch, out);
-        if self.params.char_ngrams.0 > 0 {
-            scratch.distinct.find(tokens, &scratch.ngrams.token_hashes);
-        } else {
-            scratch.distinct.tokens.clear();
+        match chars {
+            CharNgrams::Entries => self.char_entries(tokens, scratch, out),
+            CharNgrams::ByToken if self.params.char_ngrams.0 > 0 => {
+                scratch.distinct.find(tokens, &scratch.ngrams.token_hashes)
+            }
+            CharNgrams::ByToken => scratch.distinct.tokens.clear(),
         }
         self.cross_and_scale(target, out);
     }
 
     /// Distinct token `j` with char n-grams of the row last given to
-    /// [`Featurizer::transform_words`] (in order of first occurrence): (token index,
+    /// [`Featurizer::transform`] with [`CharNgrams::ByToken`] (in order of first occurrence): (token index,
     /// occurrences, hash of the token); `None` past the last.
     pub fn char_token(&self, scratch: &FeatureScratch, j: usize) -> Option<(usize, u32, u64)> {
         let &(ti, n) = scratch.distinct.tokens.get(j)?;
@@ -269,7 +267,7 @@ impl Featurizer {
     }
 
     /// Where the IDF row of each word entry of the vector last made by
-    /// [`Featurizer::transform_words`] with `scratch` is, in entry order (the shared
+    /// [`Featurizer::transform`] with [`CharNgrams::ByToken`] with `scratch` is, in entry order (the shared
     /// copies; crossed ones have their own buckets).
     pub fn word_rows<'a>(&self, scratch: &'a FeatureScratch) -> &'a [RowAt] {
         &scratch.word_rows
@@ -322,7 +320,7 @@ impl Featurizer {
     }
 
     /// Walks the word n-gram occurrences of the row last given to
-    /// [`Featurizer::transform`] or [`Featurizer::transform_words`] with this scratch
+    /// [`Featurizer::transform`] or [`Featurizer::transform`] with [`CharNgrams::ByToken`] with this scratch
     /// (`tokens` must be the same) whose bucket was kept, calling
     /// `f(hit, entry, occurrences)`: `entry` is the position of the n-gram's entry in
     /// the vector (of its shared copy, when crossed), `occurrences` how many hits share it.

@@ -20,7 +20,7 @@ mod scratch;
 pub mod token_memo;
 
 use crate::features::bucket_table::{BucketTable, RowAt};
-use crate::features::{self, Featurizer, SparseVec};
+use crate::features::{self, CharNgrams::Entries, Featurizer, SparseVec};
 use crate::model::calibrate::Calibration;
 use crate::model::linear::SparseSoftmax;
 use crate::model::stack::Stacker;
@@ -168,7 +168,7 @@ impl Head {
         out: &mut SparseVec,
     ) {
         self.featurizer
-            .transform(tokens, self.target_code(target), s, out);
+            .transform(tokens, self.target_code(target), Entries, s, out);
     }
 
     /// Whether this head reads a reply with its parent (a reply-relation head).

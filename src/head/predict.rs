@@ -4,7 +4,7 @@
 use super::scratch::{HeadCache, HeadScratch, MAX_CACHED_HEADS};
 use super::token_memo::TokenMemos;
 use super::{Head, MAX_LABELS};
-use crate::features;
+use crate::features::{self, CharNgrams::ByToken};
 
 impl Head {
     /// Calibrated probabilities for a reply given its parent's text (pair heads).
@@ -65,7 +65,7 @@ impl Head {
         let tokens = tokens.as_slice();
         let h = &mut heads[i];
         self.featurizer
-            .transform_words(tokens, target, &mut h.features, &mut h.vec);
+            .transform(tokens, target, ByToken, &mut h.features, &mut h.vec);
         h.logits.clear();
         h.logits.resize(self.labels.len(), 0.0);
         let rows = self.located_word_rows(&h.features);
@@ -108,7 +108,7 @@ impl Head {
     }
 
     /// Calls `f(a_t, term)` for each distinct token `t` with char n-grams of the row last
-    /// featurized into `features` by [`Featurizer::transform_words`], in order, where
+    /// featurized into `features` by [`Featurizer::transform`] (by token), in order, where
     /// `a_t = 1 + ln n_t` (`n_t`: its occurrences) and `term` is the token's term in the
     /// char part of the logits:
     /// `s(t)_c = Σ_f φ(t)_f (σ w_f,c + w_cross(f),c)` for each label `c` (`σ`: the shared

@@ -311,6 +311,13 @@ pub(crate) fn scan(raw: &[u8], line: u64, at_eof: bool) -> Scanned {
     let (mut field, mut open_line, mut open_field) = (1u64, 0u64, 0u64);
     let mut resume = None;
     for (i, &b) in body.iter().enumerate() {
+        // A delimiter or a line end outside a quoted field starts the next field.
+        if state != State::Quoted && matches!(b, b',' | b'\n' | b'\r') {
+            field += u64::from(b == b',');
+            line += u64::from(b == b'\n');
+            state = State::FieldStart;
+            continue;
+        }
         state = match state {
             State::FieldStart | State::Unquoted => match b {
                 b'"' if state == State::FieldStart => {
@@ -319,15 +326,6 @@ pub(crate) fn scan(raw: &[u8], line: u64, at_eof: bool) -> Scanned {
                     resume = None;
                     State::Quoted
                 }
-                b',' => {
-                    field += 1;
-                    State::FieldStart
-                }
-                b'\n' => {
-                    line += 1;
-                    State::FieldStart
-                }
-                b'\r' => State::FieldStart,
                 _ => State::Unquoted,
             },
             State::Quoted => {
@@ -344,15 +342,6 @@ pub(crate) fn scan(raw: &[u8], line: u64, at_eof: bool) -> Scanned {
             }
             State::QuoteInQuoted => match b {
                 b'"' => State::Quoted,
-                b',' => {
-                    field += 1;
-                    State::FieldStart
-                }
-                b'\n' => {
-                    line += 1;
-                    State::FieldStart
-                }
-                b'\r' => State::FieldStart,
                 _ if line > open_line => {
                     let kind = FaultKind::TextAfterClose {
                         close_line: line,

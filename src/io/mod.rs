@@ -157,3 +157,27 @@ impl BadRows {
         lines
     }
 }
+
+/// Each row's gold label as its index in `labels`; a label not there is an error at the
+/// row's line (and `column`, the label column's field number when known), saying that
+/// the label is not one `of_what` (`the model predicts`, `of the training labels`).
+pub fn label_indices(
+    labels: &[String],
+    rows: &[Row],
+    (file, column): (&str, Option<u64>),
+    of_what: &str,
+) -> crate::error::Result<Vec<usize>> {
+    rows.iter()
+        .map(|r| {
+            let l = r.label.as_deref().unwrap_or("");
+            labels.iter().position(|x| x == l).ok_or_else(|| {
+                Error::input(
+                    file,
+                    Some(r.line),
+                    column,
+                    format!("label '{l}' is not {of_what} ({})", labels.join(", ")),
+                )
+            })
+        })
+        .collect()
+}

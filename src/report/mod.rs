@@ -224,15 +224,8 @@ pub fn group_scores(
     s: &ScoredSet,
     pred: &[usize],
 ) -> BTreeMap<String, GroupScores> {
-    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, r) in rows.iter().enumerate() {
-        groups
-            .entry(r.group.clone().unwrap_or_default())
-            .or_default()
-            .push(i);
-    }
     let flag = flag_scores(model, s);
-    groups
+    eval::group_rows(rows, |r| r.group.as_deref())
         .into_iter()
         .map(|(name, idx)| {
             let g: Vec<usize> = idx.iter().map(|&i| s.gold[i]).collect();

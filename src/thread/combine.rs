@@ -20,14 +20,26 @@ pub(super) fn relation_p(relation: &[f32], rel_labels: &[String], name: &str) ->
         .map_or(0.0, |i| relation[i])
 }
 
-/// Combines a reply's own stance with the relation to its parent's stance.
-pub fn combine(
-    own: &[f32],
-    parent: &[f32],
-    relation: &[f32],
-    rel_labels: &[String],
-    labels: &[String],
-) -> Vec<f32> {
+/// What a reply's stance is combined from: its own stance and its parent's (in the stance
+/// head's label order), and the relation head's verdict on the pair (in its order).
+#[derive(Debug, Clone, Copy)]
+pub struct ReplyEvidence<'a> {
+    /// The reply's own stance probabilities.
+    pub own: &'a [f32],
+    /// The parent's (final) stance probabilities.
+    pub parent: &'a [f32],
+    /// The relation head's probabilities.
+    pub relation: &'a [f32],
+}
+
+/// Combines a reply's own stance with the relation to its parent's stance (`rel_labels`:
+/// the relation head's labels; `labels`: the stance head's).
+pub fn combine(e: ReplyEvidence, rel_labels: &[String], labels: &[String]) -> Vec<f32> {
+    let ReplyEvidence {
+        own,
+        parent,
+        relation,
+    } = e;
     let agree = relation_p(relation, rel_labels, "agree");
     let disagree = relation_p(relation, rel_labels, "disagree");
     let other = (1.0 - agree - disagree).max(0.0);
@@ -52,19 +64,18 @@ pub fn stacker_inputs(labels: &[String]) -> Vec<String> {
     v
 }
 
-/// The stacker's inputs for one reply (see [`stacker_inputs`]).
+/// The stacker's inputs for one reply with text `text` (see [`stacker_inputs`]).
 pub fn reply_inputs(
     text: &str,
-    own: &[f32],
-    parent: &[f32],
-    relation: &[f32],
+    e: ReplyEvidence,
     rel_labels: &[String],
     labels: &[String],
 ) -> Vec<f32> {
-    let mixture = combine(own, parent, relation, rel_labels, labels);
-    let rel = |name: &str| relation_p(relation, rel_labels, name);
+    let mixture = combine(e, rel_labels, labels);
+    let rel = |name: &str| relation_p(e.relation, rel_labels, name);
     let short = text.split_whitespace().count() <= SHORT_REPLY_WORDS;
-    own.iter()
+    e.own
+        .iter()
         .chain(&mixture)
         .map(|p| p.max(P_FLOOR).ln())
         .chain([rel("agree"), rel("disagree"), f32::from(u8::from(short))])
@@ -73,24 +84,12 @@ pub fn reply_inputs(
 
 /// A reply's stance from its own, its parent's and the relation: the relation head's
 /// learned stacker when it has one, else the mixture.
-pub(super) fn reply_stance(
-    rel: &Head,
-    st: &Head,
-    text: &str,
-    own: &[f32],
-    parent: &[f32],
-    relation: &[f32],
-) -> Vec<f32> {
+pub(super) fn reply_stance(rel: &Head, st: &Head, text: &str, e: ReplyEvidence) -> Vec<f32> {
     match &rel.thread_stacker {
-        Some(stk) if stk.labels == st.labels => stk.predict(&reply_inputs(
-            text,
-            own,
-            parent,
-            relation,
-            &rel.labels,
-            &st.labels,
-        )),
-        _ => combine(own, parent, relation, &rel.labels, &st.labels),
+        Some(stk) if stk.labels == st.labels => {
+            stk.predict(&reply_inputs(text, e, &rel.labels, &st.labels))
+        }
+        _ => combine(e, &rel.labels, &st.labels),
     }
 }
 
@@ -111,11 +110,16 @@ mod tests {
     fn agreement_inherits_and_disagreement_flips() {
         let parent = [0.9, 0.05, 0.05];
         let own = [0.2, 0.2, 0.6];
-        let agree = combine(&own, &parent, &[1.0, 0.0, 0.0], &rel(), &labels());
+        let evidence = |relation| ReplyEvidence {
+            own: &own,
+            parent: &parent,
+            relation,
+        };
+        let agree = combine(evidence(&[1.0, 0.0, 0.0]), &rel(), &labels());
         assert_eq!(argmax(&agree), 0, "agree with against = against");
-        let disagree = combine(&own, &parent, &[0.0, 1.0, 0.0], &rel(), &labels());
+        let disagree = combine(evidence(&[0.0, 1.0, 0.0]), &rel(), &labels());
         assert_eq!(argmax(&disagree), 1, "disagree with against = favor");
-        let other = combine(&own, &parent, &[0.0, 0.0, 1.0], &rel(), &labels());
+        let other = combine(evidence(&[0.0, 0.0, 1.0]), &rel(), &labels());
         assert_eq!(other, own.to_vec());
         assert!((agree.iter().sum::<f32>() - 1.0).abs() < 1e-6);
     }

@@ -27,7 +27,7 @@ use combine::{relation_p, reply_stance};
 pub use cache::{
     canonical_id, ThreadCache, DEFAULT_CACHE, DEFAULT_CACHE_MB, ENTRY_OVERHEAD, MAX_CACHED_TEXT,
 };
-pub use combine::{combine, reply_inputs, stacker_inputs};
+pub use combine::{combine, reply_inputs, stacker_inputs, ReplyEvidence};
 
 /// For each row of a batch, the parent text that [`read_row`] will most likely use:
 /// its explicit parent text, else the text of the latest earlier row of the batch or
@@ -173,7 +173,12 @@ pub fn read_row(
                             (ps, st.explain(ptext, target, label, explain, s))
                         }
                     };
-                let combined = reply_stance(rel, st, text, own, &parent_stance, r);
+                let evidence = ReplyEvidence {
+                    own,
+                    parent: &parent_stance,
+                    relation: r,
+                };
+                let combined = reply_stance(rel, st, text, evidence);
                 // Inherited when agree or disagree outweighs "other".
                 let other = relation_p(r, &rel.labels, "other");
                 let label = argmax(&combined);

@@ -10,8 +10,10 @@ use rayon::prelude::*;
 
 use super::TrainConfig;
 use crate::error::{Error, Result};
-use crate::features::{target_hash, FeatureParams, FeatureScratch, Featurizer, SparseVec};
-use crate::io::{read_all, Columns, FileRecord, Progress, Row, LABEL_COLUMN};
+use crate::features::{
+    target_hash, CharNgrams, FeatureParams, FeatureScratch, Featurizer, SparseVec,
+};
+use crate::io::{label_indices, read_all, Columns, FileRecord, Progress, Row, LABEL_COLUMN};
 use crate::model::linear::CsrMatrix;
 use crate::text::TextPipeline;
 
@@ -57,28 +59,14 @@ pub(super) fn collect_targets(rows: &[Row]) -> Vec<String> {
     m.into_values().collect()
 }
 
+/// Each row's label as its index in the training labels (an unknown one is an error).
 pub(super) fn label_index(
     labels: &[String],
     rows: &[Row],
     file: &str,
     column: Option<u64>,
 ) -> Result<Vec<usize>> {
-    rows.iter()
-        .map(|r| {
-            let l = r.label.as_deref().unwrap_or("");
-            labels.iter().position(|x| x == l).ok_or_else(|| {
-                Error::input(
-                    file,
-                    Some(r.line),
-                    column,
-                    format!(
-                        "label '{l}' is not one of the training labels ({})",
-                        labels.join(", ")
-                    ),
-                )
-            })
-        })
-        .collect()
+    label_indices(labels, rows, (file, column), "one of the training labels")
 }
 
 /// Seeded stratified split of row indices into (fit, held out).
@@ -118,7 +106,7 @@ fn featurize(f: &Featurizer, docs: &[Vec<String>], targets: &[Option<u64>]) -> C
         .zip(targets.par_iter())
         .map_init(FeatureScratch::default, |s, (d, t)| {
             let mut v = SparseVec::default();
-            f.transform(d, *t, s, &mut v);
+            f.transform(d, *t, CharNgrams::Entries, s, &mut v);
             v
         })
         .collect();

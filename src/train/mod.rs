@@ -60,14 +60,14 @@ impl From<ClassWeighting> for ClassWeight {
 pub struct TrainConfig {
     /// Task (head) name.
     pub task: String,
+    /// Seed of every random choice.
+    pub seed: u64,
     /// Training files.
     pub data: Vec<String>,
     /// Validation files for model selection and calibration (none: hold out a share).
     pub valid: Vec<String>,
     /// Column mapping (the label column must be set).
     pub columns: Columns,
-    /// Seed of every random choice.
-    pub seed: u64,
     /// Text-stage settings.
     pub text: TextParams,
     /// Feature-stage settings.

@@ -13,7 +13,7 @@ use crate::head::{Head, HeadScratch};
 use crate::io::{Columns, FileRecord, Progress, Silent, LABEL_COLUMN};
 use crate::metrics::argmax;
 use crate::model::stack::{StackCard, Stacker};
-use crate::thread::{canonical_id, combine, reply_inputs, stacker_inputs};
+use crate::thread::{canonical_id, combine, reply_inputs, stacker_inputs, ReplyEvidence};
 
 use super::retrain::config_from_model;
 use super::{read_labelled, train_on, Labelled, TrainConfig};
@@ -270,10 +270,15 @@ impl StackRows {
         for (i, r) in rows.iter().enumerate() {
             let fin = match (r.parent, &rel_p[i]) {
                 (Some(p), Some(rp)) => {
-                    let inputs = reply_inputs(&r.text, &own[i], &finals[p], rp, rel_labels, labels);
+                    let evidence = ReplyEvidence {
+                        own: &own[i],
+                        parent: &finals[p],
+                        relation: rp,
+                    };
+                    let inputs = reply_inputs(&r.text, evidence, rel_labels, labels);
                     let fin = match stacker {
                         Some(stk) => stk.predict(&inputs),
-                        None => combine(&own[i], &finals[p], rp, rel_labels, labels),
+                        None => combine(evidence, rel_labels, labels),
                     };
                     pass.x.push(inputs);
                     pass.y.push(r.gold);
