@@ -281,10 +281,8 @@ mod tests {
     #[test]
     fn precision_and_recall_are_not_swapped() {
         // One label predicted everywhere: recall 1, precision = its share.
-        let gold = [0, 0, 1, 1];
-        let pred = [0, 0, 0, 0];
-        let l = vec!["pos".to_string(), "neg".to_string()];
-        let c = Confusion::new(&l, &gold, &pred);
+        let l = ["pos", "neg"].map(String::from);
+        let c = Confusion::new(&l, &[0, 0, 1, 1], &[0, 0, 0, 0]);
         assert_eq!(c.label(0).recall, 1.0);
         assert_eq!(c.label(0).precision, 0.5);
         assert_eq!(
@@ -319,10 +317,7 @@ mod tests {
 
     #[test]
     fn macro_recall_hand_computed() {
-        let gold = [0, 0, 1, 1];
-        let pred = [0, 1, 1, 1];
-        let l = vec!["a".to_string(), "b".to_string()];
-        let c = Confusion::new(&l, &gold, &pred);
+        let c = Confusion::new(&["a", "b"].map(String::from), &[0, 0, 1, 1], &[0, 1, 1, 1]);
         assert!((c.macro_recall() - 0.75).abs() < 1e-12);
     }
 

@@ -662,11 +662,28 @@ mod tests {
     }
 
     #[test]
-    fn spaced_letters_are_joined() {
-        assert_eq!(fold("you i.d.i.o.t."), "you idiot");
-        assert_eq!(fold("you i d i o t ok"), "you idiot ok");
-        assert_eq!(fold("f-u-c-k off"), "fuck off");
-        assert_eq!(fold("a b test"), "a b test");
+    fn examples_fold_to_the_plain_words() {
+        for (text, want) in [
+            // Spaced letters are joined.
+            ("you i.d.i.o.t.", "you idiot"),
+            ("you i d i o t ok", "you idiot ok"),
+            ("f-u-c-k off", "fuck off"),
+            ("a b test", "a b test"),
+            // Leetspeak inside words.
+            ("1d10t", "idiot"),
+            ("sh1t", "shit"),
+            ("b!tch 7th mp3 $5 covid19", "b!tch 7th mp3 $5 covid19"),
+            ("st@pid", "stapid"),
+            // Homoglyphs follow the majority script of their word.
+            ("idi\u{043E}t", "idiot"),
+            ("п\u{0065}ремирие", "перемирие"),
+            ("мир peace", "мир peace"),
+            // Long runs of one letter are squeezed.
+            ("stuuuupid nooooo", "stupid no"),
+            ("good 1000", "good 1000"),
+        ] {
+            assert_eq!(fold(text), want, "{text}");
+        }
     }
 
     #[test]
@@ -693,27 +710,6 @@ mod tests {
             let once = fold(s);
             assert_eq!(fold(&once), once, "{s}");
         }
-    }
-
-    #[test]
-    fn leet_inside_words() {
-        assert_eq!(fold("1d10t"), "idiot");
-        assert_eq!(fold("sh1t"), "shit");
-        assert_eq!(fold("b!tch 7th mp3 $5 covid19"), "b!tch 7th mp3 $5 covid19");
-        assert_eq!(fold("st@pid"), "stapid");
-    }
-
-    #[test]
-    fn homoglyphs_follow_the_majority_script() {
-        assert_eq!(fold("idi\u{043E}t"), "idiot");
-        assert_eq!(fold("п\u{0065}ремирие"), "перемирие");
-        assert_eq!(fold("мир peace"), "мир peace");
-    }
-
-    #[test]
-    fn long_runs_are_squeezed() {
-        assert_eq!(fold("stuuuupid nooooo"), "stupid no");
-        assert_eq!(fold("good 1000"), "good 1000");
     }
 
     #[test]

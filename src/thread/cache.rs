@@ -240,10 +240,14 @@ mod tests {
 
     #[test]
     fn reddit_prefixes_are_understood() {
-        assert_eq!(canonical_id("t1_abc"), "abc");
-        assert_eq!(canonical_id("t3_xyz"), "xyz");
-        assert_eq!(canonical_id("t9_x"), "t9_x");
-        assert_eq!(canonical_id("r1"), "r1");
+        for (id, want) in [
+            ("t1_abc", "abc"),
+            ("t3_xyz", "xyz"),
+            ("t9_x", "t9_x"),
+            ("r1", "r1"),
+        ] {
+            assert_eq!(canonical_id(id), want);
+        }
     }
 
     #[test]

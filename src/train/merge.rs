@@ -183,27 +183,20 @@ mod tests {
         }
     }
 
+    /// Rows of (line, text, target, label).
+    fn rows(list: &[(u64, &str, &str, &str)]) -> Vec<Row> {
+        list.iter()
+            .map(|&(l, text, t, label)| row(l, text, t, label))
+            .collect()
+    }
+
     #[test]
     fn base_rows_are_kept_as_they_are_and_added_rows_merge() {
         let mut m = Merger::default();
-        m.add(
-            "base.csv",
-            vec![
-                row(2, "a", "t", "x"),
-                row(3, "a", "t", "x"),
-                row(4, "b", "t", "x"),
-            ],
-            None,
-        );
-        m.add(
-            "new.csv",
-            vec![
-                row(2, "a ", "T", "x"),
-                row(3, "b", "t", "y"),
-                row(4, "c", "t", "y"),
-            ],
-            Some(ConflictRule::Newest),
-        );
+        let base = rows(&[(2, "a", "t", "x"), (3, "a", "t", "x"), (4, "b", "t", "x")]);
+        m.add("base.csv", base, None);
+        let added = rows(&[(2, "a ", "T", "x"), (3, "b", "t", "y"), (4, "c", "t", "y")]);
+        m.add("new.csv", added, Some(ConflictRule::Newest));
         let (rows, dups, conflicts) = m.rows();
         let got: Vec<(&str, &str)> = rows
             .iter()
