@@ -64,16 +64,6 @@ impl CsrMatrix {
         let (a, b) = (self.indptr[i], self.indptr[i + 1]);
         (&self.indices[a..b], &self.values[a..b])
     }
-
-    /// The rows at `rows`, in that order.
-    pub fn select(&self, rows: &[usize]) -> CsrMatrix {
-        let mut m = CsrMatrix::new(self.ncols);
-        for &r in rows {
-            let (i, v) = self.row(r);
-            m.push_row(i, v);
-        }
-        m
-    }
 }
 
 impl Records for CsrMatrix {
