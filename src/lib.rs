@@ -21,6 +21,9 @@
 //! binaries share.
 
 #![deny(missing_docs)]
+// One exception, allowed where it stands: the cache prefetch hint in
+// `features::bucket_table::prefetch` (see its SAFETY comment).
+#![deny(unsafe_code)]
 
 #[cfg(feature = "cli")]
 pub mod cli;
