@@ -83,7 +83,7 @@ done
 cat $OUT/train.jsonl >&2
 
 # Training on the stance set (TweetEval stance, five targets): comment-stance with the
-# README's TweetEval-only command, the peers with ../shared/peers/peers.py's recipe (one
+# docs/results.md's TweetEval-only command, the peers with ../shared/peers/peers.py's recipe (one
 # model per target, parameters chosen on val). Train seconds and validation F_avg.
 PEERS=${PEERS_DIR:-$S/../peers}
 STR="$S/tweeteval_stance/train.csv"; SVA="$S/tweeteval_stance/val.csv"

@@ -2,7 +2,7 @@
 # Accuracy floors of the shipped models on the public validation splits (../shared/data,
 # which users do not have; CI runs this as an extra step when it is there), and a check
 # that scripts/build-default-models.sh rebuilds models/ byte for byte.
-# Floors sit a little under the numbers quoted in the README: a drop below one means a
+# Floors sit a little under the numbers quoted in docs/results.md: a drop below one means a
 # change made the model worse. They are validation numbers; test splits are not here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +28,7 @@ check_max "offensive calibration" models/offensive.model "$S/tweeteval_offensive
 check "sentiment / TweetEval val" models/sentiment.model "$S/tweeteval_sentiment/val.csv" macro_recall 0.62
 SHARED_DATA="$S" python3 scripts/make_reply_data.py >/dev/null
 check "reply relation / agreement val" models/reply_relation.model build/reply/val.csv macro_f1 0.55
-# Stance of the ceasefire validation replies, read in their threads (README: 71.0%).
+# Stance of the ceasefire validation replies, read in their threads (docs/results.md: 71.0%).
 v=$(target/release/stance-score --model models/stance.model --model models/reply_relation.model \
       --format jsonl data/ceasefire/threads_val.csv | python3 -c "
 import csv, json, sys

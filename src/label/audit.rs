@@ -8,7 +8,7 @@
 //! learning, the threshold-normalized margin `(p_given − t_given) − max_j≠given (p_j −
 //! t_j)` where each label's threshold `t` is its mean self-confidence. On planted label
 //! flips in three TweetEval sets (`scripts/label-error-test.sh`) self-confidence found
-//! the most (README, "Retraining").
+//! the most (docs/results.md, "Retraining, active learning, label audits").
 
 use rand::seq::SliceRandom;
 use rand::SeedableRng;

@@ -570,7 +570,7 @@ fn fold_homoglyphs(mut chars: Vec<char>) -> Vec<char> {
 /// Runs of three or more of the same letter become one (`stuuuupid` → `stupid`,
 /// `fuuuck` → `fuck`): stretching is emphasis, and English words seldom hold a letter
 /// three times. A stretched double letter loses one (`gooood` → `god`); measured on the
-/// validation sets, one beats two (README, obfuscation table).
+/// validation sets, one beats two (docs/results.md, "Obfuscation").
 fn squeeze_runs(chars: &[char], out: &mut String) {
     let mut run = 0;
     let mut prev = None;
