@@ -150,18 +150,8 @@ fn conflicts_are_listed_and_resolved_by_the_rule() {
     let conflicts = PathBuf::from(format!("{}.conflicts.csv", s(&new)));
     let mut rdr = csv::Reader::from_path(&conflicts).unwrap();
     let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
-    assert_eq!(
-        header,
-        [
-            "text",
-            "target",
-            "earlier_label",
-            "earlier_source",
-            "new_label",
-            "new_source",
-            "resolution"
-        ]
-    );
+    let want = "text,target,earlier_label,earlier_source,new_label,new_source,resolution";
+    assert_eq!(header.join(","), want);
     let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert!(lines[2].contains(&rows[0][0]));

@@ -361,12 +361,8 @@ mod tests {
             "data/examples/ceasefire_comments.csv",
         ] {
             let mut r = csv::Reader::from_path(root.join(f)).unwrap();
-            let col = r
-                .headers()
-                .unwrap()
-                .iter()
-                .position(|h| h == "text")
-                .unwrap();
+            let headers = r.headers().unwrap().clone();
+            let col = headers.iter().position(|h| h == "text").unwrap();
             for rec in r.records() {
                 let t = rec.unwrap()[col].to_string();
                 assert_eq!(fast_tokens(&pl, &t), reference_tokens(&pl, &t), "{t:?}");
