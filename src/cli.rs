@@ -135,7 +135,7 @@ const MIN_ROWS_FOR_BAR: u64 = 2000;
 /// The binaries' [`Progress`]: steps as `[who] message` lines on stderr (unless quiet),
 /// warnings as `warning: message` lines and skipped rows as their report (always), and,
 /// when stderr is a terminal, a spinner while a stream is scored or a bar while a
-/// labelled set of at least [`MIN_ROWS_FOR_BAR`] rows is.
+/// labelled set of at least 2,000 rows is.
 #[derive(Debug)]
 pub struct StderrProgress {
     steps: bool,

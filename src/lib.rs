@@ -1,24 +1,29 @@
 //! comment-stance: stance, moderation and sentiment for news comment sections.
 //!
-//! The pipeline, one module per stage:
+//! One folder per stage, in the order a comment goes through them (the import rule and
+//! the diagram are in `docs/architecture.md`; `tests/architecture.rs` enforces the rule):
 //!
-//! 1. [`text`] (+ [`text::obfuscation`]): raw comment → normalized tokens (Hugging Face
-//!    `tokenizers` normalizers and pre-tokenizer, placeholders, hashtag splitting,
-//!    obfuscation folding).
+//! 1. [`text`]: a raw comment → normalized tokens (Hugging Face `tokenizers`
+//!    normalizers, placeholders, hashtags, [`text::obfuscation`] folding, reply + parent
+//!    pairs).
 //! 2. [`features`]: tokens → hashed word and character n-grams, TF-IDF, target crossing.
-//! 3. [`model::linear`]: sparse multinomial logistic regression on linfa's traits.
-//! 4. [`model::calibrate`]: logits → calibrated probabilities (Platt / temperature).
-//! 5. [`head`]: the fitted head and its self-contained file; [`train`] builds one.
-//! 6. [`policy`]: probabilities → approve / review / reject, with reasons.
-//! 7. [`score`]: streaming, parallel, order-keeping scoring and output forms;
-//!    [`eval`] and [`metrics`]: evaluation; [`report`]: HTML / Markdown / JSON
-//!    evaluation reports and model comparisons; [`thread`]: reading the thread,
-//!    with a [`model::stack`]ed combination of heads.
-//! 8. [`train::retrain`]: retraining a model on new labels; [`label::suggest`]: which comments to
-//!    label next; [`label::audit`]: likely label errors.
+//! 3. [`model`]: [`model::linear`] (sparse softmax regression on linfa's traits),
+//!    [`model::calibrate`] (Platt / temperature), [`model::stack`] (a dense softmax over
+//!    other heads' outputs).
+//! 4. [`head`]: one fitted head ([`Head`]): text + features + model + calibration + card,
+//!    its self-contained file, prediction and explanations.
+//! 5. [`policy`]: probabilities → approve / review / reject, with reasons.
+//! 6. [`thread`]: a reply read with its parent at scoring time.
+//! 7. [`score`]: a stream of rows through several heads, in parallel, in order, written
+//!    as CSV, JSONL or a table.
+//! 8. [`train`]: labelled files → a head, [`train::retrain`] on new labels, the thread
+//!    stacker's fit; [`label`]: what to label next and which labels look wrong.
+//! 9. [`eval`]: a head on a labelled set → metrics; [`report`]: HTML / Markdown / JSON
+//!    reports and comparisons.
 //!
-//! [`io`] and [`io::compress`] read and write the data; [`cli`] holds what the thin
-//! binaries share.
+//! Beside them: [`error`], [`metrics`], and [`io`] (rows in, files out, the file records a
+//! card keeps and the [`io::Progress`] observer: the library never prints). `cli`, behind
+//! the default `cli` feature, holds what the thin binaries share.
 
 #![deny(missing_docs)]
 // One exception, allowed where it stands: the cache prefetch hint in

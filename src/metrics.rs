@@ -1,5 +1,7 @@
-//! Classification metrics, written out and tested against hand-computed values
-//! (linfa 0.8.1's `precision()` and `recall()` are swapped; see `tests/linfa_check.rs`).
+//! Classification metrics, written out and tested against hand-computed values (linfa
+//! 0.8.1's `precision()` and `recall()` are swapped, so they are not used), and which
+//! labels of a head mean what: the favor / against pair of a stance head, the flag of a
+//! binary head. Every stage above `io` may use it; it imports nothing from the crate.
 //!
 //! Owns: confusion matrix, per-label precision / recall / F1 / support, accuracy,
 //! macro-F1, macro-recall, SemEval's F_avg, expected calibration error and Brier score.

@@ -1,4 +1,4 @@
-//! Stage 2: tokens → a sparse feature vector.
+//! The feature stage: tokens → a sparse feature vector.
 //!
 //! Owns the n-gram extraction (word n-grams and character n-grams within word
 //! boundaries, one pass per token), the hashing trick (no vocabulary: an n-gram's

@@ -66,7 +66,7 @@ impl NgramBuffers {
 }
 
 /// Walks every n-gram of `tokens` and calls `emit` with it: all word n-grams (in order
-/// of start, then length), then each token's char n-grams (see [`token_char_ngrams`]).
+/// of start, then length), then each token's char n-grams (padded with a space on each side).
 pub fn for_each_ngram(
     params: &FeatureParams,
     tokens: &[impl AsRef<str>],

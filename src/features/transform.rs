@@ -248,7 +248,7 @@ impl Featurizer {
     }
 
     /// One token's char n-grams as scoring needs them: calls `emit(bucket, at, v)` for
-    /// each kept one (`at`: where its IDF row is, [`BucketTable::locate`];
+    /// each kept one (`at`: where its IDF row is, [`super::bucket_table::BucketTable::locate`];
     /// `v = (1 + ln count) × idf`, count within the token), and returns
     /// `|φ(t)|² = Σ v²`. The row's char part is `Σ_t (1 + ln n_t) φ(t)` over
     /// `sqrt(Σ_t (1 + ln n_t)² |φ(t)|²)` (see [`Featurizer::transform`]).

@@ -119,7 +119,7 @@ struct Cell {
 
 /// Token text → a row of `width` values.
 ///
-/// An open-addressing table of [`Cell`]s, twice `capacity` long; a row wider than a
+/// An open-addressing table of cells, twice `capacity` long; a row wider than a
 /// cell holds is at the same index in `values`, an address known before the key is
 /// compared, so the two reads overlap.
 #[derive(Debug, Clone)]

@@ -1,4 +1,4 @@
-//! Stage 4: calibration, so that a probability of 0.8 is right about 80% of the time.
+//! Calibration, so that a probability of 0.8 is right about 80% of the time.
 //!
 //! Owns the map from raw logits to reported probabilities, fitted on held-out rows
 //! (the validation split). Binary heads get Platt scaling of the logit margin, fitted

@@ -1,4 +1,4 @@
-//! Stage 3: the sparse multinomial logistic regression (our own solver on linfa's traits).
+//! The sparse multinomial logistic regression (our own solver on linfa's traits).
 //!
 //! linfa's models fit dense matrices only, and a text matrix with a million hashed
 //! columns does not fit in memory densely. This module owns the sparse training core:

@@ -1,6 +1,8 @@
-//! Stage 3: the model proper, on feature vectors: the sparse softmax regression
-//! ([`linear`]), the calibration of its logits ([`calibrate`]) and the small dense
-//! softmax over other heads' outputs ([`stack`]).
+//! The model stage, on feature vectors: the sparse softmax regression ([`linear`]),
+//! the calibration of its logits ([`calibrate`]) and the small dense softmax over other
+//! heads' outputs ([`stack`]). Every fit is the same bits on every machine (fixed-order
+//! sums, `libm`). Imports from the crate: `error`, `io` (file records), and
+//! `features::bucket_table` (the store the weights live in).
 
 pub mod calibrate;
 pub mod linear;

@@ -1,9 +1,11 @@
-//! Stage 7: the decision policy — probabilities in, approve / review / reject out.
+//! The decision policy: probabilities in, approve / review / reject out.
 //!
 //! Owns the policy file (TOML): per moderation flag, the probability at which a comment
 //! goes to human review and the one at which it is rejected; optional stance rules
 //! (e.g. route confident `against` comments to review under a sensitive article). Every
 //! decision records its reasons: which flag or rule, which threshold, which n-grams.
+//! The default policy is `default.toml` beside this file, compiled in. Imports from the
+//! crate: `error` (it reads heads' outputs as plain [`HeadView`]s, not heads).
 
 use std::collections::BTreeMap;
 

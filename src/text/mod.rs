@@ -1,4 +1,4 @@
-//! Stage 1: text → normalized tokens.
+//! The text stage: a raw comment → normalized tokens.
 //!
 //! Owns everything that happens to a comment before features are taken from it:
 //! hashtag expansion and obfuscation folding (our own passes, because they need the

@@ -130,7 +130,7 @@ fn fold_once(text: &str) -> String {
 }
 
 /// Whether [`fold`] certainly leaves `text` as it is: no run of spaced letters to join
-/// and only plain words ([`is_plain_word`]). A quick sufficient test (false may still
+/// and only plain words (`is_plain_word`). A quick sufficient test (false may still
 /// fold to itself), for callers that want to skip a pass.
 pub fn leaves_unchanged(text: &str) -> bool {
     if text.is_ascii() {
