@@ -95,11 +95,11 @@ pub(super) fn fit_chosen(
         k,
         chosen.balanced,
     ));
-    Ok(SoftmaxParams::new(k)
+    SoftmaxParams::new(k)
         .c(chosen.c)
         .max_iterations(cfg.max_iterations)
         .check()?
-        .fit_with(None, &ds)?)
+        .fit_with(None, &ds)
 }
 
 /// The calibration fitted on the held-out rows, how much it helped, and the held-out
