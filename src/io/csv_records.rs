@@ -125,6 +125,9 @@ pub(crate) struct CsvRecords {
     ends: Vec<usize>,
     nfields: usize,
     count: LineCount,
+    /// Whether csv-core will strip a UTF-8 BOM before the next record (it does at the
+    /// start of the input, and again after a reset).
+    bom_stripped: bool,
 }
 
 impl CsvRecords {
@@ -144,6 +147,7 @@ impl CsvRecords {
             ends: vec![0; 64],
             nfields: 0,
             count: LineCount::default(),
+            bom_stripped: true,
         }
     }
 
@@ -186,7 +190,7 @@ impl CsvRecords {
                 R::OutputEndsFull => self.ends.resize(self.ends.len() * 2, 0),
                 R::Record => break,
                 R::End => {
-                    // Only line ends and blank lines are left.
+                    // Only line ends and blank lines are left (and a BOM csv-core dropped).
                     self.consume(self.pos, self.pos - self.start);
                     if self.line_open {
                         self.count.lines += 1;
@@ -199,7 +203,13 @@ impl CsvRecords {
         self.nfields = nend;
         self.count.records += 1;
         let raw = &self.buf[self.start..self.pos];
-        let scanned = scan(raw, self.line, self.eof && self.pos == self.buf.len());
+        let scanned = scan(
+            raw,
+            self.line,
+            self.bom_stripped,
+            self.eof && self.pos == self.buf.len(),
+        );
+        self.bom_stripped = false;
         match scanned.fault {
             None => {
                 self.count.quoted_breaks += scanned.quoted_breaks;
@@ -220,6 +230,7 @@ impl CsvRecords {
                 self.consume(resume, scanned.lead);
                 self.pos = resume;
                 self.core.reset();
+                self.bom_stripped = true;
                 Ok(Some(RawRecord {
                     line: fault.open_line,
                     fault: Some(fault),
@@ -289,12 +300,19 @@ pub(crate) struct Scanned {
 
 /// Walks one record's raw bytes (as csv-core consumed them, starting on line `line`)
 /// with csv-core's own field and quote states, and finds a quote that swallows lines.
+/// `bom_stripped`: csv-core drops a UTF-8 BOM at the start of these bytes.
 /// `at_eof`: the record ends at the end of the input.
-pub(crate) fn scan(raw: &[u8], line: u64, at_eof: bool) -> Scanned {
-    let lead = raw
-        .iter()
-        .take_while(|&&b| b == b'\r' || b == b'\n')
-        .count();
+pub(crate) fn scan(raw: &[u8], line: u64, bom_stripped: bool, at_eof: bool) -> Scanned {
+    let bom = if bom_stripped && raw.starts_with(b"\xef\xbb\xbf") {
+        3
+    } else {
+        0
+    };
+    let lead = bom
+        + raw[bom..]
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .count();
     let mut line = line + memchr::memchr_iter(b'\n', &raw[..lead]).count() as u64;
     let first = line;
     let body = &raw[lead..];
@@ -467,6 +485,17 @@ mod tests {
         assert_eq!(recs[1].1[1], "line one\r\n2,looks like a row\r\n\"quoted\"");
         assert_eq!(recs[2].0, 7);
         assert_eq!((count.lines, count.blank, count.quoted_breaks), (7, 2, 2));
+        assert!(count.balanced(), "{count:?}");
+    }
+
+    /// Found by fuzzing: csv-core drops a BOM at the start of the input, so a line
+    /// holding only a BOM is a blank line.
+    #[test]
+    fn a_line_holding_only_a_bom_is_blank() {
+        let (recs, count) = records("\u{feff}\nid,text\n1,x\n");
+        assert_eq!(recs.len(), 2);
+        assert_eq!((recs[0].0, recs[1].0), (2, 3));
+        assert_eq!(count.blank, 1);
         assert!(count.balanced(), "{count:?}");
     }
 
