@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-600}; shift || true
-TARGETS=${*:-readers text model}
+TARGETS=${*:-readers text model serve_requests}
 export RUSTC_BOOTSTRAP=1
 for t in $TARGETS; do
   mkdir -p "fuzz/corpus/$t" "fuzz/seeds/$t"

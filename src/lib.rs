@@ -23,7 +23,9 @@
 //!
 //! Beside them: [`error`], [`metrics`], and [`io`] (rows in, files out, the file records a
 //! card keeps and the [`io::Progress`] observer: the library never prints). `cli`, behind
-//! the default `cli` feature, holds what the thin binaries share.
+//! the default `cli` feature, holds what the thin binaries share; `serve` (feature
+//! `serve`, on by default) is the HTTP scoring service behind `stance-serve`, which owns
+//! the network.
 
 #![deny(missing_docs)]
 // One exception, allowed where it stands: the cache prefetch hint in
@@ -43,6 +45,8 @@ pub mod model;
 pub mod policy;
 pub mod report;
 pub mod score;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod text;
 pub mod thread;
 pub mod train;

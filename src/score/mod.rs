@@ -21,7 +21,7 @@ use crate::metrics::argmax;
 use crate::policy::{Action, HeadView, Policy, Trigger};
 use crate::thread::{PairVerdict, ThreadCache};
 
-pub use sink::Sink;
+pub use sink::{write_jsonl_line, Sink};
 pub use table::render_table;
 
 /// Output form of `stance-score`.

@@ -73,11 +73,7 @@ impl<'a> Sink<'a> {
             OutFormat::Jsonl => {
                 let mut buf = Vec::with_capacity(batch.len() * 256);
                 for s in &batch {
-                    // Key collisions (an extra column named like a head, `action`...):
-                    // the map's replace-in-place semantics decide the layout.
-                    let obj = jsonl_row_map(models, s, self.explain);
-                    serde_json::to_writer(&mut buf, &obj).expect("JSON to memory");
-                    buf.push(b'\n');
+                    write_jsonl_line(models, s, self.explain, &mut buf);
                 }
                 self.out.write_all(&buf).map_err(Self::io)
             }
@@ -161,6 +157,16 @@ impl<'a> Sink<'a> {
         }
         Ok(())
     }
+}
+
+/// Appends one scored row to `buf` as `--format jsonl` prints it: one JSON object and
+/// a newline (what the scoring service's native endpoint answers, byte for byte).
+pub fn write_jsonl_line(models: &[Head], s: &ScoredRow, explain: bool, buf: &mut Vec<u8>) {
+    // Key collisions (an extra column named like a head, `action`...): the map's
+    // replace-in-place semantics decide the layout.
+    let obj = jsonl_row_map(models, s, explain);
+    serde_json::to_writer(&mut *buf, &obj).expect("JSON to memory");
+    buf.push(b'\n');
 }
 
 /// One JSONL row as a JSON map (the reference layout; used when keys collide).
