@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use comment_stance::cli::{self, TargetArgs};
+use comment_stance::head::Basis;
 use comment_stance::io::{Columns, Format, Output, Progress, RowReader};
 use comment_stance::policy::Policy;
 use comment_stance::score::{self, OutFormat, ScoreOptions};
@@ -25,6 +26,12 @@ struct Args {
     input_format: Option<Format>,
     #[command(flatten)]
     rows: TargetArgs,
+    /// The article the comments sit under (plain text: the headline on the first line,
+    /// then the body). When it (or --target) names a target the stance model was trained
+    /// on, that target is used, however --target spells it; without --target, the
+    /// headline is the target.
+    #[arg(long, value_name = "FILE")]
+    article: Option<PathBuf>,
     /// Output file (written atomically; .gz/.zst compressed); stdout when absent.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -122,7 +129,7 @@ fn run(a: Args) -> comment_stance::Result<()> {
         policy,
         thread_cache: a.thread_cache,
         thread_cache_mb: a.thread_cache_mb,
-        target: a.rows.target,
+        target: article_target(&models, a.rows.target, a.article.as_deref())?,
         explain,
         batch_size: a.batch_size,
         format,
@@ -137,7 +144,87 @@ fn run(a: Args) -> comment_stance::Result<()> {
     if let Some(lines) = summary.lines.filter(|l| !l.balanced()) {
         eprintln!("read {} rows from {} lines", summary.rows, lines.lines);
     }
+    note_unseen_targets(&models, &summary.targets);
     Ok(())
+}
+
+/// The target every row is scored toward: the trained target that `--target` or the
+/// article names (with a note saying so), else `--target`, else the article's headline.
+fn article_target(
+    models: &[Head],
+    given: Option<String>,
+    article: Option<&std::path::Path>,
+) -> comment_stance::Result<Option<String>> {
+    let text = match article {
+        Some(p) => Some(read_article(p)?),
+        None => None,
+    };
+    for m in models {
+        if let Some(named) = m.named_target(given.as_deref(), text.as_deref()) {
+            eprintln!(
+                "note: {}: {} names the trained target \"{named}\"; scoring toward it",
+                m.task,
+                match (&given, article) {
+                    (Some(g), _) => format!("target \"{g}\""),
+                    (None, Some(p)) => p.display().to_string(),
+                    (None, None) => unreachable!("nothing names a target"),
+                },
+            );
+            return Ok(Some(named.to_string()));
+        }
+    }
+    let headline = text.as_deref().and_then(|t| {
+        t.lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .map(String::from)
+    });
+    Ok(given.or(headline))
+}
+
+/// An article file's text (UTF-8).
+fn read_article(path: &std::path::Path) -> comment_stance::Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| comment_stance::Error::io(path, e))?;
+    String::from_utf8(bytes).map_err(|e| {
+        comment_stance::Error::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::InvalidData, format!("not UTF-8: {e}")),
+        )
+    })
+}
+
+/// One stderr note per target a stance head was not trained on (the first ten; then
+/// how many more): its stance comes from the target-general weights.
+fn note_unseen_targets(models: &[Head], targets: &std::collections::BTreeMap<String, u64>) {
+    const NOTES: usize = 10;
+    for m in models {
+        let unseen: Vec<_> = targets
+            .iter()
+            .filter(|(t, _)| m.basis(Some(t)) == Some(Basis::Generic))
+            .collect();
+        for (t, n) in unseen.iter().take(NOTES) {
+            eprintln!(
+                "note: {}: target \"{t}\" ({n} rows) was not in the model's training data; \
+                 its stance comes from the target-general weights ({}_basis = generic)",
+                m.task, m.task
+            );
+        }
+        if unseen.len() > NOTES {
+            eprintln!(
+                "note: {}: {} more targets not in the training data",
+                m.task,
+                unseen.len() - NOTES
+            );
+        }
+        if !unseen.is_empty() {
+            eprintln!(
+                "note: {}: trained on {} targets: {}",
+                m.task,
+                m.targets.len(),
+                m.targets.join("; ")
+            );
+        }
+    }
 }
 
 fn main() -> ExitCode {

@@ -32,6 +32,10 @@ pub struct Lineage {
     /// Texts (with target) whose labels conflicted, resolved by the files' merge rule.
     #[serde(default)]
     pub conflicts: usize,
+    /// Targets that first got labels in a retraining (here or in an ancestor): their
+    /// stance comes from a few added labels, reported as basis `adapted`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adapted_targets: Vec<String>,
 }
 
 /// Everything needed to say what a model is and to reproduce it.

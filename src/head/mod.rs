@@ -9,7 +9,8 @@
 //!
 //! Files: `card` (the model card), `file` (the model file), `scratch` (per-thread
 //! buffers and the one-row cache), `predict` (the scoring hot path), `explain`,
-//! [`token_memo`] (each thread's memo of a token's character term). Imports from the
+//! [`token_memo`] (each thread's memo of a token's character term), [`target_match`]
+//! (which trained target a free-text target or an article names). Imports from the
 //! crate: `error`, `io` (file records), `text`, `features`, `model`.
 
 mod card;
@@ -17,6 +18,7 @@ mod explain;
 mod file;
 mod predict;
 mod scratch;
+pub mod target_match;
 pub mod token_memo;
 
 use crate::features::bucket_table::{BucketTable, RowAt};
@@ -59,6 +61,30 @@ pub struct Head {
     pub thread_stacker: Option<Stacker>,
     /// Unique in the process (keys the [`HeadScratch`] cache).
     id: u64,
+}
+
+/// Where a stance head's answer toward a target comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Basis {
+    /// The target's own (crossed) weights, learned from its training data.
+    Trained,
+    /// The target's crossed weights, learned from labels added by a retraining
+    /// (`stance-train --base`): a new target adapted with a few labels.
+    Adapted,
+    /// No weights of its own (a target never seen in training, or none given): the
+    /// target-general (shared) weights alone.
+    Generic,
+}
+
+impl Basis {
+    /// The name printed in outputs (`stance_basis`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Basis::Trained => "trained",
+            Basis::Adapted => "adapted",
+            Basis::Generic => "generic",
+        }
+    }
 }
 
 fn target_key(t: &str) -> String {
@@ -157,6 +183,38 @@ impl Head {
     pub fn knows_target(&self, target: &str) -> bool {
         let key = target_key(target);
         self.target_hashes.iter().any(|(k, _)| *k == key)
+    }
+
+    /// The trained target that `given` (a free-text target) or `article` (headline, then
+    /// body) names, when it is not `given` itself ([`target_match::named_target`]); only
+    /// for heads that cross targets.
+    pub fn named_target(&self, given: Option<&str>, article: Option<&str>) -> Option<&str> {
+        if !self.featurizer.params().cross_target || given.is_some_and(|t| self.knows_target(t)) {
+            return None;
+        }
+        target_match::named_target(&self.targets, given, article).map(|i| self.targets[i].as_str())
+    }
+
+    /// Where this head's answer toward `target` comes from, for heads that cross
+    /// targets (stance); `None` for the others.
+    pub fn basis(&self, target: Option<&str>) -> Option<Basis> {
+        if !self.featurizer.params().cross_target {
+            return None;
+        }
+        let Some(t) = target.filter(|t| self.knows_target(t)) else {
+            return Some(Basis::Generic);
+        };
+        let key = target_key(t);
+        let adapted = self
+            .card
+            .lineage
+            .as_ref()
+            .is_some_and(|l| l.adapted_targets.iter().any(|a| target_key(a) == key));
+        Some(if adapted {
+            Basis::Adapted
+        } else {
+            Basis::Trained
+        })
     }
 
     /// Featurizes a tokenized comment (used by training, which tokenizes once).

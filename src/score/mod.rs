@@ -15,7 +15,7 @@ mod table;
 use rayon::prelude::*;
 
 use crate::error::Result;
-use crate::head::{with_thread_scratch, Head, HeadScratch, Reason};
+use crate::head::{with_thread_scratch, Basis, Head, HeadScratch, Reason};
 use crate::io::{BadRows, Output, Progress, Row, RowReader};
 use crate::metrics::argmax;
 use crate::policy::{Action, HeadView, Policy, Trigger};
@@ -90,6 +90,9 @@ pub struct HeadResult {
     pub reasons: Vec<Reason>,
     /// The head does not apply to this row (a reply-relation head on a top-level comment).
     pub skipped: bool,
+    /// For heads that cross targets (stance): whether the answer came from the target's
+    /// own weights (`trained`, `adapted`) or the target-general ones (`generic`).
+    pub basis: Option<Basis>,
 }
 
 /// A scored comment.
@@ -128,6 +131,7 @@ pub fn score_row(
                     label: 0,
                     probs: vec![0.0; m.labels.len()],
                     reasons: Vec::new(),
+                    basis: None,
                 };
             }
             let probs = m.predict(&row.text, target, s);
@@ -138,6 +142,7 @@ pub fn score_row(
                 label,
                 probs,
                 reasons,
+                basis: m.basis(target),
             }
         })
         .collect()
@@ -346,6 +351,9 @@ pub struct ScoreSummary {
     pub bad: BadRows,
     /// How the input's lines were accounted for (CSV input).
     pub lines: Option<crate::io::LineCount>,
+    /// Rows scored toward each target (`--target`, else the row's target column), so
+    /// that the caller can say which targets a stance head was never trained on.
+    pub targets: std::collections::BTreeMap<String, u64>,
 }
 
 /// Streams `reader` through the models into `out`, batch by batch.
@@ -371,6 +379,7 @@ pub fn score_stream(
     while !next.is_empty() {
         let n = next.len() as u64;
         let cur = std::mem::take(&mut next);
+        count_targets(&cur, opts.target.as_deref(), &mut summary.targets);
         let (scored, (read, wrote)) = rayon::join(
             || score_batch(models, cur, opts, &mut cache),
             || {
@@ -407,6 +416,22 @@ pub fn score_stream(
     summary.bad = reader.bad_rows().clone();
     summary.lines = reader.line_count();
     Ok(summary)
+}
+
+/// Adds each row's target (`target` when given, as scoring reads it) to `counts`.
+fn count_targets(
+    rows: &[Row],
+    target: Option<&str>,
+    counts: &mut std::collections::BTreeMap<String, u64>,
+) {
+    for t in rows.iter().filter_map(|r| target.or(r.target.as_deref())) {
+        match counts.get_mut(t) {
+            Some(c) => *c += 1,
+            None => {
+                counts.insert(t.to_string(), 1);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Writing scored rows in the machine forms: CSV columns `<task>`, `<task>_confidence`,
-//! `<task>_p_<label>` per head after `id` (and `<task>_explain`, `stance_source`,
+//! `<task>_p_<label>` per head after `id` (and `<task>_explain`, `<task>_basis` for heads that
+//! cross targets, `stance_source`,
 //! `action`, `reasons`), or JSONL with the same nested under the task name; the table
 //! is collected here and laid out by [`super::table`].
 
@@ -95,6 +96,9 @@ impl<'a> Sink<'a> {
                         if self.explain {
                             header.push(format!("{}_explain", m.task));
                         }
+                        if m.basis(None).is_some() {
+                            header.push(format!("{}_basis", m.task));
+                        }
                     }
                     if models.iter().any(Head::is_pair) {
                         header.push("stance_source".into());
@@ -118,8 +122,9 @@ impl<'a> Sink<'a> {
                         w.write_field(v).map_err(csv_err)?;
                     }
                     for (m, h) in models.iter().zip(&s.heads) {
+                        let basis_col = m.basis(None).is_some() as usize;
                         if h.skipped {
-                            for _ in 0..2 + m.labels.len() + self.explain as usize {
+                            for _ in 0..2 + m.labels.len() + self.explain as usize + basis_col {
                                 w.write_field("").map_err(csv_err)?;
                             }
                             continue;
@@ -131,6 +136,10 @@ impl<'a> Sink<'a> {
                         }
                         if self.explain {
                             w.write_field(reasons_text(&h.reasons)).map_err(csv_err)?;
+                        }
+                        if basis_col == 1 {
+                            w.write_field(h.basis.map_or("", |b| b.as_str()))
+                                .map_err(csv_err)?;
                         }
                     }
                     if pair {
@@ -204,6 +213,9 @@ fn jsonl_row_map(
                     .collect::<Vec<_>>()
                     .into(),
             );
+        }
+        if let Some(b) = h.basis {
+            head.insert("basis".into(), json!(b.as_str()));
         }
         obj.insert(m.task.clone(), head.into());
     }

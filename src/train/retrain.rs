@@ -182,6 +182,7 @@ pub fn retrain(opts: &RetrainOptions, progress: &dyn Progress) -> Result<Retrain
             added: files[n_recorded..].to_vec(),
             duplicates: dups,
             conflicts: conflicts.len(),
+            adapted_targets: adapted_targets(&base, &rows),
         })
     };
     cfg.data = files.iter().map(|f| f.path.clone()).collect();
@@ -291,4 +292,23 @@ pub fn write_conflicts(path: &Path, conflicts: &[Conflict]) -> Result<()> {
         ]
     });
     crate::io::write_csv(Some(path), &header, records)
+}
+
+/// The targets of `rows` the base model was not trained on, with those its own
+/// retraining already adapted, in sorted order.
+fn adapted_targets(base: &Head, rows: &[Row]) -> Vec<String> {
+    let mut adapted: Vec<String> = base
+        .card
+        .lineage
+        .as_ref()
+        .map(|l| l.adapted_targets.clone())
+        .unwrap_or_default();
+    for t in rows.iter().filter_map(|r| r.target.as_deref()) {
+        let key = t.trim().to_lowercase();
+        if !base.knows_target(t) && !adapted.iter().any(|a| a.trim().to_lowercase() == key) {
+            adapted.push(t.trim().to_string());
+        }
+    }
+    adapted.sort();
+    adapted
 }
