@@ -83,13 +83,13 @@ done
 cat $OUT/train.jsonl >&2
 
 # Training on the stance set (TweetEval stance, five targets): comment-stance with the
-# docs/results.md's TweetEval-only command, the peers with ../shared/peers/peers.py's recipe (one
+# default flags (the shared-copy weight chosen by cross-validation), the peers with ../shared/peers/peers.py's recipe (one
 # model per target, parameters chosen on val). Train seconds and validation F_avg.
 PEERS=${PEERS_DIR:-$S/../peers}
 STR="$S/tweeteval_stance/train.csv"; SVA="$S/tweeteval_stance/val.csv"
 : > $OUT/train_stance.jsonl
 # shellcheck disable=SC2086
-train_cs stance "$SVA" $OUT/train_stance.jsonl --task stance --shared-weight 1 $CS_GRID --data "$STR"
+train_cs stance "$SVA" $OUT/train_stance.jsonl --task stance $CS_GRID --data "$STR"
 for sys in ft lr; do
     echo "== train $sys on the stance set" >&2
     "$PY" "$PEERS/peers.py" --train "$STR" --valid "$SVA" --systems $sys >> $OUT/train_stance.jsonl ||

@@ -219,7 +219,7 @@ pub struct TrainArgs {
     /// Values of C (inverse L2 strength) to try, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = DEFAULT_C_GRID.as_str())]
     pub c: Vec<f64>,
-    /// Class weighting; `auto` tries both and keeps the better on validation.
+    /// Class weighting; `auto` tries both and keeps the better by the selection score.
     #[arg(long, value_enum, default_value_t = train_defaults().class_weight)]
     pub class_weight: crate::train::ClassWeight,
     /// log2 of the number of hash buckets.
@@ -237,14 +237,15 @@ pub struct TrainArgs {
     /// Do not cross features with the target (one shared model for all targets).
     #[arg(long)]
     pub no_cross_target: bool,
-    /// Scale of the shared feature copy beside the per-target copy (0.5 did best on
-    /// the stance validation splits; see the README).
-    #[arg(long, default_value_t = feature_defaults().shared_weight)]
-    pub shared_weight: f32,
+    /// Scale of the shared feature copy beside the per-target copy (heads whose rows
+    /// have targets). Default: chosen by the model selection from 0.5 and 1; one value
+    /// forces it, several comma-separated values are chosen from.
+    #[arg(long, value_delimiter = ',')]
+    pub shared_weight: Vec<f32>,
     /// Do not fold obfuscated spellings (leetspeak, homoglyphs, s.p.a.c.i.n.g).
     #[arg(long)]
     pub no_fold_obfuscation: bool,
-    /// L-BFGS iteration cap per fit.
+    /// Epoch cap of each fit (dual coordinate descent).
     #[arg(long, default_value_t = train_defaults().max_iterations)]
     pub max_iter: u64,
 }
@@ -273,9 +274,18 @@ impl TrainArgs {
                 char_ngrams: self.char_ngrams,
                 min_df: self.min_df,
                 cross_target: !self.no_cross_target,
-                shared_weight: self.shared_weight,
+                shared_weight: self
+                    .shared_weight
+                    .first()
+                    .copied()
+                    .unwrap_or(feature_defaults().shared_weight),
             },
             c_grid: self.c.clone(),
+            shared_weights: if self.shared_weight.is_empty() {
+                train_defaults().shared_weights
+            } else {
+                self.shared_weight.clone()
+            },
             class_weight: self.class_weight,
             max_iterations: self.max_iter,
             skip_bad_rows: self.columns.cols.skip_bad_rows,

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use comment_stance::cli::{self, TrainArgs};
+use comment_stance::head::Selection;
 use comment_stance::train::retrain::{self, ConflictRule, RetrainOptions};
 use comment_stance::train::thread_stacker::{self, StackOptions};
 use comment_stance::train::{self, TrainConfig};
@@ -19,7 +20,8 @@ struct Args {
     data: Vec<String>,
     /// Retrain this model on its recorded training data (checked by SHA-256) plus any
     /// --data, with its settings (text and feature parameters, seed, columns,
-    /// validation files; C and class weighting fixed to the chosen ones). Without
+    /// validation files, selection; C, class weighting and shared-copy weight fixed to
+    /// the chosen ones). Without
     /// --data this reproduces the model byte for byte. Training flags other than
     /// --data and --skip-bad-rows do not apply.
     #[arg(long)]
@@ -36,17 +38,31 @@ struct Args {
     /// there are some). Default: the --out path + `.conflicts.csv`.
     #[arg(long, requires = "base")]
     conflicts: Option<PathBuf>,
-    /// With --base and --data: re-run the base model's whole C / class-weight grid
-    /// instead of keeping its chosen values.
+    /// With --base and --data: re-run the base model's whole selection (C, class
+    /// weighting, shared-copy weight) instead of keeping its chosen values.
     #[arg(long, requires = "base")]
     reselect: bool,
     /// Where to write the model file (written atomically).
     #[arg(long)]
     out: PathBuf,
-    /// Validation file (repeatable): picks C and class weighting, fits calibration, and
-    /// its metrics go into the model card. Without it, a seeded 15% of --data is held out.
+    /// Validation file (repeatable): its metrics go into the model card. With
+    /// `--select valid` it also picks the setting and fits the calibration (without it,
+    /// a seeded 15% of --data is held out for that).
     #[arg(long)]
     valid: Vec<String>,
+    /// How C, the class weighting and the shared-copy weight are chosen: `cv` (seeded
+    /// k-fold cross-validation on --data, stratified by label and target; the
+    /// calibration is fitted on the chosen setting's out-of-fold logits) or `valid`
+    /// (on --valid, which also fits the calibration).
+    #[arg(long, value_enum, default_value_t = TrainConfig::default().select)]
+    select: Selection,
+    /// Folds of `--select cv`.
+    #[arg(long, default_value_t = TrainConfig::default().folds as u64, value_parser = clap::value_parser!(u64).range(2..=50))]
+    folds: u64,
+    /// `--select cv`: pool the --valid rows into the folds and the final fit (the card
+    /// then has no validation numbers of its own).
+    #[arg(long)]
+    cv_include_valid: bool,
     /// Task (head) name; output columns are prefixed with it.
     #[arg(long, default_value_t = TrainConfig::default().task)]
     task: String,
@@ -117,6 +133,9 @@ fn run(a: Args) -> comment_stance::Result<()> {
     let cfg = TrainConfig {
         data: a.data,
         valid: a.valid,
+        select: a.select,
+        folds: a.folds as usize,
+        cv_include_valid: a.cv_include_valid,
         ..a.train.config(a.task, a.parent_text_col.as_deref())
     };
     let progress = cli::StderrProgress::new(!a.quiet);

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::head::{with_thread_scratch, Head};
+use crate::head::{with_thread_scratch, Head, Selection};
 use crate::io::{label_indices, Row};
 use crate::metrics::{self, argmax, Summary};
 
@@ -59,6 +59,36 @@ pub struct EvalReport {
     pub brier_uncalibrated: f64,
     /// Threshold analysis when the head is a binary flag.
     pub flag: Option<FlagReport>,
+    /// The model's own cross-validation score from training (its card), to read beside
+    /// this set's (absent for models selected on a validation split).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_validation: Option<CvScore>,
+}
+
+/// A head's cross-validated selection score, as its card records it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CvScore {
+    /// Number of folds.
+    pub folds: usize,
+    /// The selection metric (`f_avg` or `macro_f1`).
+    pub metric: String,
+    /// Its mean over the folds at the chosen setting.
+    pub mean: f64,
+    /// Its sample standard deviation over the folds.
+    pub spread: f64,
+}
+
+impl CvScore {
+    /// The score in `model`'s card, when it was selected by cross-validation.
+    pub fn of(model: &Head) -> Option<Self> {
+        let r = model.card.selection_report.as_ref()?;
+        (r.select == Selection::Cv).then(|| CvScore {
+            folds: r.folds,
+            metric: model.card.selection_metric.clone(),
+            mean: r.chosen.mean,
+            spread: r.chosen.spread,
+        })
+    }
 }
 
 /// Per-row results of scoring a labelled set (kept for reports and comparisons).
@@ -149,5 +179,6 @@ pub fn report(model: &Head, rows: &[Row], s: &ScoredSet, min_precision: f64) -> 
         ece_uncalibrated: metrics::ece(&s.raw, &s.gold, 15),
         brier_uncalibrated: metrics::brier(&s.raw, &s.gold),
         flag: flag_report(&model.labels, s, min_precision),
+        cross_validation: CvScore::of(model),
     }
 }

@@ -21,9 +21,19 @@ pub fn render_text(r: &EvalReport) -> String {
         out.push_str(&format!("   F_avg {}", pct(f)));
     }
     out.push_str(&format!(
-        "\nECE {:.4} (raw {:.4})   Brier {:.4} (raw {:.4})\n\n",
+        "\nECE {:.4} (raw {:.4})   Brier {:.4} (raw {:.4})\n",
         r.ece, r.ece_uncalibrated, r.brier, r.brier_uncalibrated
     ));
+    if let Some(cv) = &r.cross_validation {
+        out.push_str(&format!(
+            "training {}-fold cross-validation: {} {} ± {}\n",
+            cv.folds,
+            cv.metric,
+            pct(cv.mean),
+            pct(cv.spread)
+        ));
+    }
+    out.push('\n');
     let w = column_width(s.per_label.keys(), 5);
     out.push_str(&format!(
         "{:w$}  precision  recall     F1  support\n",

@@ -65,6 +65,10 @@ pub struct ModelCard {
     pub validation: Option<serde_json::Value>,
     /// Calibration quality.
     pub calibration: Option<CalibrationReport>,
+    /// How the setting was chosen: cross-validation mean ± spread and the whole search
+    /// (absent in older files, which were selected on the validation split).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection_report: Option<SelectionReport>,
     /// Whether the solver met its tolerance, and its iterations.
     pub converged: bool,
     /// L-BFGS iterations of the final fit.
@@ -83,6 +87,116 @@ impl ModelCard {
     /// The iteration cap each fit ran with.
     pub fn iteration_cap(&self) -> u64 {
         self.max_iterations.unwrap_or(ITERATION_CAP_BEFORE_RECORDED)
+    }
+}
+
+/// How `stance-train` chooses C, the class weighting and the shared-copy weight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "snake_case")]
+pub enum Selection {
+    /// Seeded k-fold cross-validation on the training rows, stratified by label and
+    /// target; the calibration is fitted on the chosen setting's out-of-fold logits.
+    #[default]
+    Cv,
+    /// The validation rows (`--valid`, else a seeded share of the training rows), which
+    /// also fit the calibration.
+    Valid,
+}
+
+impl Selection {
+    /// The name the card and the flags use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Selection::Cv => "cv",
+            Selection::Valid => "valid",
+        }
+    }
+}
+
+/// One scored setting of a model selection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoredSetting {
+    /// C.
+    pub c: f64,
+    /// Class weighting.
+    pub class_weight: ClassWeighting,
+    /// Weight of the shared feature copy (none when targets are not crossed).
+    pub shared_weight: Option<f32>,
+    /// Mean of the selection metric over the splits.
+    pub mean: f64,
+    /// Its sample standard deviation over the splits (0 for one split).
+    pub spread: f64,
+    /// The metric on each split (fold).
+    pub splits: Vec<f64>,
+    /// Epochs of the slowest fit.
+    pub epochs: u64,
+}
+
+/// How a model's setting was chosen (the card's `selection_report`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SelectionReport {
+    /// Cross-validation or the validation split.
+    pub select: Selection,
+    /// Number of splits (folds; 1 for the validation split).
+    pub folds: usize,
+    /// What the folds are stratified by (empty for the validation split).
+    pub stratified_by: String,
+    /// Whether the validation rows were pooled into the folds.
+    pub include_valid: bool,
+    /// The C values asked for, ascending.
+    pub c_grid: Vec<f64>,
+    /// The class weightings asked for.
+    pub class_weights: Vec<ClassWeighting>,
+    /// The shared-copy weights asked for (none when targets are not crossed).
+    pub shared_weights: Vec<f32>,
+    /// A path over C stops after this many values in a row without a better score
+    /// (none: the whole grid).
+    pub patience: Option<usize>,
+    /// How many times the grid may be extended by a factor of 2 beyond each end.
+    pub extend: usize,
+    /// Stopping tolerance of the selection fits (the dual sub-problem violation).
+    pub tolerance: f64,
+    /// The chosen setting with its scores.
+    pub chosen: ScoredSetting,
+    /// Rows the calibration map was fitted on: "out-of-fold" or "validation".
+    pub calibration_fitted_on: String,
+    /// Rows the card's validation and calibration numbers are measured on
+    /// ("validation", or "out-of-fold" when there are no validation rows outside the
+    /// folds).
+    pub measured_on: String,
+    /// Every scored setting, by shared weight, class weighting, then C.
+    pub trace: Vec<ScoredSetting>,
+}
+
+impl SelectionReport {
+    /// One line: how the setting was chosen and its score, mean ± spread over the splits.
+    pub fn summary(&self, metric: &str) -> String {
+        let c = &self.chosen;
+        let how = match self.select {
+            Selection::Cv => format!(
+                "{}-fold cross-validation (stratified by {}{})",
+                self.folds,
+                self.stratified_by,
+                if self.include_valid {
+                    "; validation rows pooled"
+                } else {
+                    ""
+                }
+            ),
+            Selection::Valid => "the validation split".into(),
+        };
+        let sw = c
+            .shared_weight
+            .map_or(String::new(), |sw| format!(" shared_weight={sw}"));
+        format!(
+            "{how}: {metric} {:.4} ± {:.4} at C={} class_weight={}{sw} ({} settings scored)",
+            c.mean,
+            c.spread,
+            c.c,
+            c.class_weight,
+            self.trace.len()
+        )
     }
 }
 

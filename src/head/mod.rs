@@ -28,7 +28,10 @@ use crate::model::linear::SparseSoftmax;
 use crate::model::stack::Stacker;
 use crate::text::{TextParams, TextPipeline};
 
-pub use card::{CalibrationReport, ClassWeighting, Lineage, ModelCard};
+pub use card::{
+    CalibrationReport, ClassWeighting, Lineage, ModelCard, ScoredSetting, Selection,
+    SelectionReport,
+};
 pub use explain::Reason;
 pub use file::{FORMAT_VERSION, MAGIC};
 pub use scratch::{with_thread_scratch, HeadScratch};

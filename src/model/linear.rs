@@ -4,10 +4,12 @@
 //! columns does not fit in memory densely. This module owns the sparse training core:
 //! a CSR matrix that implements linfa's `Records`, validated hyperparameters behind
 //! linfa's `ParamGuard`, and `Fit` / `FitWith` (warm start) implementations that
-//! minimise the L2-regularised, sample-weighted softmax cross-entropy with argmin's
-//! L-BFGS to convergence. Gradients are computed in parallel in a fixed order, and
-//! `exp`/`ln` come from the pure-Rust `libm` (not glibc, whose variant depends on the
-//! CPU), so a fit is bit-for-bit the same whatever the number of threads or the machine.
+//! minimise the L2-regularised, sample-weighted softmax cross-entropy, with one of two
+//! [`Solver`]s: argmin's L-BFGS to convergence (gradients computed in parallel in a
+//! fixed order; the small dense problems of calibration and stacking), or the dual
+//! coordinate descent of [`super::dual_cd`] (sequential; the text heads). `exp`/`ln`
+//! come from the pure-Rust `libm` (not glibc, whose variant depends on the CPU), so a
+//! fit is bit-for-bit the same whatever the number of threads or the machine.
 
 use std::sync::Mutex;
 
@@ -76,6 +78,19 @@ impl Records for CsrMatrix {
     }
 }
 
+/// How a [`SoftmaxParams`] fit is minimised (both reach the same optimum).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Solver {
+    /// argmin's L-BFGS on the primal, parallel gradients (small dense problems:
+    /// calibration, stacking).
+    #[default]
+    Lbfgs,
+    /// Dual coordinate descent ([`super::dual_cd`]), sequential: far fewer passes over a
+    /// sparse text matrix. Its bias is a constant feature under the same L2 penalty
+    /// (LIBLINEAR's `-B 1`), the objective of L-BFGS with `penalize_bias(true)`.
+    DualCd,
+}
+
 /// Checked hyperparameters of [`SoftmaxParams`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct SoftmaxValidParams {
@@ -84,6 +99,9 @@ pub struct SoftmaxValidParams {
     max_iterations: u64,
     tolerance: f64,
     memory: usize,
+    solver: Solver,
+    dual_tolerance: f64,
+    penalize_bias: bool,
 }
 
 impl SoftmaxValidParams {
@@ -102,6 +120,12 @@ impl SoftmaxValidParams {
 /// | `max_iterations` | 500 | L-BFGS iterations | >= 1 |
 /// | `tolerance` | 1e-5 | stop when the gradient norm falls below | > 0 |
 /// | `memory` | 7 | L-BFGS history length | >= 1 |
+/// | `solver` | `Lbfgs` | minimiser | [`Solver`] |
+/// | `dual_tolerance` | 0.1 | dual CD: largest sub-problem violation (log units) | > 0 |
+/// | `penalize_bias` | false | L-BFGS: L2 penalty on the bias too | bool |
+///
+/// With [`Solver::DualCd`], `max_iterations` caps epochs and `dual_tolerance` is the
+/// stopping rule ([`super::dual_cd::Settings`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SoftmaxParams(SoftmaxValidParams);
 
@@ -113,6 +137,9 @@ impl Default for SoftmaxParams {
             max_iterations: 500,
             tolerance: 1e-5,
             memory: 7,
+            solver: Solver::Lbfgs,
+            dual_tolerance: 0.1,
+            penalize_bias: false,
         })
     }
 }
@@ -137,6 +164,23 @@ impl SoftmaxParams {
     /// Sets the gradient-norm tolerance (defaults to `1e-5`).
     pub fn tolerance(mut self, t: f64) -> Self {
         self.0.tolerance = t;
+        self
+    }
+    /// Sets the minimiser (defaults to [`Solver::Lbfgs`]).
+    pub fn solver(mut self, s: Solver) -> Self {
+        self.0.solver = s;
+        self
+    }
+    /// L-BFGS: puts the bias under the L2 penalty too, as a constant feature of value
+    /// [`super::dual_cd::BIAS_FEATURE`] (defaults to `false`; the dual coordinate descent
+    /// always does, see [`Solver::DualCd`]).
+    pub fn penalize_bias(mut self, yes: bool) -> Self {
+        self.0.penalize_bias = yes;
+        self
+    }
+    /// Sets the dual coordinate descent's tolerance (defaults to `0.1`).
+    pub fn dual_tolerance(mut self, t: f64) -> Self {
+        self.0.dual_tolerance = t;
         self
     }
 }
@@ -165,6 +209,11 @@ impl ParamGuard for SoftmaxParams {
         if !(p.tolerance.is_finite() && p.tolerance > 0.0) {
             return Err(Error::Params(
                 "tolerance must be a positive, finite number".into(),
+            ));
+        }
+        if !(p.dual_tolerance.is_finite() && p.dual_tolerance > 0.0) {
+            return Err(Error::Params(
+                "dual tolerance must be a positive, finite number".into(),
             ));
         }
         if p.memory == 0 {
@@ -289,6 +338,9 @@ struct Problem<'a> {
     k: usize,
     n_active: usize,
     inv_c: f64,
+    /// Whether the bias is under the L2 penalty too (as a constant feature of value
+    /// [`super::dual_cd::BIAS_FEATURE`]).
+    penalize_bias: bool,
     cache: Mutex<Option<Evaluation>>,
 }
 
@@ -343,6 +395,7 @@ impl<'a> Problem<'a> {
             k,
             n_active,
             inv_c: 1.0 / (c * total),
+            penalize_bias: false,
             cache: Mutex::new(None),
         }
     }
@@ -397,7 +450,14 @@ impl<'a> Problem<'a> {
             loss += l;
             r.extend(part);
         }
-        let reg: f64 = wt.iter().map(|a| a * a).sum::<f64>() * 0.5 * self.inv_c;
+        let mut reg: f64 = wt.iter().map(|a| a * a).sum::<f64>() * 0.5 * self.inv_c;
+        let bias_penalty = if self.penalize_bias {
+            let bf = super::dual_cd::BIAS_FEATURE;
+            self.inv_c / (bf * bf)
+        } else {
+            0.0
+        };
+        reg += bias.iter().map(|a| a * a).sum::<f64>() * 0.5 * bias_penalty;
         let mut grad = vec![0f64; nw + k];
         let (gw, gb) = grad.split_at_mut(nw);
         gw.par_chunks_mut(k * CHUNK)
@@ -421,6 +481,9 @@ impl<'a> Problem<'a> {
             for c in 0..k {
                 gb[c] += row[c];
             }
+        }
+        for c in 0..k {
+            gb[c] += bias_penalty * bias[c];
         }
         let cost = loss + reg;
         let g = Array1::from(grad);
@@ -477,12 +540,16 @@ impl<'a> FitWith<'a, CsrMatrix, Array1<usize>, Error> for SoftmaxValidParams {
             Some(w) if w.len() == y.len() => w.iter().map(|&v| v as f64).collect(),
             _ => vec![1.0; y.len()],
         };
+        if self.solver == Solver::DualCd {
+            return self.fit_dual(init, x, y, &weights);
+        }
         let mut seen = vec![false; x.ncols];
         for &j in &x.indices {
             seen[j as usize] = true;
         }
         let active: Vec<u32> = (0..x.ncols as u32).filter(|&j| seen[j as usize]).collect();
-        let problem = Problem::new(x, y, weights, k, self.c, &active);
+        let mut problem = Problem::new(x, y, weights, k, self.c, &active);
+        problem.penalize_bias = self.penalize_bias;
         let mut theta = vec![0f64; active.len() * k + k];
         if let Some(m) = init {
             for (a, &col) in active.iter().enumerate() {
@@ -526,6 +593,50 @@ impl<'a> FitWith<'a, CsrMatrix, Array1<usize>, Error> for SoftmaxValidParams {
     }
 }
 
+impl SoftmaxValidParams {
+    /// [`FitWith::fit_with`] by dual coordinate descent; a warm start begins from the
+    /// initial model's probabilities and bias.
+    fn fit_dual(
+        &self,
+        init: Option<&SparseSoftmax>,
+        x: &CsrMatrix,
+        y: &[usize],
+        weights: &[f64],
+    ) -> Result<SparseSoftmax> {
+        let k = self.n_classes;
+        let design = super::dual_cd::Design::new(x);
+        let rows: Vec<usize> = (0..x.nrows()).collect();
+        let cost: Vec<f64> = weights.iter().map(|&s| self.c * s).collect();
+        let sub = super::dual_cd::Subproblem {
+            rows: &rows,
+            y,
+            cost: &cost,
+            k,
+        };
+        let settings = super::dual_cd::Settings {
+            tolerance: self.dual_tolerance,
+            max_epochs: self.max_iterations,
+        };
+        let warm = init.map(|m| {
+            let mut z = vec![0f32; k];
+            let mut q = Vec::with_capacity(x.nrows() * k);
+            for i in 0..x.nrows() {
+                let (idx, val) = x.row(i);
+                m.logits(idx, val, &mut z);
+                softmax(&mut z);
+                q.extend(z.iter().map(|&p| p as f64));
+            }
+            q
+        });
+        let start = match &warm {
+            Some(q) => super::dual_cd::Start::Warm { q },
+            None => super::dual_cd::Start::Cold,
+        };
+        let fit = super::dual_cd::solve(&design, &sub, settings, start);
+        design.to_softmax(&fit, k)
+    }
+}
+
 impl Fit<CsrMatrix, Array1<usize>, Error> for SoftmaxValidParams {
     type Object = SparseSoftmax;
     fn fit(&self, ds: &DatasetBase<CsrMatrix, Array1<usize>>) -> Result<SparseSoftmax> {
@@ -536,6 +647,8 @@ impl Fit<CsrMatrix, Array1<usize>, Error> for SoftmaxValidParams {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
 
     fn toy() -> DatasetBase<CsrMatrix, Array1<usize>> {
         // Three classes, each marked by its own column; column 3 is noise shared by all.
@@ -635,6 +748,125 @@ mod tests {
         assert!(SoftmaxParams::new(3).c(-1.0).check().is_err());
         assert!(SoftmaxParams::new(1).check().is_err());
         assert!(SoftmaxParams::new(2).c(f64::NAN).check().is_err());
+    }
+
+    /// A noisy sparse problem: `n` rows over `ncols` columns, 6 entries a row, labels
+    /// from a planted linear rule with noise, uneven sample weights.
+    fn random_problem(n: usize, ncols: usize, k: usize) -> DatasetBase<CsrMatrix, Array1<usize>> {
+        use rand::Rng;
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let planted: Vec<f64> = (0..ncols * k).map(|_| rng.gen_range(-2.0..2.0)).collect();
+        let mut x = CsrMatrix::new(ncols);
+        let mut y = Vec::new();
+        let mut s = Vec::new();
+        for _ in 0..n {
+            let mut idx: Vec<u32> = (0..6).map(|_| rng.gen_range(0..ncols as u32)).collect();
+            idx.sort_unstable();
+            let val: Vec<f32> = idx.iter().map(|_| rng.gen_range(0.1..1.0)).collect();
+            let mut z = vec![0f64; k];
+            for (&j, &v) in idx.iter().zip(&val) {
+                for c in 0..k {
+                    z[c] += v as f64 * planted[j as usize * k + c];
+                }
+            }
+            let noisy: Vec<f64> = z.iter().map(|a| a + rng.gen_range(-1.5..1.5)).collect();
+            y.push(
+                (0..k)
+                    .max_by(|&a, &b| noisy[a].total_cmp(&noisy[b]))
+                    .unwrap(),
+            );
+            s.push(rng.gen_range(0.5f32..2.0));
+            x.push_row(&idx, &val);
+        }
+        DatasetBase::new(x, Array1::from(y)).with_weights(Array1::from(s))
+    }
+
+    /// The L-BFGS objective (and its gradient norm) of a fitted model.
+    fn objective(
+        ds: &DatasetBase<CsrMatrix, Array1<usize>>,
+        m: &SparseSoftmax,
+        c: f64,
+        penalize_bias: bool,
+    ) -> (f64, f64) {
+        let x = ds.records();
+        let k = m.n_classes;
+        let active: Vec<u32> = (0..x.ncols as u32).collect();
+        let w: Vec<f64> = ds.weights().unwrap().iter().map(|&v| v as f64).collect();
+        let y = ds.targets().as_slice().unwrap();
+        let mut p = Problem::new(x, y, w, k, c, &active);
+        p.penalize_bias = penalize_bias;
+        let mut theta = Vec::new();
+        for j in 0..x.ncols as u32 {
+            theta.extend(m.weights.row(j).iter().map(|&v| v as f64));
+        }
+        theta.extend(m.bias.iter().map(|&v| v as f64));
+        let (cost, g) = p.eval(&Array1::from(theta));
+        (cost, g.iter().map(|a| a * a).sum::<f64>().sqrt())
+    }
+
+    #[test]
+    fn dual_cd_reaches_the_lbfgs_optimum() {
+        for (k, c) in [(2usize, 0.5), (2, 8.0), (3, 1.0), (3, 16.0), (5, 2.0)] {
+            let ds = random_problem(400, 60, k);
+            let lbfgs = SoftmaxParams::new(k)
+                .c(c)
+                .penalize_bias(true)
+                .tolerance(1e-9)
+                .max_iterations(5000)
+                .fit(&ds)
+                .unwrap();
+            let dual = SoftmaxParams::new(k)
+                .c(c)
+                .solver(Solver::DualCd)
+                .dual_tolerance(1e-4)
+                .max_iterations(5000)
+                .fit(&ds)
+                .unwrap();
+            assert!(dual.converged, "k={k} C={c}: {} epochs", dual.iterations);
+            let (f_l, g_l) = objective(&ds, &lbfgs, c, true);
+            let (f_d, g_d) = objective(&ds, &dual, c, true);
+            eprintln!("k={k} C={c}: L-BFGS {f_l:.9} |g| {g_l:.2e}; dual CD {f_d:.9} |g| {g_d:.2e} ({} epochs)", dual.iterations);
+            assert!(
+                (f_d - f_l).abs() <= 1e-6 * f_l.abs(),
+                "k={k} C={c}: {f_d} vs {f_l}"
+            );
+            assert!(g_d < 1e-4, "k={k} C={c}: gradient norm {g_d}");
+            // The same model, up to f32 rounding and the optimiser's tolerance.
+            for j in 0..60u32 {
+                for (a, b) in lbfgs.weights.row(j).iter().zip(dual.weights.row(j)) {
+                    assert!((a - b).abs() < 2e-3, "k={k} C={c} column {j}: {a} vs {b}");
+                }
+            }
+            for (a, b) in lbfgs.bias.iter().zip(&dual.bias) {
+                assert!((a - b).abs() < 2e-3, "k={k} C={c} bias: {a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn dual_cd_warm_start_reaches_the_same_optimum() {
+        let ds = random_problem(300, 40, 3);
+        let params = |c: f64| {
+            SoftmaxParams::new(3)
+                .c(c)
+                .solver(Solver::DualCd)
+                .dual_tolerance(1e-5)
+                .max_iterations(5000)
+                .check()
+                .unwrap()
+        };
+        let first = params(1.0).fit(&ds).unwrap();
+        let cold = params(4.0).fit(&ds).unwrap();
+        let warm = params(4.0).fit_with(Some(&first), &ds).unwrap();
+        let (f_c, _) = objective(&ds, &cold, 4.0, true);
+        let (f_w, _) = objective(&ds, &warm, 4.0, true);
+        assert!((f_c - f_w).abs() <= 1e-7 * f_c, "{f_c} vs {f_w}");
+        assert!(
+            warm.iterations < cold.iterations,
+            "{} vs {}",
+            warm.iterations,
+            cold.iterations
+        );
     }
 
     #[test]

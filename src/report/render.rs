@@ -378,6 +378,13 @@ fn card_table(model: &Head, data: &str) -> Table {
                 .join("; "),
         ],
         vec![
+            "model selection".into(),
+            c.selection_report.as_ref().map_or_else(
+                || "on the validation split".into(),
+                |r| r.summary(&c.selection_metric),
+            ),
+        ],
+        vec![
             "converged / iterations".into(),
             format!("{} / {}", c.converged, c.iterations),
         ],

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::features::{
     target_hash, CharNgrams, FeatureParams, FeatureScratch, Featurizer, SparseVec,
 };
+use crate::head::Selection;
 use crate::io::{label_indices, read_all, Columns, FileRecord, Progress, Row, LABEL_COLUMN};
 use crate::model::linear::CsrMatrix;
 use crate::text::TextPipeline;
@@ -143,62 +144,95 @@ pub(super) fn label_set(cfg: &TrainConfig, rows: &[Row]) -> Result<Vec<String>> 
     Ok(labels)
 }
 
-/// The rows model selection and calibration are scored on (the validation files, or a
-/// seeded stratified share of the training rows), and the rows fitted before that.
-pub(super) struct HeldOut {
-    /// Rows the grid's fits are made on.
-    pub fit_rows: Vec<Row>,
+/// The rows model selection works on: `pool`, the rows the selection fits (and under
+/// cross-validation splits into folds) and the final model is fitted on, and `held`,
+/// rows outside them (the validation files; under `--select valid` without them, a
+/// seeded stratified share of the training rows).
+pub(super) struct SelectionRows {
+    /// Rows the selection and the final fit use.
+    pub pool: Vec<Row>,
     /// Their label indices.
-    pub fit_y: Vec<usize>,
-    /// Held-out rows.
-    pub rows: Vec<Row>,
+    pub pool_y: Vec<usize>,
+    /// Held-out rows (validation).
+    pub held: Vec<Row>,
     /// Their label indices.
-    pub y: Vec<usize>,
-    /// The validation files' records (none for a share of the training rows).
+    pub held_y: Vec<usize>,
+    /// The validation files' records.
     pub files: Vec<FileRecord>,
+    /// Whether `held` is a share of the training rows, to be refitted on afterwards.
+    pub holdout: bool,
 }
 
-/// Splits off or reads the held-out rows (`y_all`: the training rows' label indices).
-pub(super) fn held_out(
+/// Reads the validation files and sorts the rows into pool and held-out rows for
+/// `cfg.select` (`y_all`: the training rows' label indices).
+pub(super) fn selection_rows(
     cfg: &TrainConfig,
     train: &Labelled,
     y_all: &[usize],
     labels: &[String],
     progress: &dyn Progress,
-) -> Result<HeldOut> {
-    let (fit_rows, rows, y, files) = if cfg.valid.is_empty() {
+) -> Result<SelectionRows> {
+    let mut valid = Vec::new();
+    let mut valid_y = Vec::new();
+    let mut files = Vec::new();
+    for v in &cfg.valid {
+        let vl = read_labelled(
+            std::slice::from_ref(v),
+            &cfg.columns,
+            cfg.skip_bad_rows,
+            progress,
+        )?;
+        valid_y.extend(label_index(labels, &vl.rows, v, vl.label_column)?);
+        valid.extend(vl.rows);
+        files.extend(vl.files);
+    }
+    let holdout = cfg.select == Selection::Valid && valid.is_empty();
+    let (pool, pool_y, held, held_y) = if holdout {
         let (fit, held) = stratified_split(y_all, labels.len(), cfg.holdout, cfg.seed);
         (
             fit.iter().map(|&i| train.rows[i].clone()).collect(),
+            fit.iter().map(|&i| y_all[i]).collect(),
             held.iter().map(|&i| train.rows[i].clone()).collect(),
             held.iter().map(|&i| y_all[i]).collect(),
-            Vec::new(),
         )
+    } else if cfg.select == Selection::Cv && cfg.cv_include_valid {
+        let mut pool = train.rows.clone();
+        pool.extend(valid);
+        let mut pool_y = y_all.to_vec();
+        pool_y.extend(valid_y);
+        (pool, pool_y, Vec::new(), Vec::new())
     } else {
-        let mut rows = Vec::new();
-        let mut ys = Vec::new();
-        let mut files = Vec::new();
-        for v in &cfg.valid {
-            let vl = read_labelled(
-                std::slice::from_ref(v),
-                &cfg.columns,
-                cfg.skip_bad_rows,
-                progress,
-            )?;
-            ys.extend(label_index(labels, &vl.rows, v, vl.label_column)?);
-            rows.extend(vl.rows);
-            files.extend(vl.files);
-        }
-        (train.rows.clone(), rows, ys, files)
+        (train.rows.clone(), y_all.to_vec(), valid, valid_y)
     };
-    let fit_y = label_index(labels, &fit_rows, "", None)?;
-    Ok(HeldOut {
-        fit_rows,
-        fit_y,
-        rows,
-        y,
+    Ok(SelectionRows {
+        pool,
+        pool_y,
+        held,
+        held_y,
         files,
+        holdout,
     })
+}
+
+/// Each row's cross-validation stratum: its (label, case-insensitive target), numbered
+/// in sorted order.
+pub(super) fn strata(rows: &[Row], y: &[usize]) -> Vec<usize> {
+    let keys: Vec<(usize, String)> = rows
+        .iter()
+        .zip(y)
+        .map(|(r, &l)| {
+            let t = r.target.as_deref().map_or("", str::trim).to_lowercase();
+            (l, t)
+        })
+        .collect();
+    let index: BTreeMap<&(usize, String), usize> = keys
+        .iter()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .enumerate()
+        .map(|(i, key)| (key, i))
+        .collect();
+    keys.iter().map(|key| index[key]).collect()
 }
 
 /// How training rows become feature rows: the text stage, then the feature stage
@@ -226,6 +260,16 @@ impl RowFeatures {
             &tokenize(&self.text, rows),
             &self.target_codes(rows),
         )
+    }
+
+    /// Which rows are crossed with a target (`None` when targets are not crossed).
+    pub fn crossed(&self, rows: &[Row]) -> Option<Vec<bool>> {
+        self.params.cross_target.then(|| {
+            self.target_codes(rows)
+                .iter()
+                .map(Option::is_some)
+                .collect()
+        })
     }
 
     /// Each row's target hash, when targets are crossed and the row has one.

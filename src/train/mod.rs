@@ -1,13 +1,15 @@
 //! Training orchestration: labelled files in, a calibrated [`Head`] out.
 //!
-//! Owns reading and checking the labelled data, the seeded split when no validation
-//! file is given, model selection (C and class weighting, warm-started along the C
-//! path, chosen by validation F_avg for stance-like labels and macro-F1 otherwise),
-//! calibration on the held-out rows, and the model card. Every step is deterministic
-//! for a given seed, so the same data gives the same model file byte for byte.
+//! Owns reading and checking the labelled data, model selection (C, class weighting
+//! and, for heads crossed with targets, the shared-copy weight; by seeded k-fold
+//! cross-validation stratified by label and target, or on the validation rows; F_avg
+//! for stance-like labels, macro-F1 otherwise), the final fit (dual coordinate
+//! descent), the calibration (on out-of-fold logits, or the validation rows), and the
+//! model card. Every step is deterministic for a given seed whatever the number of
+//! threads, so the same data gives the same model file byte for byte.
 //!
-//! Files: `data` (labelled files, labels, the held-out split, the feature matrix),
-//! `select` (the C × class-weighting grid), [`retrain`] (a model retrained on its
+//! Files: `data` (labelled files, labels, the rows selection works on, the feature
+//! matrix), `select` (folds, the search over settings, the calibration), [`retrain`] (a model retrained on its
 //! recorded data plus new labels) with `merge` (merging those labels in),
 //! [`thread_stacker`] (fitting a reply-relation head's thread combination). Imports
 //! from the crate: every stage below it (`error`, `metrics`, `io`, `text`, `features`,
@@ -21,15 +23,18 @@ pub mod thread_stacker;
 
 use std::collections::BTreeMap;
 
-use crate::error::Result;
-use crate::features::FeatureParams;
-use crate::head::{ClassWeighting, Head, ModelCard};
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::features::{FeatureParams, Featurizer};
+use crate::head::{ClassWeighting, Head, ModelCard, Selection, SelectionReport};
 use crate::io::{Columns, FileRecord, Progress, LABEL_COLUMN};
 use crate::metrics;
+use crate::model::dual_cd::{Design, Settings, Start};
 use crate::model::linear::SparseSoftmax;
 use crate::text::{TextParams, TextPipeline};
-use data::{collect_targets, held_out, label_index, label_set, RowFeatures};
-use select::{calibrate_held_out, fit_chosen, select_model, Chosen, HeldOutCalibration};
+use data::{collect_targets, label_index, label_set, selection_rows, strata, RowFeatures};
+use select::{FittedCalibration, Held, Search, Split};
 
 pub use data::{read_labelled, stratified_split, Labelled};
 pub use select::calibrated;
@@ -42,7 +47,7 @@ pub enum ClassWeight {
     None,
     /// Rows weigh n / (k · n_class), as scikit-learn's "balanced".
     Balanced,
-    /// Try both and keep the better on validation.
+    /// Try both and keep the better by the selection score.
     Auto,
 }
 
@@ -55,6 +60,13 @@ impl From<ClassWeighting> for ClassWeight {
     }
 }
 
+/// The shared-copy weights cross-validation chooses from by default (0.5 suited the
+/// ceasefire mix, 1 TweetEval's stance set).
+pub const DEFAULT_SHARED_WEIGHTS: [f32; 2] = [0.5, 1.0];
+
+/// Folds of cross-validated selection by default.
+pub const DEFAULT_FOLDS: usize = 5;
+
 /// Everything `stance-train` can be asked to do.
 #[derive(Debug, Clone)]
 pub struct TrainConfig {
@@ -64,7 +76,8 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Training files.
     pub data: Vec<String>,
-    /// Validation files for model selection and calibration (none: hold out a share).
+    /// Validation files: measured on (the card's validation numbers); under
+    /// `Selection::Valid` also selected and calibrated on (none: hold out a share).
     pub valid: Vec<String>,
     /// Column mapping (the label column must be set).
     pub columns: Columns,
@@ -76,9 +89,19 @@ pub struct TrainConfig {
     pub c_grid: Vec<f64>,
     /// Class weighting.
     pub class_weight: ClassWeight,
-    /// Iteration cap of each fit.
+    /// Shared-copy weights to choose from when targets are crossed (empty: just
+    /// `features.shared_weight`).
+    pub shared_weights: Vec<f32>,
+    /// How C, the class weighting and the shared-copy weight are chosen.
+    pub select: Selection,
+    /// Folds of `Selection::Cv`.
+    pub folds: usize,
+    /// `Selection::Cv`: pool the validation rows into the folds (and the final fit).
+    pub cv_include_valid: bool,
+    /// Epoch cap of each fit (dual coordinate descent).
     pub max_iterations: u64,
-    /// Share of training rows held out when no validation file is given.
+    /// Share of training rows held out by `Selection::Valid` when no validation file
+    /// is given.
     pub holdout: f64,
     /// Skip malformed rows (reported to the caller's [`Progress`]) instead of failing.
     pub skip_bad_rows: bool,
@@ -99,6 +122,10 @@ impl Default for TrainConfig {
             features: FeatureParams::default(),
             c_grid: vec![0.5, 1.0, 2.0, 4.0, 8.0, 16.0],
             class_weight: ClassWeight::Auto,
+            shared_weights: DEFAULT_SHARED_WEIGHTS.to_vec(),
+            select: Selection::Cv,
+            folds: DEFAULT_FOLDS,
+            cv_include_valid: false,
             max_iterations: 500,
             holdout: 0.15,
             skip_bad_rows: false,
@@ -121,15 +148,6 @@ pub fn train_on(
 ) -> Result<Head> {
     cfg.features.check()?;
     let labels = label_set(cfg, &train.rows)?;
-    let targets = collect_targets(&train.rows);
-    let cross = cfg.features.cross_target && !targets.is_empty();
-    let rows_to_features = RowFeatures {
-        text: TextPipeline::new(&cfg.text),
-        params: FeatureParams {
-            cross_target: cross,
-            ..cfg.features.clone()
-        },
-    };
     let first_file = train.files.first().map_or("", |f| f.path.as_str());
     let y_all = label_index(&labels, &train.rows, first_file, None)?;
     progress.step(
@@ -140,34 +158,216 @@ pub fn train_on(
             labels.join(", ")
         ),
     );
-    let held = held_out(cfg, &train, &y_all, &labels, progress)?;
-    let (featurizer, x_fit) = rows_to_features.fit(&held.fit_rows)?;
-    let x_held = rows_to_features.matrix(&featurizer, &held.rows);
+    let sel = selection_rows(cfg, &train, &y_all, &labels, progress)?;
+    let targets = collect_targets(&sel.pool);
+    let cross = cfg.features.cross_target && !targets.is_empty();
+    let features = FeatureParams {
+        cross_target: cross,
+        ..cfg.features.clone()
+    };
+    let shared_weights: Vec<f32> = if cross && !cfg.shared_weights.is_empty() {
+        cfg.shared_weights.clone()
+    } else {
+        vec![features.shared_weight]
+    };
+    for &sw in &shared_weights {
+        FeatureParams {
+            shared_weight: sw,
+            ..features.clone()
+        }
+        .check()?;
+    }
+    // Featurized once with shared weight 1; each candidate weight rescales the shared
+    // copies (`select::scale_shared`: the same bits as featurizing with it).
+    let unit = RowFeatures {
+        text: TextPipeline::new(&cfg.text),
+        params: FeatureParams {
+            shared_weight: 1.0,
+            ..features.clone()
+        },
+    };
+    let (unit_featurizer, x_pool) = unit.fit(&sel.pool)?;
+    let x_held = unit.matrix(&unit_featurizer, &sel.held);
+    let pool_crossed = unit.crossed(&sel.pool);
+    let held_crossed = unit.crossed(&sel.held);
     progress.step(
         &cfg.task,
         &format!(
             "features: {} stored values for {} rows",
-            x_fit.values.len(),
-            x_fit.nrows()
+            x_pool.values.len(),
+            x_pool.nrows()
         ),
     );
-    let fit = (&x_fit, held.fit_y.as_slice());
-    let (chosen, linear) = select_model(cfg, &labels, fit, (&x_held, &held.y), progress)?;
-    let calibrated = calibrate_held_out(&linear, &x_held, &held.y, &labels)?;
-    let (featurizer, linear) = if cfg.valid.is_empty() {
-        // Refit on every training row with the chosen settings.
-        let (featurizer, x) = rows_to_features.fit(&train.rows)?;
-        let linear = fit_chosen(cfg, &chosen, x, &y_all, labels.len())?;
-        (featurizer, linear)
+    let designs: Vec<(f32, Design)> = shared_weights
+        .par_iter()
+        .map(|&sw| {
+            let x = select::rescaled(&x_pool, pool_crossed.as_deref(), sw);
+            (sw, Design::new(&x))
+        })
+        .collect();
+    drop(x_pool);
+
+    let weightings: Vec<bool> = match cfg.class_weight {
+        ClassWeight::None => vec![false],
+        ClassWeight::Balanced => vec![true],
+        ClassWeight::Auto => vec![false, true],
+    };
+    let mut c_grid = cfg.c_grid.clone();
+    c_grid.sort_by(f64::total_cmp);
+    c_grid.dedup();
+    let cv = cfg.select == Selection::Cv;
+    let folds = cfg.folds.min(sel.pool.len());
+    if cv && folds < 2 {
+        return Err(Error::Params(format!(
+            "cross-validation needs at least 2 folds and 2 rows, got {} folds for {} rows",
+            cfg.folds,
+            sel.pool.len()
+        )));
+    }
+    let splits = if cv {
+        let fold_of = select::stratified_folds(&strata(&sel.pool, &sel.pool_y), folds, cfg.seed);
+        select::cv_splits(&fold_of, folds, &sel.pool_y)
     } else {
-        (featurizer, linear)
+        vec![Split {
+            fit: (0..sel.pool.len()).collect(),
+            held: Held::Matrix {
+                x: x_held.clone(),
+                crossed: held_crossed.clone(),
+            },
+            held_y: sel.held_y.clone(),
+        }]
+    };
+    let settings = Settings {
+        tolerance: select::DUAL_TOLERANCE,
+        max_epochs: cfg.max_iterations,
+    };
+    let search = Search {
+        designs: &designs,
+        crossed: cross,
+        y: &sel.pool_y,
+        labels: &labels,
+        splits: &splits,
+        c_grid: &c_grid,
+        weightings: &weightings,
+        settings: Settings {
+            tolerance: if cv {
+                select::CV_TOLERANCE
+            } else {
+                select::DUAL_TOLERANCE
+            },
+            ..settings
+        },
+        coarse: cv,
+        patience: cv.then_some(select::CV_PATIENCE),
+        extend: if cv { select::CV_EXTEND } else { 0 },
+    };
+    let outcome = search.run(|m| progress.step(&cfg.task, &m));
+    let chosen = outcome.trace[outcome.best].clone();
+    let balanced = chosen.class_weight == ClassWeighting::Balanced;
+    let chosen_sw = chosen.shared_weight.unwrap_or(features.shared_weight);
+    let chosen_features = FeatureParams {
+        shared_weight: chosen_sw,
+        ..features.clone()
+    };
+
+    // The final model: on every pool row (after a holdout, on every training row).
+    let (featurizer, linear) = if sel.holdout {
+        let all = RowFeatures {
+            text: TextPipeline::new(&cfg.text),
+            params: chosen_features,
+        };
+        let (featurizer, x) = all.fit(&train.rows)?;
+        let design = Design::new(&x);
+        let rows: Vec<usize> = (0..train.rows.len()).collect();
+        let fit = select::fit_rows(
+            &design,
+            (&y_all, labels.len()),
+            &rows,
+            (chosen.c, balanced),
+            settings,
+            Start::Cold,
+        );
+        (featurizer, design.to_softmax(&fit, labels.len())?)
+    } else {
+        let design = &designs
+            .iter()
+            .find(|d| d.0 == chosen_sw)
+            .expect("the chosen weight has a design")
+            .1;
+        let rows: Vec<usize> = (0..sel.pool.len()).collect();
+        let fit = select::fit_rows(
+            design,
+            (&sel.pool_y, labels.len()),
+            &rows,
+            (chosen.c, balanced),
+            settings,
+            Start::Cold,
+        );
+        (
+            Featurizer::from_parts(chosen_features, unit_featurizer.idf().clone())?,
+            design.to_softmax(&fit, labels.len())?,
+        )
+    };
+
+    // Calibration: under `--select valid` on the held-out rows (the selection fit's
+    // logits after a holdout, the final model's otherwise); under cross-validation on
+    // the chosen setting's out-of-fold logits. Measured on the validation rows when
+    // there are some outside the folds, else where it was fitted.
+    let held_final = || {
+        let x = select::rescaled(&x_held, held_crossed.as_deref(), chosen_sw);
+        select::all_logits(&linear, &x)
+    };
+    let (cal_logits, cal_y, fitted_on) = if cv {
+        let oof = select::out_of_fold(&splits, &outcome.held_logits, sel.pool.len());
+        (oof, sel.pool_y.clone(), "out-of-fold")
+    } else if sel.holdout {
+        (
+            outcome.held_logits[0].clone(),
+            sel.held_y.clone(),
+            "validation",
+        )
+    } else {
+        (held_final(), sel.held_y.clone(), "validation")
+    };
+    let (calibrated, measured_on) = if cv && !sel.held.is_empty() {
+        let fitted =
+            select::calibrate((&cal_logits, &cal_y), (&held_final(), &sel.held_y), &labels)?;
+        (fitted, "validation")
+    } else {
+        let fitted = select::calibrate((&cal_logits, &cal_y), (&cal_logits, &cal_y), &labels)?;
+        (fitted, fitted_on)
+    };
+    let report = SelectionReport {
+        select: cfg.select,
+        folds: splits.len(),
+        stratified_by: if !cv {
+            String::new()
+        } else if cross {
+            "label, target".into()
+        } else {
+            "label".into()
+        },
+        include_valid: cv && cfg.cv_include_valid,
+        c_grid: c_grid.clone(),
+        class_weights: weightings
+            .iter()
+            .map(|&b| ClassWeighting::from_balanced(b))
+            .collect(),
+        shared_weights: if cross { shared_weights } else { Vec::new() },
+        patience: search.patience,
+        extend: search.extend,
+        tolerance: search.settings.tolerance,
+        chosen: chosen.clone(),
+        calibration_fitted_on: fitted_on.into(),
+        measured_on: measured_on.into(),
+        trace: outcome.trace.clone(),
     };
     let card = model_card(
         cfg,
         &train,
-        held.files,
-        (&labels, &y_all),
-        &chosen,
+        sel.files,
+        (&labels, &sel.pool_y),
+        &report,
         &calibrated,
         &linear,
         lineage,
@@ -175,9 +375,8 @@ pub fn train_on(
     progress.step(
         &cfg.task,
         &format!(
-            "chosen C={}, class_weight={}; held-out {} = {:.4}",
-            chosen.c,
-            card.class_weight,
+            "chosen by {}; {measured_on} {} = {:.4} (calibrated)",
+            report.summary(&card.selection_metric),
             card.selection_metric,
             calibrated.summary.primary()
         ),
@@ -195,21 +394,22 @@ pub fn train_on(
     ))
 }
 
-/// The model card of a head trained by `cfg` on `train` (labels and their indices in
-/// `labels`), with the selection, calibration and final fit it ended with.
+/// The model card of a head trained by `cfg` on `train` (the labels and the label
+/// indices of the rows it was fitted on), with the selection, calibration and final
+/// fit it ended with.
 #[allow(clippy::too_many_arguments)]
 fn model_card(
     cfg: &TrainConfig,
     train: &Labelled,
     valid: Vec<FileRecord>,
-    (labels, y_all): (&[String], &[usize]),
-    chosen: &Chosen,
-    calibrated: &HeldOutCalibration,
+    (labels, y_fit): (&[String], &[usize]),
+    report: &SelectionReport,
+    calibrated: &FittedCalibration,
     linear: &SparseSoftmax,
     lineage: Option<crate::head::Lineage>,
 ) -> ModelCard {
     let mut label_counts = BTreeMap::new();
-    for &yv in y_all {
+    for &yv in y_fit {
         *label_counts.entry(labels[yv].clone()).or_insert(0) += 1;
     }
     let label_col = cfg
@@ -221,15 +421,21 @@ fn model_card(
     columns.insert("text".to_string(), cfg.columns.text.clone());
     columns.insert("label".to_string(), label_col);
     columns.insert("target".to_string(), cfg.columns.target.clone());
+    let chosen_sw = report.chosen.shared_weight;
     ModelCard {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         seed: cfg.seed,
         data: train.files.clone(),
         valid,
         columns,
-        c: chosen.c,
-        class_weight: ClassWeighting::from_balanced(chosen.balanced),
-        selection: chosen.trace.clone(),
+        c: report.chosen.c,
+        class_weight: report.chosen.class_weight,
+        selection: report
+            .trace
+            .iter()
+            .filter(|t| t.shared_weight == chosen_sw)
+            .map(|t| (t.c, t.class_weight, t.mean))
+            .collect(),
         selection_metric: if metrics::stance_pair(labels).is_some() {
             "f_avg"
         } else {
@@ -237,8 +443,10 @@ fn model_card(
         }
         .into(),
         label_counts,
-        validation: Some(serde_json::to_value(&calibrated.summary).expect("summary serializes")),
+        validation: (report.measured_on == "validation")
+            .then(|| serde_json::to_value(&calibrated.summary).expect("summary serializes")),
         calibration: Some(calibrated.report.clone()),
+        selection_report: Some(report.clone()),
         converged: linear.converged,
         iterations: linear.iterations,
         max_iterations: Some(cfg.max_iterations),

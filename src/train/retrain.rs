@@ -18,10 +18,10 @@ use std::path::{Path, PathBuf};
 
 use super::thread_stacker::{fit_thread_stacker, StackOptions};
 use crate::error::{Error, Result};
-use crate::head::{ClassWeighting, Head, Lineage};
+use crate::head::{ClassWeighting, Head, Lineage, Selection};
 use crate::io::{sha256_hex, Columns, FileRecord, Progress, Row, LABEL_COLUMN};
 use crate::model::stack::Stacker;
-use crate::train::{self, ClassWeight, Labelled, TrainConfig};
+use crate::train::{self, ClassWeight, Labelled, TrainConfig, DEFAULT_FOLDS};
 
 pub use super::merge::{Conflict, ConflictRule, Merger};
 
@@ -59,22 +59,44 @@ pub fn config_from_model(model: &Head, full_grid: bool) -> TrainConfig {
     let card = &model.card;
     let col = |k: &str, d: String| card.columns.get(k).cloned().unwrap_or(d);
     let default = Columns::default();
-    let (c_grid, class_weight) = if full_grid && !card.selection.is_empty() {
-        let mut cs: Vec<f64> = Vec::new();
-        for (c, _, _) in &card.selection {
-            if !cs.contains(c) {
-                cs.push(*c);
-            }
+    let report = card.selection_report.as_ref();
+    let (c_grid, class_weight, shared_weights) = match report {
+        // The whole search as recorded: the grid asked for, the weightings and the
+        // shared-copy weights.
+        Some(r) if full_grid => {
+            let cw = match r.class_weights.as_slice() {
+                [w] => ClassWeight::from(*w),
+                _ => ClassWeight::Auto,
+            };
+            (r.c_grid.clone(), cw, r.shared_weights.clone())
         }
-        let ws: BTreeSet<ClassWeighting> = card.selection.iter().map(|s| s.1).collect();
-        let cw = match ws.iter().next() {
-            Some(&w) if ws.len() == 1 => ClassWeight::from(w),
-            _ => ClassWeight::Auto,
-        };
-        (cs, cw)
-    } else {
-        (vec![card.c], ClassWeight::from(card.class_weight))
+        // Older files: the grid read back from the selection trace.
+        None if full_grid && !card.selection.is_empty() => {
+            let mut cs: Vec<f64> = Vec::new();
+            for (c, _, _) in &card.selection {
+                if !cs.contains(c) {
+                    cs.push(*c);
+                }
+            }
+            let ws: BTreeSet<ClassWeighting> = card.selection.iter().map(|s| s.1).collect();
+            let cw = match ws.iter().next() {
+                Some(&w) if ws.len() == 1 => ClassWeight::from(w),
+                _ => ClassWeight::Auto,
+            };
+            (cs, cw, Vec::new())
+        }
+        // The chosen setting (the featurizer keeps the chosen shared-copy weight).
+        _ => (
+            vec![card.c],
+            ClassWeight::from(card.class_weight),
+            Vec::new(),
+        ),
     };
+    // How the model was selected (older files: on the validation split).
+    let (select, folds, cv_include_valid) = report
+        .map_or((Selection::Valid, DEFAULT_FOLDS, false), |r| {
+            (r.select, r.folds.max(2), r.include_valid)
+        });
     TrainConfig {
         task: model.task.clone(),
         data: card.data.iter().map(|f| f.path.clone()).collect(),
@@ -90,6 +112,10 @@ pub fn config_from_model(model: &Head, full_grid: bool) -> TrainConfig {
         features: model.featurizer().params().clone(),
         c_grid,
         class_weight,
+        shared_weights,
+        select,
+        folds,
+        cv_include_valid,
         max_iterations: card.iteration_cap(),
         ..TrainConfig::default()
     }

@@ -218,11 +218,14 @@ fn cross_fitted_relations(
                     data.rows.len() - kept.len()
                 ),
             );
-            // The chosen C and class weighting; the rest (columns included) as trained.
+            // The chosen C, class weighting and shared-copy weight; the rest (columns
+            // included) as trained.
             let fixed = config_from_model(relation, false);
             let fold_cfg = TrainConfig {
                 c_grid: fixed.c_grid,
                 class_weight: fixed.class_weight,
+                shared_weights: fixed.shared_weights,
+                features: fixed.features,
                 ..cfg.clone()
             };
             let rows = Labelled {
