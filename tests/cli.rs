@@ -56,6 +56,7 @@ fn score_csv_has_the_documented_columns_and_probabilities_sum_to_one() {
             "stance_p_against",
             "stance_p_favor",
             "stance_p_none",
+            "stance_basis",
             "action",
             "reasons"
         ]
@@ -63,6 +64,10 @@ fn score_csv_has_the_documented_columns_and_probabilities_sum_to_one() {
     let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), 60);
     for row in &rows {
+        assert_eq!(
+            &row[6], "trained",
+            "the fixture model was trained on ceasefire"
+        );
         let p: Vec<f64> = (3..6).map(|i| row[i].parse().unwrap()).collect();
         assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-3, "{row:?}");
         let conf: f64 = row[2].parse().unwrap();

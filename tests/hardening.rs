@@ -58,13 +58,14 @@ fn assert_only_files(dir: &Path, expected: &[&str]) {
     assert_eq!(names, expected);
 }
 
-const STANCE_HEADER: [&str; 8] = [
+const STANCE_HEADER: [&str; 9] = [
     "id",
     "stance",
     "stance_confidence",
     "stance_p_against",
     "stance_p_favor",
     "stance_p_none",
+    "stance_basis",
     "action",
     "reasons",
 ];
