@@ -28,19 +28,19 @@ check_max "offensive calibration" models/offensive.model "$S/tweeteval_offensive
 check "sentiment / TweetEval val" models/sentiment.model "$S/tweeteval_sentiment/val.csv" macro_recall 0.62
 SHARED_DATA="$S" python3 scripts/make_reply_data.py >/dev/null
 check "reply relation / agreement val" models/reply_relation.model build/reply/val.csv macro_f1 0.55
-# Stance of the ceasefire validation replies, read in their threads (docs/results.md: 69.4%,
-# 43 of 62, since the heads are selected by cross-validation; 71.0% before. One reply is 1.6
-# points, so the floor sits one reply under the current count).
+# Stance of the ceasefire validation replies, read in their threads (75.8%, 47 of 62, with
+# the stance head trained on the article sections too; 71.0% before. One reply is 1.6
+# points; the floor is where it was before, 0.70).
 v=$(target/release/stance-score --model models/stance.model --model models/reply_relation.model \
       --format jsonl data/ceasefire/threads_val.csv | python3 -c "
 import csv, json, sys
 gold = {r['id']: r for r in csv.DictReader(open('data/ceasefire/threads_val.csv'))}
 rows = [json.loads(l) for l in sys.stdin if gold[json.loads(l)['id']]['parent_id']]
 print(sum(r['stance']['label'] == gold[r['id']]['label'] for r in rows) / len(rows))")
-if python3 -c "import sys; sys.exit(0 if $v >= 0.67 else 1)"; then
-  echo "ok   thread reading / ceasefire val replies: accuracy = $v (floor 0.67)"
+if python3 -c "import sys; sys.exit(0 if $v >= 0.70 else 1)"; then
+  echo "ok   thread reading / ceasefire val replies: accuracy = $v (floor 0.70)"
 else
-  echo "FAIL thread reading / ceasefire val replies: accuracy = $v is below the floor 0.67"; fail=1
+  echo "FAIL thread reading / ceasefire val replies: accuracy = $v is below the floor 0.70"; fail=1
 fi
 if [ "${SKIP_REBUILD:-}" != 1 ]; then
   tmp=$(mktemp -d)

@@ -217,11 +217,15 @@ fn note_unseen_targets(models: &[Head], targets: &std::collections::BTreeMap<Str
             );
         }
         if !unseen.is_empty() {
+            let more = match m.targets.len().saturating_sub(NOTES) {
+                0 => String::new(),
+                n => format!("; and {n} more"),
+            };
             eprintln!(
-                "note: {}: trained on {} targets: {}",
+                "note: {}: trained on {} targets: {}{more}",
                 m.task,
                 m.targets.len(),
-                m.targets.join("; ")
+                m.targets[..m.targets.len().min(NOTES)].join("; ")
             );
         }
     }
