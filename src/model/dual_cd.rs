@@ -300,9 +300,118 @@ fn solve_k<const K: usize>(
     start: Start,
 ) -> Solution {
     let k = if K == 0 { p.k } else { K };
-    let m = k - 1;
+    let mut dual = Dual::new(d, p, k, start);
+    let mut order: Vec<usize> = (0..p.rows.len()).filter(|&pos| p.cost[pos] > 0.0).collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(ORDER_SEED);
+    let mut scratch = Scratch::new(k);
+    let mut inner_eps = 1e-2f64;
+    let inner_eps_min = settings.tolerance.min(1e-8);
+    let mut epochs = 0;
+    let mut converged = false;
+    let mut violation = f64::INFINITY;
+    while epochs < settings.max_epochs {
+        epochs += 1;
+        order.shuffle(&mut rng);
+        let mut gmax = 0f64;
+        let mut newton_iters = 0u64;
+        for &pos in &order {
+            let viol = visit_row::<K>(
+                d,
+                p,
+                pos,
+                &mut dual,
+                &mut scratch,
+                inner_eps,
+                &mut newton_iters,
+            );
+            // NaN counts as a violation (and then shows as one).
+            if viol > gmax || viol.is_nan() {
+                gmax = viol;
+            }
+        }
+        violation = gmax;
+        if gmax < settings.tolerance {
+            converged = true;
+            break;
+        }
+        if newton_iters <= (order.len() / 10) as u64 {
+            inner_eps = (0.1 * inner_eps).max(inner_eps_min);
+        }
+    }
+    dual.into_solution(d, p, k, (epochs, converged, violation))
+}
+
+/// The dual variables `α` (`k` per row position) and the primal weights they give, of
+/// the first `k − 1` labels only: `W` (`n_active × (k − 1)`) and the bias.
+struct Dual {
+    alpha: Vec<f64>,
+    w: Vec<f64>,
+    wb: Vec<f64>,
+}
+
+impl Dual {
+    /// `α` at `start`, and `W = Σ_i (C_i e_{y_i} − α_i) x_iᵀ` (the bias, `x_i`'s
+    /// constant feature, likewise).
+    fn new(d: &Design, p: &Subproblem, k: usize, start: Start) -> Self {
+        let alpha = initial_alpha(p, k, start);
+        let m = k - 1;
+        let mut w = vec![0f64; d.n_active() * m];
+        let mut wb = vec![0f64; m];
+        for (pos, &i) in p.rows.iter().enumerate() {
+            let (cols, vals) = d.row(i);
+            for c in 0..m {
+                let coef = if c == p.y[pos] { p.cost[pos] } else { 0.0 } - alpha[pos * k + c];
+                if coef != 0.0 {
+                    for (&j, &v) in cols.iter().zip(vals) {
+                        w[j as usize * m + c] += coef * v as f64;
+                    }
+                    wb[c] += coef * BIAS_FEATURE;
+                }
+            }
+        }
+        Dual { alpha, w, wb }
+    }
+
+    /// The [`Solution`]: `q = α_i / C_i`, the weights with their last label restored,
+    /// and `(epochs, converged, violation)` as the fit ended.
+    fn into_solution(
+        self,
+        d: &Design,
+        p: &Subproblem,
+        k: usize,
+        end: (u64, bool, f64),
+    ) -> Solution {
+        let (epochs, converged, violation) = end;
+        let m = k - 1;
+        let q = self
+            .alpha
+            .chunks_exact(k)
+            .zip(p.cost)
+            .flat_map(|(a, &ci)| a.iter().map(move |&v| if ci > 0.0 { v / ci } else { 0.0 }))
+            .collect();
+        let mut weights = Vec::with_capacity(d.n_active() * k);
+        for r in self.w.chunks_exact(m) {
+            push_with_last(&mut weights, r);
+        }
+        let mut bias = Vec::with_capacity(k);
+        push_with_last(&mut bias, &self.wb);
+        for b in &mut bias {
+            *b *= BIAS_FEATURE;
+        }
+        Solution {
+            weights,
+            bias,
+            q,
+            epochs,
+            converged,
+            violation,
+        }
+    }
+}
+
+/// The starting `α`, position by position: each row's sum exactly `C_i`.
+fn initial_alpha(p: &Subproblem, k: usize, start: Start) -> Vec<f64> {
     let n = p.rows.len();
-    // α, position by position.
     let mut alpha = vec![0f64; n * k];
     for pos in 0..n {
         let ci = p.cost[pos];
@@ -326,141 +435,129 @@ fn solve_k<const K: usize>(
             }
         }
     }
-    // W = Σ_i (C_i e_{y_i} − α_i) x_iᵀ, and the bias (x_i's constant feature) likewise.
-    let mut w = vec![0f64; d.n_active() * m];
-    let mut wb = vec![0f64; m];
-    for (pos, &i) in p.rows.iter().enumerate() {
-        let (cols, vals) = d.row(i);
-        for c in 0..m {
-            let coef = if c == p.y[pos] { p.cost[pos] } else { 0.0 } - alpha[pos * k + c];
-            if coef != 0.0 {
-                for (&j, &v) in cols.iter().zip(vals) {
-                    w[j as usize * m + c] += coef * v as f64;
-                }
-                wb[c] += coef * BIAS_FEATURE;
-            }
+    alpha
+}
+
+/// Per-row work space, `k` long each: logits `z`, the row's new `α` (`t`), the
+/// sub-problem's gradient `g`, and the change `t − α` (first `k − 1` labels).
+struct Scratch {
+    z: Vec<f64>,
+    t: Vec<f64>,
+    g: Vec<f64>,
+    delta: Vec<f64>,
+}
+
+impl Scratch {
+    fn new(k: usize) -> Self {
+        Scratch {
+            z: vec![0f64; k],
+            t: vec![0f64; k],
+            g: vec![0f64; k],
+            delta: vec![0f64; k],
         }
     }
-    let mut order: Vec<usize> = (0..n).filter(|&pos| p.cost[pos] > 0.0).collect();
-    let mut rng = ChaCha8Rng::seed_from_u64(ORDER_SEED);
-    let mut z = vec![0f64; k];
-    let mut t = vec![0f64; k];
-    let mut g = vec![0f64; k];
-    let mut delta = vec![0f64; k];
-    let mut inner_eps = 1e-2f64;
-    let inner_eps_min = settings.tolerance.min(1e-8);
-    let mut epochs = 0;
-    let mut converged = false;
-    let mut violation = f64::INFINITY;
-    while epochs < settings.max_epochs {
-        epochs += 1;
-        order.shuffle(&mut rng);
-        let mut gmax = 0f64;
-        let mut newton_iters = 0u64;
-        for &pos in &order {
-            let i = p.rows[pos];
-            let (cols, vals) = d.row(i);
-            // Logits.
-            let z = &mut z[..k];
-            for c in 0..m {
-                z[c] = wb[c] * BIAS_FEATURE;
-            }
-            add_products(cols, vals, &w, &mut z[..m]);
-            z[m] = -z[..m].iter().sum::<f64>();
-            let a_i = &alpha[pos * k..pos * k + k];
-            let sq = d.sqnorm[i] + BIAS_FEATURE * BIAS_FEATURE;
-            // The sub-problem's gradient at its start (up to a constant): ln α_c − z_c.
-            let g = &mut g[..k];
-            for c in 0..k {
-                g[c] = libm::log(a_i[c]) - z[c];
-            }
-            let (lo, hi) = min_max(g);
-            let viol = g[hi] - g[lo];
-            // NaN counts as a violation (and then shows as one).
-            if viol > gmax || viol.is_nan() {
-                gmax = viol;
-            }
-            if viol < inner_eps {
-                continue;
-            }
-            let t = &mut t[..k];
-            t.copy_from_slice(a_i);
-            // Pair moves between the most and least violating labels.
-            for round in 0..(20 * k) {
-                if round > 0 {
-                    for c in 0..k {
-                        g[c] = sq * (t[c] - a_i[c]) - z[c] + libm::log(t[c]);
-                    }
-                }
-                let (lo, hi) = min_max(g);
-                if g[hi] - g[lo] < inner_eps {
-                    break;
-                }
-                // Move mass from `hi` to `lo`: u = the new t_lo, s = t_lo + t_hi; the
-                // root of g(u) = 2A u + c0 + ln(u / (s − u)) (A = |x_i|²).
-                let s = t[lo] + t[hi];
-                let c0 = -sq * a_i[lo] - z[lo] - sq * s + sq * a_i[hi] + z[hi];
-                let two_a = 2.0 * sq;
-                // Newton on whichever of the two ends below s/2, the other gets the rest.
-                let (small, big, c) = if sq * s + c0 >= 0.0 {
-                    (lo, hi, c0)
-                } else {
-                    (hi, lo, -2.0 * sq * s - c0)
-                };
-                let v = pair_newton(two_a, c, s, t[small], inner_eps, &mut newton_iters);
-                t[small] = v;
-                t[big] = s - v;
-                if k == 2 {
-                    break;
-                }
-            }
-            // W −= (t − α) x_iᵀ.
-            let dl = &mut delta[..m];
-            for c in 0..m {
-                dl[c] = t[c] - a_i[c];
-            }
-            for (&j, &v) in cols.iter().zip(vals) {
-                let v = v as f64;
-                let wj = &mut w[j as usize * m..j as usize * m + m];
-                for c in 0..m {
-                    wj[c] -= dl[c] * v;
-                }
-            }
-            for c in 0..m {
-                wb[c] -= dl[c] * BIAS_FEATURE;
-            }
-            alpha[pos * k..pos * k + k].copy_from_slice(t);
+}
+
+/// One coordinate step: solves the sub-problem of the row at position `pos` (unless its
+/// violation is below `inner_eps`) and updates `α` and the weights. Returns the row's
+/// violation at the start of the step.
+#[inline]
+fn visit_row<const K: usize>(
+    d: &Design,
+    p: &Subproblem,
+    pos: usize,
+    dual: &mut Dual,
+    s: &mut Scratch,
+    inner_eps: f64,
+    newton_iters: &mut u64,
+) -> f64 {
+    let k = if K == 0 { p.k } else { K };
+    let m = k - 1;
+    let i = p.rows[pos];
+    let (cols, vals) = d.row(i);
+    let Dual { alpha, w, wb } = dual;
+    // Logits.
+    let z = &mut s.z[..k];
+    for c in 0..m {
+        z[c] = wb[c] * BIAS_FEATURE;
+    }
+    add_products(cols, vals, w, &mut z[..m]);
+    z[m] = -z[..m].iter().sum::<f64>();
+    let a_i = &alpha[pos * k..pos * k + k];
+    let sq = d.sqnorm[i] + BIAS_FEATURE * BIAS_FEATURE;
+    // The sub-problem's gradient at its start (up to a constant): ln α_c − z_c.
+    let g = &mut s.g[..k];
+    for c in 0..k {
+        g[c] = libm::log(a_i[c]) - z[c];
+    }
+    let (lo, hi) = min_max(g);
+    let viol = g[hi] - g[lo];
+    if viol < inner_eps {
+        return viol;
+    }
+    let t = &mut s.t[..k];
+    t.copy_from_slice(a_i);
+    pair_moves::<K>(sq, a_i, z, t, g, inner_eps, newton_iters);
+    // W −= (t − α) x_iᵀ.
+    let dl = &mut s.delta[..m];
+    for c in 0..m {
+        dl[c] = t[c] - a_i[c];
+    }
+    for (&j, &v) in cols.iter().zip(vals) {
+        let v = v as f64;
+        let wj = &mut w[j as usize * m..j as usize * m + m];
+        for c in 0..m {
+            wj[c] -= dl[c] * v;
         }
-        violation = gmax;
-        if gmax < settings.tolerance {
-            converged = true;
+    }
+    for c in 0..m {
+        wb[c] -= dl[c] * BIAS_FEATURE;
+    }
+    alpha[pos * k..pos * k + k].copy_from_slice(t);
+    viol
+}
+
+/// Solves one row's sub-problem from `t = α_i` (gradient `g` at that start) by pair
+/// moves between its most and least violating labels, until their gap is below
+/// `inner_eps` (with two labels, one move).
+#[inline]
+fn pair_moves<const K: usize>(
+    sq: f64,
+    a_i: &[f64],
+    z: &[f64],
+    t: &mut [f64],
+    g: &mut [f64],
+    inner_eps: f64,
+    newton_iters: &mut u64,
+) {
+    let k = if K == 0 { t.len() } else { K };
+    for round in 0..(20 * k) {
+        if round > 0 {
+            for c in 0..k {
+                g[c] = sq * (t[c] - a_i[c]) - z[c] + libm::log(t[c]);
+            }
+        }
+        let (lo, hi) = min_max(g);
+        if g[hi] - g[lo] < inner_eps {
             break;
         }
-        if newton_iters <= (order.len() / 10) as u64 {
-            inner_eps = (0.1 * inner_eps).max(inner_eps_min);
+        // Move mass from `hi` to `lo`: u = the new t_lo, s = t_lo + t_hi; the
+        // root of g(u) = 2A u + c0 + ln(u / (s − u)) (A = |x_i|²).
+        let s = t[lo] + t[hi];
+        let c0 = -sq * a_i[lo] - z[lo] - sq * s + sq * a_i[hi] + z[hi];
+        let two_a = 2.0 * sq;
+        // Newton on whichever of the two ends below s/2, the other gets the rest.
+        let (small, big, c) = if sq * s + c0 >= 0.0 {
+            (lo, hi, c0)
+        } else {
+            (hi, lo, -2.0 * sq * s - c0)
+        };
+        let v = pair_newton(two_a, c, s, t[small], inner_eps, newton_iters);
+        t[small] = v;
+        t[big] = s - v;
+        if k == 2 {
+            break;
         }
-    }
-    let q = alpha
-        .chunks_exact(k)
-        .zip(p.cost)
-        .flat_map(|(a, &ci)| a.iter().map(move |&v| if ci > 0.0 { v / ci } else { 0.0 }))
-        .collect();
-    let mut weights = Vec::with_capacity(d.n_active() * k);
-    for r in w.chunks_exact(m) {
-        push_with_last(&mut weights, r);
-    }
-    let mut bias = Vec::with_capacity(k);
-    push_with_last(&mut bias, &wb);
-    for b in &mut bias {
-        *b *= BIAS_FEATURE;
-    }
-    Solution {
-        weights,
-        bias,
-        q,
-        epochs,
-        converged,
-        violation,
     }
 }
 
