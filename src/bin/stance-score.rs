@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use comment_stance::cli::{self, TargetArgs};
+use comment_stance::head::built_in::built_in_heads;
 use comment_stance::head::Basis;
 use comment_stance::io::{Columns, Format, Output, Progress, RowReader};
 use comment_stance::policy::Policy;
@@ -67,33 +68,9 @@ struct Args {
     batch_size: usize,
 }
 
-/// The default models, built by `scripts/build-default-models.sh` and compiled in, so
-/// the binary works from any folder after `cargo install`.
-const DEFAULT_MODELS: &[(&str, &[u8])] = &[
-    (
-        "<built-in stance>",
-        include_bytes!("../../models/stance.model"),
-    ),
-    (
-        "<built-in offensive>",
-        include_bytes!("../../models/offensive.model"),
-    ),
-    (
-        "<built-in sentiment>",
-        include_bytes!("../../models/sentiment.model"),
-    ),
-    (
-        "<built-in reply_relation>",
-        include_bytes!("../../models/reply_relation.model"),
-    ),
-];
-
 fn run(a: Args) -> comment_stance::Result<()> {
     let models = if a.model.is_empty() {
-        DEFAULT_MODELS
-            .iter()
-            .map(|(name, bytes)| Head::from_bytes(bytes, name))
-            .collect::<comment_stance::Result<Vec<_>>>()?
+        built_in_heads()?
     } else {
         a.model
             .iter()

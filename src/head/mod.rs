@@ -7,12 +7,14 @@
 //! tables). Loading checks every size field against the bytes actually present before
 //! allocating, so a damaged file is a clear error, never a crash or a huge allocation.
 //!
-//! Files: `card` (the model card), `file` (the model file), `scratch` (per-thread
+//! Files: [`built_in`] (the compiled-in default heads), `card` (the model card),
+//! `file` (the model file), `scratch` (per-thread
 //! buffers and the one-row cache), `predict` (the scoring hot path), `explain`,
 //! [`token_memo`] (each thread's memo of a token's character term), [`target_match`]
 //! (which trained target a free-text target or an article names). Imports from the
 //! crate: `error`, `io` (file records), `text`, `features`, `model`.
 
+pub mod built_in;
 mod card;
 mod explain;
 mod file;

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use crate::head::built_in::{built_in_heads, BUILT_IN};
 use crate::head::{with_thread_scratch, Head, HeadScratch};
 use crate::io::{Columns, Format, Row, RowReader};
 use crate::metrics::{argmax, positive_label};
@@ -17,26 +18,6 @@ use crate::thread::ThreadCache;
 
 /// Default size of the parent cache, in comments and in MB (as `stance-score`).
 pub use crate::thread::{DEFAULT_CACHE, DEFAULT_CACHE_MB};
-
-/// The built-in heads, the same files `stance-score` compiles in.
-const BUILT_IN: &[(&str, &[u8])] = &[
-    (
-        "<built-in stance>",
-        include_bytes!("../../models/stance.model"),
-    ),
-    (
-        "<built-in offensive>",
-        include_bytes!("../../models/offensive.model"),
-    ),
-    (
-        "<built-in sentiment>",
-        include_bytes!("../../models/sentiment.model"),
-    ),
-    (
-        "<built-in reply_relation>",
-        include_bytes!("../../models/reply_relation.model"),
-    ),
-];
 
 /// A comment to score, as the service's endpoints read it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -161,11 +142,7 @@ impl Engine {
     /// Any failure is an error naming the file; nothing is half-loaded.
     pub fn load(models: &[PathBuf], policy: Option<&Path>) -> Result<Engine, String> {
         let (models, sources) = if models.is_empty() {
-            let m = BUILT_IN
-                .iter()
-                .map(|(name, bytes)| Head::from_bytes(bytes, name))
-                .collect::<crate::Result<Vec<_>>>()
-                .map_err(|e| e.to_string())?;
+            let m = built_in_heads().map_err(|e| e.to_string())?;
             (m, BUILT_IN.iter().map(|(n, _)| n.to_string()).collect())
         } else {
             let m = models
