@@ -354,3 +354,120 @@ fn audit_finds_planted_label_flips() {
         assert_ne!(&r[2], &r[3]);
     }
 }
+
+/// The fixture's rows toward another target whose stance is the ceasefire's turned
+/// round ("the war": for a truce is against the war), as a labelled CSV.
+fn toward_the_war(fixture_name: &str, dir: &Path, rows: std::ops::Range<usize>) -> PathBuf {
+    let lines = fixture_lines(fixture_name);
+    let mut out = vec![lines[0].clone()];
+    for l in &lines[rows] {
+        let l = l.replacen(",ceasefire,", ",the war,", 1);
+        let l = if l.ends_with(",favor") {
+            format!("{},against", l.trim_end_matches(",favor"))
+        } else if l.ends_with(",against") {
+            format!("{},favor", l.trim_end_matches(",against"))
+        } else {
+            l
+        };
+        out.push(l);
+    }
+    let p = dir.join(format!("war_{fixture_name}"));
+    std::fs::write(&p, out.join("\n") + "\n").unwrap();
+    p
+}
+
+fn eval_json(model: &Path, data: &Path) -> serde_json::Value {
+    let r = run(
+        "stance-eval",
+        &["--model", s(model), "--data", s(data), "--json"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    serde_json::from_str(&r.stdout).unwrap()
+}
+
+#[test]
+fn a_new_target_is_adapted_on_frozen_weights_without_the_base_data() {
+    let dir = tempdir();
+    // The base model's training file is gone afterwards: frozen adaptation needs only
+    // the base model and the new labels.
+    let data = dir.path().join("train.csv");
+    std::fs::copy(fixture("stance_train.csv"), &data).unwrap();
+    let base = dir.path().join("base.model");
+    train(&[&data], Some(&fixture("stance_valid.csv")), &base);
+    std::fs::remove_file(&data).unwrap();
+    let labelled = toward_the_war("stance_train.csv", dir.path(), 1..181);
+    let adapted = dir.path().join("adapted.model");
+    let mut args = vec![
+        "--base",
+        s(&base),
+        "--data",
+        s(&labelled),
+        "--out",
+        s(&adapted),
+    ];
+    let r = run("stance-train", &args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("adapted 'the war' on 180 labels: C="),
+        "{}",
+        r.stderr
+    );
+
+    // The new target: its labels are the text's cues turned round, which the generic
+    // answer gets wrong and the adapted weights learn (held-out rows).
+    let held = toward_the_war("stance_valid.csv", dir.path(), 1..61);
+    let before = eval_json(&base, &held)["accuracy"].as_f64().unwrap();
+    let after = eval_json(&adapted, &held)["accuracy"].as_f64().unwrap();
+    assert!(
+        after > before + 0.2,
+        "accuracy toward 'the war' {before} -> {after}"
+    );
+
+    // Everything else is answered bit for bit as before: the trained target and a
+    // target neither model knows.
+    let score = |m: &Path, d: &Path| {
+        let r = run("stance-score", &["--model", s(m), s(d)]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.stdout
+    };
+    let valid = fixture("stance_valid.csv");
+    assert_eq!(score(&base, &valid), score(&adapted, &valid));
+    let other = dir.path().join("other.csv");
+    let text = std::fs::read_to_string(&valid).unwrap();
+    std::fs::write(&other, text.replace(",ceasefire,", ",the stadium deal,")).unwrap();
+    assert_eq!(score(&base, &other), score(&adapted, &other));
+    let toward_war = score(&adapted, &held);
+    assert!(
+        toward_war.lines().skip(1).all(|l| l.contains(",adapted,")),
+        "stance_basis: {toward_war}"
+    );
+
+    // Deterministic: the same base and labels give the same file.
+    let again = dir.path().join("again.model");
+    args[5] = s(&again);
+    assert_eq!(run("stance-train", &args).code, 0);
+    assert!(std::fs::read(&adapted).unwrap() == std::fs::read(&again).unwrap());
+
+    // A target the base was trained on is not adapted on frozen weights.
+    let known = dir.path().join("known.csv");
+    std::fs::write(
+        &known,
+        fixture_lines("stance_valid.csv")[..3].join("\n") + "\n",
+    )
+    .unwrap();
+    let r = retrain(
+        &base,
+        &[&known],
+        &dir.path().join("x.model"),
+        &["--adapt", "frozen"],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "{} line 2: target 'ceasefire' is one the base model was trained on",
+            s(&known)
+        )),
+        "{}",
+        r.stderr
+    );
+}

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use comment_stance::cli::{self, TrainArgs};
 use comment_stance::head::Selection;
+use comment_stance::train::adapt::{self, AdaptMode, AdaptOptions};
 use comment_stance::train::retrain::{self, ConflictRule, RetrainOptions};
 use comment_stance::train::thread_stacker::{self, StackOptions};
 use comment_stance::train::{self, TrainConfig};
@@ -42,6 +43,13 @@ struct Args {
     /// weighting, shared-copy weight) instead of keeping its chosen values.
     #[arg(long, requires = "base")]
     reselect: bool,
+    /// With --base and --data: `frozen` fits only the added targets' own (crossed)
+    /// weights on top of the base's frozen weights, with C chosen by cross-validation on
+    /// the added labels (no recorded training files needed; every other target's answer
+    /// unchanged); `retrain` retrains on the recorded files plus the added ones; `auto`
+    /// is `frozen` when every added row names a target the base was not trained on.
+    #[arg(long, value_enum, default_value = "auto", requires = "base")]
+    adapt: AdaptMode,
     /// Where to write the model file (written atomically).
     #[arg(long)]
     out: PathBuf,
@@ -93,7 +101,30 @@ struct Args {
     quiet: bool,
 }
 
+/// `--base` with only new targets: their crossed weights fitted on the frozen base.
+fn run_adapt(a: &Args, opts: &AdaptOptions) -> comment_stance::Result<()> {
+    let model = adapt::adapt(opts, &cli::StderrProgress::new(!a.quiet))?;
+    model.save(&a.out)?;
+    if !a.quiet {
+        eprintln!("[{}] wrote {}", model.task, a.out.display());
+    }
+    Ok(())
+}
+
 fn run_retrain(a: Args, base: PathBuf) -> comment_stance::Result<()> {
+    let frozen = AdaptOptions {
+        base: base.clone(),
+        data: a.data.clone(),
+        skip_bad_rows: a.train.columns.cols.skip_bad_rows,
+    };
+    let use_frozen = match a.adapt {
+        AdaptMode::Frozen => true,
+        AdaptMode::Auto => !a.data.is_empty() && adapt::frozen_applies(&frozen)?,
+        AdaptMode::Retrain => false,
+    };
+    if use_frozen {
+        return run_adapt(&a, &frozen);
+    }
     let conflicts_path = a.conflicts.clone().unwrap_or_else(|| {
         let mut p = a.out.clone().into_os_string();
         p.push(".conflicts.csv");

@@ -20,7 +20,7 @@ pub struct CalibrationReport {
 }
 
 /// Where a model came from (for retraining on new labels).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Lineage {
     /// SHA-256 of the parent model file.
     pub parent_sha256: String,
@@ -36,6 +36,29 @@ pub struct Lineage {
     /// stance comes from a few added labels, reported as basis `adapted`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub adapted_targets: Vec<String>,
+    /// Targets adapted on top of the parent's frozen weights (`stance-train --base`
+    /// with only new targets): how each one's crossed weights were fitted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub frozen_fits: Vec<FrozenFit>,
+}
+
+/// One new target's crossed weights, fitted on its added labels with every weight of
+/// the parent model frozen (`crate::train::adapt`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrozenFit {
+    /// The target, as first spelled in the added files.
+    pub target: String,
+    /// Labelled rows of the target.
+    pub rows: usize,
+    /// The chosen inverse L2 strength; 0 when no C beat the generic answer (the
+    /// target then stays generic and gets no weights).
+    pub c: f64,
+    /// Cross-validated log loss at each C of the grid, in grid order.
+    pub cv_log_loss: Vec<(f64, f64)>,
+    /// The log loss of the parent's own (generic) answer on the same rows.
+    pub parent_log_loss: f64,
+    /// Weight rows added (crossed buckets no weight of the parent uses).
+    pub columns: usize,
 }
 
 /// Everything needed to say what a model is and to reproduce it.

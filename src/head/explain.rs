@@ -70,10 +70,22 @@ impl Head {
         // Each entry's push, its weights read as scoring read them.
         let mut pushes = Vec::with_capacity(vec.idx.len());
         let rows = self.located_word_rows(&head.features);
-        self.linear
-            .for_each_entry(rows, &vec.idx, &vec.val, |row, v| {
-                pushes.push(v * delta(row))
-            });
+        match code.map(|t| self.crossed_weights(t)) {
+            // A target adapted on frozen weights reads its crossed copies in its own table.
+            Some(own) if !std::ptr::eq(own, &self.linear.weights) => {
+                let (idx, val) = (&vec.idx[..n_base], &vec.val[..n_base]);
+                self.linear
+                    .for_each_entry(rows, idx, val, |row, v| pushes.push(v * delta(row)));
+                for (&b, &v) in vec.idx[n_base..].iter().zip(&vec.val[n_base..]) {
+                    pushes.push(v * delta(own.row(b)));
+                }
+            }
+            _ => self
+                .linear
+                .for_each_entry(rows, &vec.idx, &vec.val, |row, v| {
+                    pushes.push(v * delta(row))
+                }),
+        }
         let contrib: Vec<f32> = (0..n_base)
             .map(|e| {
                 let mut c = pushes[e];

@@ -43,6 +43,14 @@ struct Header {
     /// parent's (absent: the fixed mixture).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     thread_stacker: Option<Stacker>,
+    /// Rows of the crossed weights of targets adapted on frozen weights (the card's
+    /// `lineage.frozen_fits`), written after the biases.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    n_adapted_rows: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Head {
@@ -53,6 +61,10 @@ impl Head {
         let nonzero = |(_, r): &(u32, &[f32])| r.iter().any(|&x| x != 0.0);
         let idf: Vec<(u32, &[f32])> = self.featurizer.idf().iter().filter(nonzero).collect();
         let w: Vec<(u32, &[f32])> = self.linear.weights.iter().filter(nonzero).collect();
+        let adapted: Vec<(u32, &[f32])> = self
+            .adapted_weights()
+            .map(|t| t.iter().filter(nonzero).collect())
+            .unwrap_or_default();
         let header = Header {
             task: self.task.clone(),
             labels: self.labels.clone(),
@@ -64,6 +76,7 @@ impl Head {
             n_idf: idf.len() as u64,
             n_weight_rows: w.len() as u64,
             thread_stacker: self.thread_stacker.clone(),
+            n_adapted_rows: adapted.len() as u64,
         };
         let json = serde_json::to_vec(&header).expect("header serializes");
         let mut payload = Vec::with_capacity(json.len() + idf.len() * 8 + w.len() * (4 + 4 * nc));
@@ -78,6 +91,12 @@ impl Head {
             }
         }
         for x in &self.linear.bias {
+            payload.extend_from_slice(&x.to_le_bytes());
+        }
+        for (b, _) in &adapted {
+            payload.extend_from_slice(&b.to_le_bytes());
+        }
+        for x in adapted.iter().flat_map(|(_, r)| *r) {
             payload.extend_from_slice(&x.to_le_bytes());
         }
         let mut out = Vec::with_capacity(PREAMBLE + payload.len());
@@ -117,7 +136,7 @@ impl Head {
         let nc = h.labels.len();
         let buckets = h.features.buckets();
         // Each table is its bucket ids, then their rows, in ascending bucket order.
-        let mut table = |n: u64, width: usize, what: &str| -> Result<BucketTable> {
+        let table = |cur: &mut Cursor, n: u64, width: usize, what: &str| -> Result<BucketTable> {
             let ids = cur.take(n * 4)?;
             let vals = f32s(cur.take(n * 4 * width as u64)?);
             let ids = ids
@@ -126,9 +145,13 @@ impl Head {
             BucketTable::from_rows(buckets, width, ids.zip(vals.chunks_exact(width)))
                 .map_err(|e| bad(format!("{what} table: {e}")))
         };
-        let idf = table(h.n_idf, 1, "idf")?;
-        let weights = table(h.n_weight_rows, nc, "weight")?;
+        let idf = table(&mut cur, h.n_idf, 1, "idf")?;
+        let weights = table(&mut cur, h.n_weight_rows, nc, "weight")?;
         let bias = f32s(cur.take(4 * nc as u64)?);
+        let adapted = match h.n_adapted_rows {
+            0 => None,
+            n => Some(table(&mut cur, n, nc, "adapted weight")?),
+        };
         let featurizer = Featurizer::from_parts(h.features, idf).map_err(|e| bad(e.to_string()))?;
         let linear = SparseSoftmax {
             weights,
@@ -148,6 +171,9 @@ impl Head {
             h.card,
         );
         model.thread_stacker = h.thread_stacker;
+        if let Some(t) = adapted {
+            model.set_adapted_weights(t);
+        }
         Ok(model)
     }
 }
@@ -176,10 +202,16 @@ impl Header {
                     .checked_mul(4 + 4 * nc as u64)
                     .and_then(|b| a.checked_add(b))
             })
-            .and_then(|a| a.checked_add(4 * nc as u64));
+            .and_then(|a| a.checked_add(4 * nc as u64))
+            .and_then(|a| {
+                self.n_adapted_rows
+                    .checked_mul(4 + 4 * nc as u64)
+                    .and_then(|b| a.checked_add(b))
+            });
         if need != Some(remaining as u64)
             || self.n_idf > buckets as u64
             || self.n_weight_rows > buckets as u64
+            || self.n_adapted_rows > buckets as u64
         {
             return Err("table sizes do not match the file length".into());
         }

@@ -31,7 +31,7 @@ use crate::model::stack::Stacker;
 use crate::text::{TextParams, TextPipeline};
 
 pub use card::{
-    CalibrationReport, ClassWeighting, Lineage, ModelCard, ScoredSetting, Selection,
+    CalibrationReport, ClassWeighting, FrozenFit, Lineage, ModelCard, ScoredSetting, Selection,
     SelectionReport,
 };
 pub use explain::Reason;
@@ -64,6 +64,10 @@ pub struct Head {
     /// Reply-relation heads: the learned combination of a reply's own stance with the
     /// relation and the parent's stance (applied when a reply is read in its thread).
     pub thread_stacker: Option<Stacker>,
+    /// The crossed weights of targets adapted on frozen weights
+    /// (`crate::train::adapt`), read instead of the main table for those targets'
+    /// crossed copies: their target hashes and the table.
+    adapted: Option<(Vec<u64>, BucketTable)>,
     /// Unique in the process (keys the [`HeadScratch`] cache).
     id: u64,
 }
@@ -134,6 +138,7 @@ impl Head {
             calibration,
             card,
             thread_stacker: None,
+            adapted: None,
             id: NEXT_MODEL_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
@@ -170,6 +175,38 @@ impl Head {
     /// The linear model.
     pub fn linear(&self) -> &SparseSoftmax {
         &self.linear
+    }
+
+    /// Attaches the crossed weights of the targets adapted on frozen weights (the
+    /// card's `lineage.frozen_fits`); the table has one row per crossed bucket.
+    pub fn set_adapted_weights(&mut self, weights: BucketTable) {
+        let codes = self
+            .card
+            .lineage
+            .as_ref()
+            .map(|l| {
+                l.frozen_fits
+                    .iter()
+                    .filter(|f| f.c > 0.0)
+                    .map(|f| features::target_hash(&f.target))
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.adapted = Some((codes, weights));
+    }
+
+    /// The crossed weights of the targets adapted on frozen weights, if any.
+    pub fn adapted_weights(&self) -> Option<&BucketTable> {
+        self.adapted.as_ref().map(|(_, t)| t)
+    }
+
+    /// The table that the crossed copy toward the target of hash `code` reads: its own
+    /// for a target adapted on frozen weights, else the main weights.
+    pub(super) fn crossed_weights(&self, code: u64) -> &BucketTable {
+        match &self.adapted {
+            Some((codes, t)) if codes.contains(&code) => t,
+            _ => &self.linear.weights,
+        }
     }
 
     /// The crossing hash for `target` when the model knows it (and crosses targets).

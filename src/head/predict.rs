@@ -69,8 +69,24 @@ impl Head {
         h.logits.clear();
         h.logits.resize(self.labels.len(), 0.0);
         let rows = self.located_word_rows(&h.features);
-        self.linear
-            .logits_located(rows, &h.vec.idx, &h.vec.val, &mut h.logits);
+        match target.map(|t| self.crossed_weights(t)) {
+            // A target adapted on frozen weights: its crossed copies (the second half)
+            // read its own table.
+            Some(own) if !std::ptr::eq(own, &self.linear.weights) => {
+                let half = h.vec.idx.len() / 2;
+                let (idx, val) = (&h.vec.idx, &h.vec.val);
+                self.linear
+                    .logits_located(rows, &idx[..half], &val[..half], &mut h.logits);
+                for (&b, &v) in idx[half..].iter().zip(&val[half..]) {
+                    for (l, &x) in h.logits.iter_mut().zip(own.row(b)) {
+                        *l += v * x;
+                    }
+                }
+            }
+            _ => self
+                .linear
+                .logits_located(rows, &h.vec.idx, &h.vec.val, &mut h.logits),
+        }
         self.add_char_part(tokens, target, h, memos);
         h.key = key;
         i
@@ -129,6 +145,7 @@ impl Head {
         let memo = memos.get((self.id, target), k + 1);
         let shared = self.featurizer.shared_scale();
         let w = &self.linear.weights;
+        let crossed_w = target.map(|t| self.crossed_weights(t));
         // Look-ups in a memo of several MB miss the cache: start them all first.
         let mut j = 0;
         while let Some((_, _, hash)) = self.featurizer.char_token(features, j) {
@@ -149,8 +166,8 @@ impl Head {
                     for (t, &x) in term[..k].iter_mut().zip(shared_row) {
                         *t += scaled * x;
                     }
-                    if let Some(t) = target {
-                        let crossed = w.row(self.featurizer.cross(b, t));
+                    if let (Some(t), Some(cw)) = (target, crossed_w) {
+                        let crossed = cw.row(self.featurizer.cross(b, t));
                         for (t, &x) in term[..k].iter_mut().zip(crossed) {
                             *t += v * x;
                         }

@@ -341,6 +341,10 @@ struct Problem<'a> {
     /// Whether the bias is under the L2 penalty too (as a constant feature of value
     /// [`super::dual_cd::BIAS_FEATURE`]).
     penalize_bias: bool,
+    /// Fixed logits added to each row's (row-major, `k` per row; [`fit_on_offsets`]).
+    offsets: Option<&'a [f64]>,
+    /// Whether the bias is fitted (else it stays at zero).
+    fit_bias: bool,
     cache: Mutex<Option<Evaluation>>,
 }
 
@@ -396,6 +400,8 @@ impl<'a> Problem<'a> {
             n_active,
             inv_c: 1.0 / (c * total),
             penalize_bias: false,
+            offsets: None,
+            fit_bias: true,
             cache: Mutex::new(None),
         }
     }
@@ -424,6 +430,11 @@ impl<'a> Problem<'a> {
                 let mut z = vec![0f64; k];
                 for &i in rows {
                     z.copy_from_slice(bias);
+                    if let Some(o) = self.offsets {
+                        for (zc, &oc) in z.iter_mut().zip(&o[i * k..i * k + k]) {
+                            *zc += oc;
+                        }
+                    }
                     for p in self.x.indptr[i]..self.x.indptr[i + 1] {
                         let j = self.cols[p] as usize;
                         let v = self.x.values[p] as f64;
@@ -477,13 +488,15 @@ impl<'a> Problem<'a> {
                     }
                 }
             });
-        for row in r.chunks(k) {
-            for c in 0..k {
-                gb[c] += row[c];
+        if self.fit_bias {
+            for row in r.chunks(k) {
+                for c in 0..k {
+                    gb[c] += row[c];
+                }
             }
-        }
-        for c in 0..k {
-            gb[c] += bias_penalty * bias[c];
+            for c in 0..k {
+                gb[c] += bias_penalty * bias[c];
+            }
         }
         let cost = loss + reg;
         let g = Array1::from(grad);
@@ -543,11 +556,7 @@ impl<'a> FitWith<'a, CsrMatrix, Array1<usize>, Error> for SoftmaxValidParams {
         if self.solver == Solver::DualCd {
             return self.fit_dual(init, x, y, &weights);
         }
-        let mut seen = vec![false; x.ncols];
-        for &j in &x.indices {
-            seen[j as usize] = true;
-        }
-        let active: Vec<u32> = (0..x.ncols as u32).filter(|&j| seen[j as usize]).collect();
+        let active = active_columns(x);
         let mut problem = Problem::new(x, y, weights, k, self.c, &active);
         problem.penalize_bias = self.penalize_bias;
         let mut theta = vec![0f64; active.len() * k + k];
@@ -561,6 +570,64 @@ impl<'a> FitWith<'a, CsrMatrix, Array1<usize>, Error> for SoftmaxValidParams {
                 theta[active.len() * k + c] = m.bias[c] as f64;
             }
         }
+        self.fit_lbfgs(problem, &active, theta)
+    }
+}
+
+/// The columns that occur in `x`, ascending.
+fn active_columns(x: &CsrMatrix) -> Vec<u32> {
+    let mut seen = vec![false; x.ncols];
+    for &j in &x.indices {
+        seen[j as usize] = true;
+    }
+    (0..x.ncols as u32).filter(|&j| seen[j as usize]).collect()
+}
+
+/// Fits the weights `W` (no bias) of `softmax(o_i + W x_i)` by L-BFGS under `params`'
+/// L2 penalty, where `offsets` holds each row's fixed logits `o_i` (`k` per row,
+/// row-major): new weights learned on top of a frozen model's answer (a stance head
+/// adapted to a new target, `crate::train::adapt`). `weights` are the rows' weights.
+pub fn fit_on_offsets(
+    params: &SoftmaxValidParams,
+    x: &CsrMatrix,
+    y: &[usize],
+    weights: &[f64],
+    offsets: &[f64],
+) -> Result<SparseSoftmax> {
+    let k = params.n_classes;
+    if x.nrows() == 0 || x.nrows() != y.len() || weights.len() != y.len() {
+        return Err(Error::Train(format!(
+            "{} rows, {} labels and {} row weights",
+            x.nrows(),
+            y.len(),
+            weights.len()
+        )));
+    }
+    if offsets.len() != y.len() * k || y.iter().any(|&c| c >= k) {
+        return Err(Error::Train(format!(
+            "{} offsets or a label out of range for {} rows of {k} classes",
+            offsets.len(),
+            y.len()
+        )));
+    }
+    let active = active_columns(x);
+    let mut problem = Problem::new(x, y, weights.to_vec(), k, params.c, &active);
+    problem.offsets = Some(offsets);
+    problem.fit_bias = false;
+    let theta = vec![0f64; active.len() * k + k];
+    params.fit_lbfgs(problem, &active, theta)
+}
+
+impl SoftmaxValidParams {
+    /// Minimises `problem` by L-BFGS from `theta` (weights of the `active` columns, then
+    /// the bias).
+    fn fit_lbfgs(
+        &self,
+        problem: Problem<'_>,
+        active: &[u32],
+        theta: Vec<f64>,
+    ) -> Result<SparseSoftmax> {
+        let (k, ncols) = (self.n_classes, problem.x.ncols);
         let solver = LBFGS::new(MoreThuenteLineSearch::new(), self.memory)
             .with_tolerance_grad(self.tolerance)
             .and_then(|s| s.with_tolerance_cost(1e-12))
@@ -581,7 +648,7 @@ impl<'a> FitWith<'a, CsrMatrix, Array1<usize>, Error> for SoftmaxValidParams {
             .map(|&w| w as f32)
             .collect();
         let weights =
-            BucketTable::from_rows(x.ncols, k, active.iter().copied().zip(rows.chunks_exact(k)))?;
+            BucketTable::from_rows(ncols, k, active.iter().copied().zip(rows.chunks_exact(k)))?;
         let bias = (0..k).map(|c| best[active.len() * k + c] as f32).collect();
         Ok(SparseSoftmax {
             weights,

@@ -15,6 +15,7 @@
 //! from the crate: every stage below it (`error`, `metrics`, `io`, `text`, `features`,
 //! `model`, `head`, `thread` for the combination's inputs).
 
+pub mod adapt;
 mod data;
 mod merge;
 pub mod retrain;

@@ -209,6 +209,7 @@ pub fn retrain(opts: &RetrainOptions, progress: &dyn Progress) -> Result<Retrain
             duplicates: dups,
             conflicts: conflicts.len(),
             adapted_targets: adapted_targets(&base, &rows),
+            frozen_fits: Vec::new(),
         })
     };
     cfg.data = files.iter().map(|f| f.path.clone()).collect();
