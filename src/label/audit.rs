@@ -31,6 +31,10 @@ pub enum Rank {
     Margin,
     /// p_given alone (self-confidence).
     SelfConfidence,
+    /// Confident learning (Northcutt et al. 2021, cleanlab's `find_label_issues` with
+    /// `prune_by_noise_rate`): the rows the calibrated confident joint counts as
+    /// mislabelled first, by self-confidence; then every other row, by self-confidence.
+    Confident,
 }
 
 /// One row whose label looks wrong.
@@ -168,10 +172,133 @@ pub fn thresholds(oof: &OutOfFold) -> Vec<f64> {
         .collect()
 }
 
-/// Rows ranked most suspicious first; with `all` every row, otherwise only the rows
-/// where another label beats the given one (after the thresholds, for `Normalized`).
+/// Each row's confident label (Northcutt et al. 2021): the likeliest of the labels whose
+/// out-of-fold probability reaches that label's threshold `t`; `None` when none does.
+/// As in cleanlab, a probability within 1e-6 below the threshold counts as reaching it.
+pub fn confident_labels(oof: &OutOfFold, t: &[f64]) -> Vec<Option<usize>> {
+    oof.probs
+        .iter()
+        .map(|p| {
+            (0..p.len())
+                .filter(|&j| p[j] as f64 >= t[j] - 1e-6)
+                .max_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a)))
+        })
+        .collect()
+}
+
+/// The confident joint: `c[i][j]` counts the rows given label `i` whose confident label
+/// is `j` (rows without a confident label are not counted). As in cleanlab, each
+/// diagonal count is at least 1.
+pub fn confident_joint(oof: &OutOfFold, confident: &[Option<usize>]) -> Vec<Vec<usize>> {
+    let k = oof.labels.len();
+    let mut c = vec![vec![0usize; k]; k];
+    for (&g, j) in oof.given.iter().zip(confident) {
+        if let Some(j) = *j {
+            c[g][j] += 1;
+        }
+    }
+    for (i, row) in c.iter_mut().enumerate() {
+        row[i] = row[i].max(1);
+    }
+    c
+}
+
+/// The confident joint calibrated so that row `i` sums to the number of rows given label
+/// `i` (cleanlab's `calibrate_confident_joint`), rounded to counts that keep each row's
+/// total (largest remainders first, ties to the lower label). A label with no confident
+/// rows keeps all its rows on the diagonal, and at least one row of each label stays on
+/// the diagonal (cleanlab's `min_examples_per_class = 1`).
+pub fn calibrated_joint(oof: &OutOfFold, joint: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    let k = oof.labels.len();
+    let mut n = vec![0usize; k];
+    for &g in &oof.given {
+        n[g] += 1;
+    }
+    (0..k)
+        .map(|i| {
+            let sum: usize = joint[i].iter().sum();
+            let mut row = vec![0usize; k];
+            if sum == 0 {
+                row[i] = n[i];
+                return row;
+            }
+            let exact: Vec<f64> = joint[i]
+                .iter()
+                .map(|&c| c as f64 * n[i] as f64 / sum as f64)
+                .collect();
+            for (r, e) in row.iter_mut().zip(&exact) {
+                *r = e.floor() as usize;
+            }
+            let mut order: Vec<usize> = (0..k).collect();
+            order.sort_by(|&a, &b| {
+                let frac = |j: usize| exact[j] - exact[j].floor();
+                frac(b).total_cmp(&frac(a)).then(a.cmp(&b))
+            });
+            let short = n[i] - row.iter().sum::<usize>();
+            for &j in order.iter().take(short) {
+                row[j] += 1;
+            }
+            if row[i] == 0 && n[i] > 0 {
+                let most = (0..k).filter(|&j| j != i).max_by_key(|&j| (row[j], k - j));
+                if let Some(j) = most {
+                    row[j] -= 1;
+                    row[i] += 1;
+                }
+            }
+            row
+        })
+        .collect()
+}
+
+/// The rows cleanlab's `prune_by_noise_rate` flags: for each given label `i` and other
+/// label `j`, the `calibrated[i][j]` rows given `i` with the largest `p_j − p_i` (ties to
+/// the lower row index).
+pub fn prune_by_noise_rate(oof: &OutOfFold, calibrated: &[Vec<usize>]) -> Vec<bool> {
+    let k = oof.labels.len();
+    let mut flagged = vec![false; oof.given.len()];
+    for i in 0..k {
+        let rows: Vec<usize> = (0..oof.given.len())
+            .filter(|&r| oof.given[r] == i)
+            .collect();
+        for j in (0..k).filter(|&j| j != i && calibrated[i][j] > 0) {
+            let margin = |r: usize| oof.probs[r][j] as f64 - oof.probs[r][i] as f64;
+            let mut by = rows.clone();
+            by.sort_by(|&a, &b| margin(b).total_cmp(&margin(a)).then(a.cmp(&b)));
+            for &r in by.iter().take(calibrated[i][j]) {
+                flagged[r] = true;
+            }
+        }
+    }
+    flagged
+}
+
+/// The label-issue rows of confident learning with `prune_by_noise_rate`, as cleanlab's
+/// `find_label_issues` finds them: the rows [`prune_by_noise_rate`] flags from the
+/// calibrated confident joint, less those whose given label is (within 1e-6) the likeliest.
+pub fn label_issues(oof: &OutOfFold) -> Vec<bool> {
+    let confident = confident_labels(oof, &thresholds(oof));
+    let joint = confident_joint(oof, &confident);
+    let mut flagged = prune_by_noise_rate(oof, &calibrated_joint(oof, &joint));
+    for ((f, p), &g) in flagged.iter_mut().zip(&oof.probs).zip(&oof.given) {
+        let other = (0..p.len()).filter(|&j| j != g).map(|j| p[j]);
+        if other.fold(f32::MIN, f32::max) <= p[g] + 1e-6 {
+            *f = false;
+        }
+    }
+    flagged
+}
+
+/// Rows ranked most suspicious first; with `all` every row, otherwise only the suspects:
+/// rows where another label beats the given one (after the thresholds, for
+/// `Normalized`), or for `Confident` the rows confident learning flags. For `Confident`
+/// the score is `p_given − 1` for a flagged row and `p_given` for any other, so the
+/// flagged rows come first.
 pub fn rank(oof: &OutOfFold, how: Rank, all: bool) -> Vec<Suspect> {
     let t = thresholds(oof);
+    let flagged = match how {
+        Rank::Confident => label_issues(oof),
+        _ => Vec::new(),
+    };
     let mut out: Vec<Suspect> = Vec::new();
     for (i, (p, &g)) in oof.probs.iter().zip(&oof.given).enumerate() {
         let shift = |j: usize| match how {
@@ -185,11 +312,13 @@ pub fn rank(oof: &OutOfFold, how: Rank, all: bool) -> Vec<Suspect> {
             continue;
         };
         let margin = shift(g) - shift(s);
-        let score = match how {
-            Rank::SelfConfidence => p[g] as f64,
-            _ => margin,
+        let (score, suspect) = match how {
+            Rank::SelfConfidence => (p[g] as f64, margin < 0.0),
+            Rank::Confident if flagged[i] => (p[g] as f64 - 1.0, true),
+            Rank::Confident => (p[g] as f64, false),
+            _ => (margin, margin < 0.0),
         };
-        if !all && margin >= 0.0 {
+        if !all && !suspect {
             continue;
         }
         out.push(Suspect {
