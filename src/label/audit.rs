@@ -366,4 +366,78 @@ mod tests {
         assert_eq!(r[0].suggested, "b");
         assert_eq!(rank(&oof, Rank::Normalized, true).len(), 4);
     }
+
+    /// Seven rows, two planted flips (rows 2 and 5), worked by hand: thresholds
+    /// t_a = (0.9 + 0.8 + 0.3 + 0.45) / 4 = 0.6125 and t_b = (0.8 + 0.6 + 0.3) / 3 = 0.5667.
+    fn seven_rows() -> OutOfFold {
+        OutOfFold {
+            labels: vec!["a".into(), "b".into()],
+            given: vec![0, 0, 0, 1, 1, 1, 0],
+            probs: vec![
+                vec![0.9, 0.1],
+                vec![0.8, 0.2],
+                vec![0.3, 0.7],
+                vec![0.2, 0.8],
+                vec![0.4, 0.6],
+                vec![0.7, 0.3],
+                vec![0.45, 0.55],
+            ],
+        }
+    }
+
+    #[test]
+    fn confident_joint_by_hand() {
+        let oof = seven_rows();
+        let t = thresholds(&oof);
+        assert!((t[0] - 0.6125).abs() < 1e-6 && (t[1] - 1.7 / 3.0).abs() < 1e-6);
+        let confident = confident_labels(&oof, &t);
+        // Row 6 reaches neither threshold (0.45 < 0.6125, 0.55 < 0.5667).
+        let expect = [Some(0), Some(0), Some(1), Some(1), Some(1), Some(0), None];
+        assert_eq!(confident, expect);
+        let joint = confident_joint(&oof, &confident);
+        assert_eq!(joint, vec![vec![2, 1], vec![1, 2]]);
+        // Label a's row is scaled from 3 counted rows to its 4 rows: 2.67, 1.33 -> 3, 1.
+        assert_eq!(calibrated_joint(&oof, &joint), vec![vec![3, 1], vec![1, 2]]);
+        // One row of each label pruned: the one with the largest p_other - p_given.
+        let flagged = label_issues(&oof);
+        assert_eq!(flagged, [false, false, true, false, false, true, false]);
+    }
+
+    #[test]
+    fn confident_ranks_the_flagged_rows_first_then_every_row() {
+        let oof = seven_rows();
+        let flagged: Vec<usize> = rank(&oof, Rank::Confident, false)
+            .iter()
+            .map(|s| s.index)
+            .collect();
+        assert_eq!(flagged, [2, 5]);
+        // Self-confidence also lists row 6 (p_given 0.45 < p_b), which the confident
+        // joint does not count as an error of label a.
+        let sc: Vec<usize> = rank(&oof, Rank::SelfConfidence, false)
+            .iter()
+            .map(|s| s.index)
+            .collect();
+        assert_eq!(sc, [2, 5, 6]);
+        let all = rank(&oof, Rank::Confident, true);
+        let order: Vec<usize> = all.iter().map(|s| s.index).collect();
+        assert_eq!(order, [2, 5, 6, 4, 1, 3, 0]);
+        assert_eq!(all[0].suggested, "b");
+        assert!((all[0].score - (0.3 - 1.0)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn calibration_keeps_one_row_of_each_label_on_the_diagonal() {
+        let oof = OutOfFold {
+            labels: vec!["a".into(), "b".into()],
+            given: vec![0, 0, 1],
+            probs: vec![vec![0.1, 0.9], vec![0.1, 0.9], vec![0.1, 0.9]],
+        };
+        let joint = confident_joint(&oof, &confident_labels(&oof, &thresholds(&oof)));
+        // No row of a is confidently a; the diagonal is clipped to 1 as in cleanlab.
+        assert_eq!(joint[0], vec![1, 2]);
+        let cal = calibrated_joint(&oof, &joint);
+        assert_eq!(cal[0].iter().sum::<usize>(), 2);
+        assert!(cal[0][0] >= 1);
+        assert_eq!(label_issues(&oof).iter().filter(|&&f| f).count(), 1);
+    }
 }
