@@ -37,7 +37,8 @@ struct Args {
     /// Cross-validation folds.
     #[arg(long, default_value_t = 5)]
     folds: usize,
-    /// Fold assignments whose out-of-fold probabilities are averaged.
+    /// Fold assignments whose out-of-fold probabilities are averaged (1 = one fold
+    /// assignment; the study's `--repeats 1` rows are stance-audit before 2026-12-05).
     #[arg(long, default_value_t = 1)]
     repeats: u64,
     /// Write the out-of-fold probabilities here (id, given, flipped, p per label).
@@ -79,24 +80,6 @@ fn order(oof: &OutOfFold, name: &str) -> Vec<usize> {
     idx
 }
 
-fn average(runs: Vec<OutOfFold>) -> OutOfFold {
-    let mut out = runs[0].clone();
-    for r in &runs[1..] {
-        for (p, q) in out.probs.iter_mut().zip(&r.probs) {
-            for (a, b) in p.iter_mut().zip(q) {
-                *a += b;
-            }
-        }
-    }
-    let n = runs.len() as f32;
-    for p in &mut out.probs {
-        for a in p.iter_mut() {
-            *a /= n;
-        }
-    }
-    out
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let a = Args::parse();
     let cfg = TrainConfig {
@@ -109,16 +92,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .filter(|l| !l.trim().is_empty())
         .map(|l| l.trim().to_string())
         .collect();
-    let runs = (0..a.repeats)
-        .map(|r| {
-            let c = TrainConfig {
-                seed: cfg.seed + r,
-                ..cfg.clone()
-            };
-            audit::out_of_fold(&c, &data.rows, a.folds, &Silent)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let oof = average(runs);
+    let oof = audit::out_of_fold_repeated(&cfg, &data.rows, a.folds, a.repeats, &Silent)?;
     let is_flip = |i: usize| flipped.contains(&data.rows[i].id);
     let k = flipped.len();
     let shipped = [

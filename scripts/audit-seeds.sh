@@ -8,7 +8,8 @@
 # Usage: scripts/audit-seeds.sh FIRST_SEED LAST_SEED [audit_study flags...]
 # Env: SETS (default "tweeteval_offensive tweeteval_hate tweeteval_sentiment"),
 #      ROWS (default 4000; "all" = the whole training set), SHARE (default 0.05),
-#      OUT (default target/audit-seeds.tsv), SHARED_DATA (default ../shared/data).
+#      OUT (default target/audit-seeds.tsv), SHARED_DATA (default ../shared/data),
+#      STUDY_BIN (a built audit_study to run instead of building it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FIRST=${1:?first seed}
@@ -18,7 +19,10 @@ SETS=${SETS:-tweeteval_offensive tweeteval_hate tweeteval_sentiment}
 ROWS=${ROWS:-4000}
 SHARE=${SHARE:-0.05}
 OUT=${OUT:-target/audit-seeds.tsv}
-cargo build --release --quiet --example audit_study
+if [ -z "${STUDY_BIN:-}" ]; then
+  cargo build --release --quiet --example audit_study
+  STUDY_BIN=target/release/examples/audit_study
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 : > "$OUT"
@@ -43,7 +47,7 @@ with open(f"{tmp}/noisy.csv", "w", newline="", encoding="utf-8") as f:
 with open(f"{tmp}/flipped.txt", "w") as f:
     for i in sorted(flip): f.write(rows[i]["id"] + "\n")
 PY
-    target/release/examples/audit_study --data "$tmp/noisy.csv" --flipped "$tmp/flipped.txt" \
+    "$STUDY_BIN" --data "$tmp/noisy.csv" --flipped "$tmp/flipped.txt" \
       --task "$task" --seed "$seed" "$@" | sed "s/^/$set\t$seed\t/" >> "$OUT"
   done
 done

@@ -157,6 +157,45 @@ pub fn out_of_fold(
     })
 }
 
+/// Out-of-fold probabilities averaged over `repeats` fold assignments (seeds `cfg.seed`,
+/// `cfg.seed + 1`, ...): each row's probabilities are the mean of `repeats` models that
+/// never saw it. One repeat is [`out_of_fold`] itself.
+pub fn out_of_fold_repeated(
+    cfg: &TrainConfig,
+    rows: &[Row],
+    k: usize,
+    repeats: u64,
+    progress: &dyn Progress,
+) -> Result<OutOfFold> {
+    if repeats < 1 {
+        return Err(Error::Params("--repeats must be at least 1, got 0".into()));
+    }
+    let mut sum = out_of_fold(cfg, rows, k, progress)?;
+    for r in 1..repeats {
+        progress.step("audit", &format!("repeat {}/{repeats}", r + 1));
+        let more = out_of_fold(
+            &TrainConfig {
+                seed: cfg.seed.wrapping_add(r),
+                ..cfg.clone()
+            },
+            rows,
+            k,
+            progress,
+        )?;
+        for (p, q) in sum.probs.iter_mut().zip(&more.probs) {
+            for (a, b) in p.iter_mut().zip(q) {
+                *a += b;
+            }
+        }
+    }
+    for p in &mut sum.probs {
+        for a in p.iter_mut() {
+            *a /= repeats as f32;
+        }
+    }
+    Ok(sum)
+}
+
 /// Per-label thresholds: the mean out-of-fold probability of each label over its rows.
 pub fn thresholds(oof: &OutOfFold) -> Vec<f64> {
     let k = oof.labels.len();
