@@ -293,17 +293,16 @@ pub fn calibrated_joint(oof: &OutOfFold, joint: &[Vec<usize>]) -> Vec<Vec<usize>
 /// label `j`, the `calibrated[i][j]` rows given `i` with the largest `p_j − p_i` (ties to
 /// the lower row index).
 pub fn prune_by_noise_rate(oof: &OutOfFold, calibrated: &[Vec<usize>]) -> Vec<bool> {
-    let k = oof.labels.len();
     let mut flagged = vec![false; oof.given.len()];
-    for i in 0..k {
+    for (i, counts) in calibrated.iter().enumerate() {
         let rows: Vec<usize> = (0..oof.given.len())
             .filter(|&r| oof.given[r] == i)
             .collect();
-        for j in (0..k).filter(|&j| j != i && calibrated[i][j] > 0) {
+        for (j, &m) in counts.iter().enumerate().filter(|&(j, &m)| j != i && m > 0) {
             let margin = |r: usize| oof.probs[r][j] as f64 - oof.probs[r][i] as f64;
             let mut by = rows.clone();
             by.sort_by(|&a, &b| margin(b).total_cmp(&margin(a)).then(a.cmp(&b)));
-            for &r in by.iter().take(calibrated[i][j]) {
+            for &r in by.iter().take(m) {
                 flagged[r] = true;
             }
         }
