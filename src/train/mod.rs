@@ -382,6 +382,7 @@ impl Grid {
             coarse: cv,
             patience: cv.then_some(select::CV_PATIENCE),
             extend: if cv { select::CV_EXTEND } else { 0 },
+            first_design_first: cv,
         }
     }
 }

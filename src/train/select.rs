@@ -207,6 +207,9 @@ pub struct Search<'a> {
     /// Extend the grid by factors of 2 beyond its ends, at most this many times each
     /// way, while the best setting is at an end (see [`Search::run`]).
     pub extend: usize,
+    /// Walk the grid with the first design only, then score each other design at the
+    /// best (C, class weighting) so far (see [`Search::run`]).
+    pub first_design_first: bool,
 }
 
 /// The outcome of a search.
@@ -246,6 +249,11 @@ impl Path {
     }
 }
 
+/// The design of path `pi` (paths are ordered by design, then class weighting).
+fn paths_design(pi: usize, search: &Search<'_>) -> usize {
+    pi / search.weightings.len()
+}
+
 /// A scored setting: its path, its score, and its held-out logits split by split.
 type PathPoint = (usize, ScoredSetting, Vec<Vec<Vec<f32>>>);
 
@@ -254,7 +262,10 @@ impl Search<'_> {
     ///
     /// Phase 1 walks every path up the C grid (with `coarse`, every other value of it,
     /// from the first) and stops a path after `patience` values without a better
-    /// score. Phase 2 refines: while a grid value next to the best setting so far is
+    /// score; with `first_design_first`, only the first design's paths are walked, and
+    /// then every other design is scored at the best (C, class weighting) so far (the
+    /// shared-copy weight moves the score less than C and the weighting do, and this
+    /// halves the fits of a stance head's search). Phase 2 refines: while a grid value next to the best setting so far is
     /// unscored on its path, it is scored. Phase 3 (when `extend` > 0 and the grid has
     /// several values) looks beyond the grid: while the best setting so far is at the
     /// lowest or highest C of its path, that path is extended by a factor of 2 in that
@@ -275,14 +286,25 @@ impl Search<'_> {
             .collect();
         let mut results: Vec<PathPoint> = Vec::new();
         let step = if self.coarse { 2 } else { 1 };
+        let walked = |pi: usize| !self.first_design_first || paths_design(pi, self) == 0;
         for &c in self.c_grid.iter().step_by(step) {
             let batch: Vec<(usize, f64)> = (0..paths.len())
-                .filter(|&pi| !paths[pi].done)
+                .filter(|&pi| !paths[pi].done && walked(pi))
                 .map(|pi| (pi, c))
                 .collect();
             if batch.is_empty() {
                 break;
             }
+            self.step(&mut paths, &batch, &mut results, &progress);
+        }
+        if self.first_design_first && self.designs.len() > 1 {
+            let best = best_point(&results);
+            let (pi, c) = (results[best].0, results[best].1.c);
+            let balanced = paths[pi].balanced;
+            let batch: Vec<(usize, f64)> = (0..paths.len())
+                .filter(|&p| !walked(p) && paths[p].balanced == balanced)
+                .map(|p| (p, c))
+                .collect();
             self.step(&mut paths, &batch, &mut results, &progress);
         }
         loop {
