@@ -4,6 +4,7 @@
   python3 scripts/new-targets.py zero-shot  SET...   # the model, zero-shot, per target and pooled
   python3 scripts/new-targets.py curve      SET      # k labelled comments per new target, adapted with --base
   python3 scripts/new-targets.py lto                 # leave one TweetEval target / ceasefire out of training
+  python3 scripts/new-targets.py seeds SET K,K N      # random labels, N seeds: adapted vs zero-shot, mean
 
 SET is a folder of data/articles (dev, report). Uses target/release binaries and
 models/stance.model; `curve` and `lto` need ../shared/data (the base model's recorded
@@ -125,6 +126,32 @@ def lto():
                 print(json.dumps({"held_out": held, **p}), flush=True)
 
 
+def seeds(s, ks, n):
+    """Random labels under N seeds, every target of SET adapted at once: mean F_avg and
+    macro-F1 of the adapted model and of the shipped one on the same unlabelled rest."""
+    rows = read(os.path.join(ROOT, "data", "articles", s, "comments.csv"))
+    targets = sorted({r["target"] for r in rows})
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in [int(x) for x in ks.split(",")]:
+            res = []
+            for seed in range(int(n)):
+                picked = []
+                for t in targets:
+                    picked += random.Random(f"{seed}:{t}:{k}").sample([r for r in rows if r["target"] == t], k)
+                ids = {r["id"] for r in picked}
+                lab, test = os.path.join(tmp, "labelled.csv"), os.path.join(tmp, "rest.csv")
+                write(lab, picked)
+                write(test, [r for r in rows if r["id"] not in ids])
+                model = os.path.join(tmp, "adapted.model")
+                run(os.path.join(BIN, "stance-train"), "--base", "models/stance.model", "--data", lab, "--out", model, "--quiet")
+                a, z = evaluate(model, test), evaluate("models/stance.model", test)
+                res.append((a["f_avg"], z["f_avg"], a["macro_f1"], z["macro_f1"]))
+            mean = lambda i: round(100 * sum(r[i] for r in res) / len(res), 1)
+            print(json.dumps({"set": s, "k": k, "seeds": int(n), "adapted_f_avg": mean(0), "zero_shot_f_avg": mean(1),
+                              "adapted_macro_f1": mean(2), "zero_shot_macro_f1": mean(3)}), flush=True)
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"zero-shot": lambda: zero_shot(args), "curve": lambda: curve(args[0]), "lto": lto}[cmd]()
+    {"zero-shot": lambda: zero_shot(args), "curve": lambda: curve(args[0]), "lto": lto,
+     "seeds": lambda: seeds(args[0], args[1], args[2])}[cmd]()
