@@ -167,7 +167,7 @@ fn perturb_word(kind: &str, w: &[char], rng: &mut ChaCha8Rng, out: &mut String) 
 }
 
 /// `leet-wild`: one to three letters (40%, 40%, 20%) anywhere in the word replaced
-/// with one of their [`WILD_LEET`] characters.
+/// with one of their [`WILD_LEET`] characters (a first `h` is not written `#`).
 fn wild_leet(w: &[char], rng: &mut ChaCha8Rng) -> Vec<char> {
     let table = |c: char| {
         WILD_LEET
@@ -175,7 +175,10 @@ fn wild_leet(w: &[char], rng: &mut ChaCha8Rng) -> Vec<char> {
             .find(|(l, _)| *l == c.to_ascii_lowercase())
             .map(|(_, subs)| *subs)
     };
-    let mut cands: Vec<usize> = (0..w.len()).filter(|&i| table(w[i]).is_some()).collect();
+    // Not `#` for a first `h`: that is a hashtag.
+    let mut cands: Vec<usize> = (0..w.len())
+        .filter(|&i| table(w[i]).is_some() && !(i == 0 && w[i].to_ascii_lowercase() == 'h'))
+        .collect();
     let want = match rng.gen_range(0..10) {
         0..=3 => 1,
         4..=7 => 2,

@@ -236,11 +236,6 @@ fn block_may_lead(c: u8) -> bool {
 }
 
 #[inline]
-fn block_may_end(c: u8) -> bool {
-    (c != b'!') & (c != b'(') & (c != b'#')
-}
-
-#[inline]
 fn block_joiner(c: u8) -> bool {
     (c == b'.') | (c == b'-') | (c == b'_') | (c == b'*') | (c == b'~')
 }
@@ -594,15 +589,27 @@ fn unmask(core: &[char]) -> Option<String> {
         .map(|(w, _)| w.to_string())
 }
 
+/// Whether the leet run `part[s..e]`, between letters, makes the word leetspeak without
+/// asking the word list: it has a character of the first table ([`is_classic_leet`]), or
+/// it is of `! | + €` only and the letters on its two sides are not both words
+/// (`conservat!ves`; `wow!so` stays).
+fn is_leet_between(part: &[char], s: usize, e: usize) -> bool {
+    let run = &part[s..e];
+    run.iter().any(|&c| is_classic_leet(c))
+        || (run.iter().all(|c| matches!(c, '!' | '|' | '+' | '€'))
+            && !(is_word(&part[..s]) && is_word(&part[e..])))
+}
+
 /// Leet characters in a word of letters and leet characters read as letters.
 ///
-/// - A run of them between letters with one of the first table (`0 1 3 4 5 7 @ $`)
-///   makes the word leetspeak: every run that may stand for letters where it is is read
-///   (`1d10t`, `$tup1d`, `!d!0t`, `f@gg0t`); `st@pid` → `stapid`.
+/// - A run between letters that [`is_leet_between`] makes the word leetspeak: every run
+///   that may stand for letters where it is is read (`1d10t`, `$tup1d`, `!d!0t`,
+///   `f@gg0t`, `conservat!ves`); `st@pid` → `stapid`.
 /// - Otherwise the runs are read only if that makes a known word of three letters or
-///   more ([`is_word`]): `b!tch`, `a$$`, `8itch`, `idio7`, `h2te` no. A run of digits at
-///   an end must then be one digit in a word of three letters or more, so `mp3`,
-///   `covid19`, `4th`, `5am`, `10s` and `b2b` stay.
+///   more ([`is_word`]): `b!tch`, `a$$`, `8itch`, `idio7`, `7he`; and not a number with
+///   a unit: an end run of two digits or more needs three letters (`10s`, `covid19`
+///   stay), a word of digits and one letter is not read (`4th`, `h15`), nor a clock
+///   time (`5am`). `mp3`, `b2b` and `2nd` make no word.
 fn fold_part(part: &[char]) -> Vec<char> {
     let n = part.len();
     if !part.iter().any(|c| c.is_alphabetic()) || !part.iter().any(|&c| leet(c).is_some()) {
@@ -629,19 +636,20 @@ fn fold_part(part: &[char]) -> Vec<char> {
                 || (s == 0 && e < n && part[s..e].iter().all(|&c| may_lead(c)))
                 || (e == n && s > 0 && part[s..e].iter().all(|&c| may_end(c))))
     };
-    let classic = runs
-        .iter()
-        .any(|&(s, e)| s > 0 && e < n && part[s..e].iter().any(|&c| is_classic_leet(c)));
     let folded: Vec<(usize, usize)> = runs.iter().copied().filter(may).collect();
     let fold_at = |k: usize| folded.iter().any(|&(s, e)| (s..e).contains(&k));
-    if classic {
+    if folded.iter().any(|&(s, e)| s > 0 && e < n && is_leet_between(part, s, e)) {
         return read_leet(part, fold_at);
     }
     let letters = n - runs.iter().map(|(s, e)| e - s).sum::<usize>();
-    let digit_end = runs.iter().any(|&(s, e)| {
-        (s == 0 || e == n) && part[s..e].iter().all(char::is_ascii_digit) && (e - s > 1 || letters < 3)
-    });
-    if folded.len() < runs.len() || digit_end || n < 3 {
+    let only_digits = |&(s, e): &(usize, usize)| part[s..e].iter().all(char::is_ascii_digit);
+    let number_like = runs
+        .iter()
+        .any(|r| (r.0 == 0 || r.1 == n) && only_digits(r) && r.1 - r.0 > 1 && letters < 3)
+        || (letters < 2 && runs.iter().all(only_digits))
+        // A clock time (`5am`, `8pm`).
+        || (part[0].is_ascii_digit() && matches!(part[n - 2..], ['a' | 'p', 'm']));
+    if folded.len() < runs.len() || number_like || n < 3 {
         return part.to_vec();
     }
     let read = read_leet(part, fold_at);
@@ -802,8 +810,8 @@ fn squeeze_runs(chars: &[char], out: &mut String) {
 mod tests {
     use super::{
         block_joiner, block_leet, block_letter, block_letter_or_digit, block_letterlike,
-        block_may_end, block_may_lead, block_spacer, fold, is_joiner, is_letterlike,
-        is_plain_word, is_spacer, leet, may_end, may_lead,
+        block_may_lead, block_spacer, fold, is_joiner, is_letterlike,
+        is_plain_word, is_spacer, leet, may_lead,
     };
 
     /// The per-word chain of `fold_once`, without the fast path.
@@ -912,6 +920,9 @@ mod tests {
             ("k1ll", "kill"),
             ("1oser", "loser"),
             ("$tuuup1d", "stupid"),
+            ("conservat!ves", "conservatives"),
+            ("7he 0ne fa7 fir57", "the one fat first"),
+            ("8u||y", "bully"),
             // Punctuation after a word is not a letter.
             ("you idiot!", "you idiot!"),
             ("b!tch!!", "bitch!!"),
@@ -942,7 +953,7 @@ mod tests {
             "$5 $100 a+ c++ r&d b2b h2o mp3 mp4 covid19 g20 ak47 x86 3d 4g",
             "xxuser said xxurl e.g. u.s. i.e. well-known self-defense",
             "#maga (the war) what?! yes!!! wow... 1.5 24.5 1,000",
-            "anti-war pro-russian ex-wife",
+            "anti-war pro-russian ex-wife wow!that h15 f16",
         ] {
             assert_eq!(fold(text), text, "{text}");
         }
@@ -1003,7 +1014,6 @@ mod tests {
                 assert_eq!(block_spacer(c), is_spacer(ch), "{c}");
                 if block_leet(c) {
                     assert_eq!(block_may_lead(c), may_lead(ch), "{c}");
-                    assert_eq!(block_may_end(c), may_end(ch), "{c}");
                 }
             }
         }
