@@ -1,9 +1,29 @@
 //! Obfuscation folding, part of the text stage.
 //!
-//! People dodge filters by writing `1d10t`, `i.d.i.o.t`, `stuuuupid` or by slipping a
-//! Cyrillic `о` into a Latin word. [`fold`] maps such spellings back to the plain word
-//! so that the same features fire. It runs on lowercased NFKC text, before number
-//! placeholders, and is idempotent.
+//! People dodge filters by writing `1d10t`, `$tup1d`, `b!tch`, `i.d-i_o*t`, `stu-pid`,
+//! `f*ck`, `stuuuupid` or by slipping a Cyrillic `о` into a Latin word. [`fold`] maps
+//! such spellings back to the plain word so that the same features fire. It runs on
+//! lowercased NFKC text, before number placeholders, and is idempotent.
+//!
+//! - Leetspeak ([`leet`]: `0 1 2 3 4 5 6 7 8 9 @ $ ! | + ( # €`), inside a word and at
+//!   its ends. A run between letters with a character of the first table
+//!   (`0 1 3 4 5 7 @ $`) makes the word leetspeak and every run in it is read; other
+//!   words are read only into a known word (the lexicon data/lexicon/words.tsv and the
+//!   insult list data/lexicon/insults.txt), so `2020`, `4th`, `9/11`, `$5`, `mp3`,
+//!   `covid19`, `b2b`, `c++`, `idiot!!` and `(the` stay. Where a character reads two ways
+//!   (`1`: i or l) the word list chooses.
+//! - Spaced letters (`i d i o t`, `i.d.i.o.t`, `i-d-i-o-t`, mixed separators, leet
+//!   among them: `1-d-1-0-t`) are joined; blank-spaced runs are cut into words with the
+//!   lexicon.
+//! - A word cut by a joiner (`stu-pid`, `id.io_t`) is joined when the whole is a known
+//!   word and the parts are not all words (`well-known` and `u.s.` stay; `e-mail` becomes
+//!   `email` when that is in the lexicon).
+//! - A `*` mask (`f*ck`, `id**t`) is filled from the insult list, then the lexicon.
+//! - Stretched letters are squeezed and look-alikes follow their word's majority script.
+//!
+//! The rules were developed on the project's own generator (examples/perturb.rs,
+//! scripts/obfuscation-table.sh) only; scripts/obfuscation-heldout.sh reports on an
+//! independent one (docs/results.md, "Obfuscation").
 
 /// Look-alike letters: (Cyrillic or Greek, Latin).
 const HOMOGLYPHS: &[(char, char)] = &[
@@ -368,7 +388,8 @@ fn is_plain_word(word: &str) -> bool {
     let (mut prev, mut run) = ('\0', 0);
     let mut joiner_after_letter = false;
     for c in word.chars() {
-        let star_by_letter = (c == '*' && prev.is_alphabetic()) || (prev == '*' && c.is_alphabetic());
+        let star_by_letter =
+            (c == '*' && prev.is_alphabetic()) || (prev == '*' && c.is_alphabetic());
         if leet(c).is_some() || (joiner_after_letter && is_letterlike(c)) || star_by_letter {
             return false;
         }
@@ -521,7 +542,10 @@ fn fold_segment(seg: &[char], out: &mut Vec<char>) {
     let lead = |c: char| c.is_alphabetic() || (leet(c).is_some() && may_lead(c));
     let end = |c: char| c.is_alphabetic() || (leet(c).is_some() && may_end(c));
     let a = seg.iter().position(|&c| lead(c)).unwrap_or(seg.len());
-    let b = seg.iter().rposition(|&c| end(c)).map_or(a, |b| (b + 1).max(a));
+    let b = seg
+        .iter()
+        .rposition(|&c| end(c))
+        .map_or(a, |b| (b + 1).max(a));
     out.extend(&seg[..a]);
     let core = &seg[a..b];
     if core.iter().any(|c| c.is_alphabetic()) {
@@ -572,12 +596,8 @@ fn unmask(core: &[char]) -> Option<String> {
     if stars == 0 || letters < 2 || letters < stars || letters + stars != core.len() {
         return None;
     }
-    let fits = |w: &str| {
-        w.len() == core.len()
-            && w.chars()
-                .zip(core)
-                .all(|(a, &b)| b == '*' || a == b)
-    };
+    let fits =
+        |w: &str| w.len() == core.len() && w.chars().zip(core).all(|(a, &b)| b == '*' || a == b);
     if let Some(w) = insults().iter().find(|w| fits(w)) {
         return Some(w.to_string());
     }
@@ -638,7 +658,10 @@ fn fold_part(part: &[char]) -> Vec<char> {
     };
     let folded: Vec<(usize, usize)> = runs.iter().copied().filter(may).collect();
     let fold_at = |k: usize| folded.iter().any(|&(s, e)| (s..e).contains(&k));
-    if folded.iter().any(|&(s, e)| s > 0 && e < n && is_leet_between(part, s, e)) {
+    if folded
+        .iter()
+        .any(|&(s, e)| s > 0 && e < n && is_leet_between(part, s, e))
+    {
         return read_leet(part, fold_at);
     }
     let letters = n - runs.iter().map(|(s, e)| e - s).sum::<usize>();
@@ -810,8 +833,8 @@ fn squeeze_runs(chars: &[char], out: &mut String) {
 mod tests {
     use super::{
         block_joiner, block_leet, block_letter, block_letter_or_digit, block_letterlike,
-        block_may_lead, block_spacer, fold, is_joiner, is_letterlike,
-        is_plain_word, is_spacer, leet, may_lead,
+        block_may_lead, block_spacer, fold, is_joiner, is_letterlike, is_plain_word, is_spacer,
+        leet, may_lead,
     };
 
     /// The per-word chain of `fold_once`, without the fast path.
