@@ -177,7 +177,7 @@ fn wild_leet(w: &[char], rng: &mut ChaCha8Rng) -> Vec<char> {
     };
     // Not `#` for a first `h`: that is a hashtag.
     let mut cands: Vec<usize> = (0..w.len())
-        .filter(|&i| table(w[i]).is_some() && !(i == 0 && w[i].to_ascii_lowercase() == 'h'))
+        .filter(|&i| table(w[i]).is_some() && !(i == 0 && w[i].eq_ignore_ascii_case(&'h')))
         .collect();
     let want = match rng.gen_range(0..10) {
         0..=3 => 1,
