@@ -14,12 +14,56 @@
 //! - `spaced`: letters separated by dots or spaces (`i.d.i.o.t`, `i d i o t`)
 //! - `repeat`: one letter repeated 3-6 times (`stuuuupid`)
 //!
+//! and kinds added at 2026-12-05 (issue 27) for leetspeak and separators as written in
+//! the wild; the kinds above write what they wrote before, seed for seed:
+//!
+//! - `leet-wild`: one to three letters anywhere in the word, the first and the last too,
+//!   written with a digit or symbol from a wider table ([`WILD_LEET`]: `$tup1d`, `1d10t`,
+//!   `!d!0t`, `b!tch`, `f@gg0t`, `a$$`, `h8`-style digits for `b`/`g`/`z`, `€`, `(`,
+//!   `#`, `|`, `+`; multi-letter spellings like `ph` or `|<` are not written)
+//! - `separators`: letters split by one separator (`i-d-i-o-t`, `i_d_i_o_t`,
+//!   `i*d*i*o*t`, `i~d~i~o~t`, `i.d.i.o.t`, `i d i o t`), by mixed ones
+//!   (`i.d-i_o*t`), or only one or two gaps split (`stu-pid`, `id.io_t`)
+//! - `mask`: one or two inner letters, vowels first, masked with `*` (`f*ck`, `id**t`)
+//! - `mixed`: each word gets one of the above or a homoglyph, stretched letter or
+//!   zero-width character, and a third of the `leet-wild` words are also separated
+//!   (`1-d-1-0-t`)
+//!
 //! Used by `scripts/obfuscation-table.sh` to measure how much each kind costs.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-const KINDS: &[&str] = &["zero-width", "homoglyph", "leet", "spaced", "repeat"];
+const KINDS: &[&str] = &[
+    "zero-width",
+    "homoglyph",
+    "leet",
+    "spaced",
+    "repeat",
+    "leet-wild",
+    "separators",
+    "mask",
+    "mixed",
+];
+
+/// Leetspeak as written in the wild: each letter's digits and symbols.
+const WILD_LEET: &[(char, &[char])] = &[
+    ('a', &['4', '@']),
+    ('b', &['8', '6']),
+    ('c', &['(']),
+    ('e', &['3', '€']),
+    ('g', &['9', '6']),
+    ('h', &['#']),
+    ('i', &['1', '!', '|']),
+    ('l', &['1', '|']),
+    ('o', &['0']),
+    ('s', &['5', '$']),
+    ('t', &['7', '+']),
+    ('z', &['2']),
+];
+
+/// Separators between letters for `separators`.
+const SEPARATORS: &[char] = &['-', '_', '*', '.', ' ', '~'];
 
 /// Latin / Cyrillic look-alikes (lowercase and uppercase).
 const LOOKALIKES: &[(char, char)] = &[
@@ -114,7 +158,105 @@ fn perturb_word(kind: &str, w: &[char], rng: &mut ChaCha8Rng, out: &mut String) 
             }
             out.extend(&w[i + 1..]);
         }
+        "leet-wild" => out.extend(wild_leet(w, rng)),
+        "separators" => separate(w, rng, out),
+        "mask" => out.extend(mask(w, rng)),
+        "mixed" => mixed(w, rng, out),
         _ => unreachable!("kind checked in main"),
+    }
+}
+
+/// `leet-wild`: one to three letters (40%, 40%, 20%) anywhere in the word replaced
+/// with one of their [`WILD_LEET`] characters (a first `h` is not written `#`).
+fn wild_leet(w: &[char], rng: &mut ChaCha8Rng) -> Vec<char> {
+    let table = |c: char| {
+        WILD_LEET
+            .iter()
+            .find(|(l, _)| *l == c.to_ascii_lowercase())
+            .map(|(_, subs)| *subs)
+    };
+    // Not `#` for a first `h`: that is a hashtag.
+    let mut cands: Vec<usize> = (0..w.len())
+        .filter(|&i| table(w[i]).is_some() && !(i == 0 && w[i].eq_ignore_ascii_case(&'h')))
+        .collect();
+    let want = match rng.gen_range(0..10) {
+        0..=3 => 1,
+        4..=7 => 2,
+        _ => 3,
+    };
+    let mut w = w.to_vec();
+    for _ in 0..want.min(cands.len()) {
+        let i = cands.swap_remove(rng.gen_range(0..cands.len()));
+        let subs = table(w[i]).expect("candidate");
+        w[i] = subs[rng.gen_range(0..subs.len())];
+    }
+    w
+}
+
+/// `separators`: every gap split by one separator (half of the words), by mixed ones
+/// (a quarter; no blank), or only one or two gaps split (a quarter; no blank).
+fn separate(w: &[char], rng: &mut ChaCha8Rng, out: &mut String) {
+    let style = rng.gen_range(0..4);
+    let one = SEPARATORS[rng.gen_range(0..SEPARATORS.len())];
+    let gaps: Vec<usize> = if style == 3 {
+        let mut inner: Vec<usize> = (1..w.len()).collect();
+        let k = rng.gen_range(1..=2).min(inner.len());
+        (0..k)
+            .map(|_| inner.swap_remove(rng.gen_range(0..inner.len())))
+            .collect()
+    } else {
+        (1..w.len()).collect()
+    };
+    for (i, c) in w.iter().enumerate() {
+        if gaps.contains(&i) {
+            out.push(if style < 2 {
+                one
+            } else {
+                // No blank: it would cut the word into words.
+                SEPARATORS[rng.gen_range(0..SEPARATORS.len() - 2)]
+            });
+        }
+        out.push(*c);
+    }
+}
+
+/// `mask`: one (70%) or two inner letters masked with `*`, vowels first.
+fn mask(w: &[char], rng: &mut ChaCha8Rng) -> Vec<char> {
+    let n = w.len();
+    let vowels: Vec<usize> = (1..n - 1)
+        .filter(|&i| "aeiou".contains(w[i].to_ascii_lowercase()))
+        .collect();
+    let mut cands = if vowels.is_empty() {
+        (1..n - 1).collect()
+    } else {
+        vowels
+    };
+    let want = if rng.gen_bool(0.7) { 1 } else { 2 };
+    let mut w = w.to_vec();
+    for _ in 0..want.min(cands.len()) {
+        let i = cands.swap_remove(rng.gen_range(0..cands.len()));
+        w[i] = '*';
+    }
+    w
+}
+
+/// `mixed`: one kind per word; a third of the `leet-wild` words are also separated.
+fn mixed(w: &[char], rng: &mut ChaCha8Rng, out: &mut String) {
+    const EACH: &[&str] = &[
+        "leet-wild",
+        "leet-wild",
+        "separators",
+        "mask",
+        "homoglyph",
+        "repeat",
+        "zero-width",
+    ];
+    let kind = EACH[rng.gen_range(0..EACH.len())];
+    if kind == "leet-wild" && rng.gen_bool(1.0 / 3.0) {
+        let leet = wild_leet(w, rng);
+        separate(&leet, rng, out);
+    } else {
+        perturb_word(kind, w, rng, out);
     }
 }
 

@@ -5,7 +5,8 @@
 #   offensive: models/offensive.model on tweeteval_offensive/val.csv, macro-F1
 #   stance:    models/stance.model on tweeteval_stance/val.csv, F_avg
 # Usage: scripts/obfuscation-table.sh [SHARED_DATA_DIR]   (default ../shared/data)
-# Env: SEED (default 1), RATE (share of words perturbed, default 0.5).
+# Env: SEED (default 1), RATE (share of words perturbed, default 0.5), KINDS (default: all
+# kinds of examples/perturb.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 S=${1:-${SHARED_DATA:-../shared/data}}
@@ -25,7 +26,7 @@ for spec in "offensive models/offensive.model $S/tweeteval_offensive/val.csv mac
   set -- $spec
   task=$1 model=$2 data=$3 key=$4
   clean=$(metric "$model" "$data" "$key")
-  for kind in zero-width homoglyph leet spaced repeat; do
+  for kind in ${KINDS:-zero-width homoglyph leet spaced repeat leet-wild separators mask mixed}; do
     "$P" --kind "$kind" --seed "$SEED" --rate "$RATE" "$data" "$tmp/$task-$kind.csv"
     pert=$(metric "$model" "$tmp/$task-$kind.csv" "$key")
     python3 -c "c,p=$clean,$pert; print('%-10s %-10s %-9s %8.2f %10.2f %6.2f' % ('$task','$kind','$key',100*c,100*p,100*(c-p)))"

@@ -40,7 +40,8 @@ fn model() -> &'static [Head] {
 }
 
 /// Text that exercises the obfuscation folder: letters of both scripts, leet
-/// characters, separators, invisible characters, hashtags, digits and escapes.
+/// characters (the wider table too), separators, invisible characters, hashtags, digits
+/// and escapes.
 fn tricky() -> impl Strategy<Value = String> {
     let atoms = prop_oneof![
         Just("a"),
@@ -84,6 +85,16 @@ fn tricky() -> impl Strategy<Value = String> {
         Just("@bob"),
         Just(","),
         Just("!"),
+        // The wider leet table and separators (issue 27).
+        Just("|"),
+        Just("+"),
+        Just("("),
+        Just("€"),
+        Just("8"),
+        Just("5"),
+        Just("~"),
+        Just("s"),
+        Just("d"),
     ];
     proptest::collection::vec(atoms, 0..24).prop_map(|v| v.concat())
 }

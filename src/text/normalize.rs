@@ -186,7 +186,7 @@ impl TextPipeline {
 
     /// [`TextPipeline::normalize`] of most ASCII comments, in three byte passes instead
     /// of ten: `None` when the text needs a step this path leaves to the general one
-    /// (an escape that decodes to a non-ASCII character; URLs; obfuscations to fold) or
+    /// (an escape that decodes to a non-ASCII character; URLs; obfuscations that fold) or
     /// a second pass (a backslash left after decoding may start an escape there).
     /// Otherwise it is
     /// [`TextPipeline::normalize_once`]'s result, step for step: hashtags expanded,
@@ -213,7 +213,10 @@ impl TextPipeline {
         } else {
             Cow::Borrowed(base.as_str())
         };
-        if self.params.fold_obfuscation && !obfuscation::leaves_unchanged(&s) {
+        // Words the quick test cannot clear (`2nd`, `well-known`) are folded to find out:
+        // most fold to themselves, and one fold is cheaper than the general path.
+        let fold_checked = self.params.fold_obfuscation && !obfuscation::leaves_unchanged(&s);
+        if fold_checked && obfuscation::fold(&s) != s.as_ref() {
             return None;
         }
         // `base` has single spaces and none around it: unless a mention or a number is
@@ -234,7 +237,12 @@ impl TextPipeline {
         let tag_beside_underscore =
             self.params.split_hashtags && b.contains(&b'#') && b.contains(&b'_');
         let number = has_ascii_digit(b) && numbers(&out).next().is_some();
-        (!lone_at && !tag_beside_underscore && !number).then_some(out)
+        // Replacing numbers changed the words the fold was checked on: check again.
+        let folds = fold_checked
+            && !as_is
+            && !obfuscation::leaves_unchanged(&out)
+            && obfuscation::fold(&out) != out;
+        (!lone_at && !tag_beside_underscore && !number && !folds).then_some(out)
     }
 
     /// Whether [`TextPipeline::normalize_once`] certainly leaves `s` as it is: each
@@ -269,7 +277,10 @@ impl TextPipeline {
             && !s.contains("  ")
             && !s.contains("http")
             && !s.contains("www.")
-            && (!self.params.fold_obfuscation || obfuscation::leaves_unchanged(s))
+            // Folding: the quick test, else the fold itself (cheaper than a pass).
+            && (!self.params.fold_obfuscation
+                || obfuscation::leaves_unchanged(s)
+                || obfuscation::fold(s) == s)
     }
 
     /// The passes both normalization paths begin with, which need the original case:
