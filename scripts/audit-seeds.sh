@@ -29,24 +29,7 @@ trap 'rm -rf "$tmp"' EXIT
 for set in $SETS; do
   task=${set#tweeteval_}
   for seed in $(seq "$FIRST" "$LAST"); do
-    python3 - "${SHARED_DATA:-../shared/data}/$set/train.csv" "$tmp" "$ROWS" "$SHARE" "$seed" <<'PY'
-import csv, random, sys
-src, tmp, n, share, seed = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), int(sys.argv[5])
-rows = list(csv.DictReader(open(src, newline="", encoding="utf-8")))
-if n != "all":
-    rows = rows[:int(n)]
-labels = sorted({r["label"] for r in rows})
-flip = set(random.Random(seed).sample(range(len(rows)), round(len(rows) * share)))
-with open(f"{tmp}/noisy.csv", "w", newline="", encoding="utf-8") as f:
-    w = csv.writer(f); w.writerow(["id", "text", "label"])
-    for i, r in enumerate(rows):
-        l = r["label"]
-        if i in flip:
-            l = random.Random(seed * 1000003 + i).choice([x for x in labels if x != l])
-        w.writerow([r["id"], r["text"], l])
-with open(f"{tmp}/flipped.txt", "w") as f:
-    for i in sorted(flip): f.write(rows[i]["id"] + "\n")
-PY
+    python3 scripts/flip_labels.py "${SHARED_DATA:-../shared/data}/$set/train.csv" "$tmp" "$ROWS" "$SHARE" "$seed"
     "$STUDY_BIN" --data "$tmp/noisy.csv" --flipped "$tmp/flipped.txt" \
       --task "$task" --seed "$seed" "$@" | sed "s/^/$set\t$seed\t/" >> "$OUT"
   done

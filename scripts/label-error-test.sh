@@ -14,22 +14,7 @@ cargo build --release --quiet --bin stance-audit
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-python3 - "$S/train.csv" "$tmp" "$ROWS" "$SHARE" "$SEED" <<'PY'
-import csv, random, sys
-src, tmp, n, share, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
-rows = list(csv.DictReader(open(src, newline="", encoding="utf-8")))[:n]
-labels = sorted({r["label"] for r in rows})
-flip = set(random.Random(seed).sample(range(len(rows)), round(len(rows) * share)))
-with open(f"{tmp}/noisy.csv", "w", newline="", encoding="utf-8") as f:
-    w = csv.writer(f); w.writerow(["id", "text", "label"])
-    for i, r in enumerate(rows):
-        l = r["label"]
-        if i in flip:
-            l = random.Random(seed * 1000003 + i).choice([x for x in labels if x != l])
-        w.writerow([r["id"], r["text"], l])
-with open(f"{tmp}/flipped.txt", "w") as f:
-    for i in sorted(flip): f.write(rows[i]["id"] + "\n")
-PY
+python3 scripts/flip_labels.py "$S/train.csv" "$tmp" "$ROWS" "$SHARE" "$SEED"
 k=$(wc -l < "$tmp/flipped.txt")
 echo "$ROWS rows, $k labels flipped (seed $SEED); stance-audit --folds 5 --c 1 --class-weight balanced"
 printf '| ranking | flipped in top %d | share |\n|---|---:|---:|\n' "$k"

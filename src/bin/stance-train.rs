@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use comment_stance::cli::{self, TrainArgs};
 use comment_stance::head::Selection;
-use comment_stance::train::adapt::{self, AdaptMode, AdaptOptions};
+use comment_stance::train::adapt::{AdaptMode, AdaptOptions, Adaptation};
 use comment_stance::train::retrain::{self, ConflictRule, RetrainOptions};
 use comment_stance::train::thread_stacker::{self, StackOptions};
 use comment_stance::train::{self, TrainConfig};
@@ -101,29 +101,24 @@ struct Args {
     quiet: bool,
 }
 
-/// `--base` with only new targets: their crossed weights fitted on the frozen base.
-fn run_adapt(a: &Args, opts: &AdaptOptions) -> comment_stance::Result<()> {
-    let model = adapt::adapt(opts, &cli::StderrProgress::new(!a.quiet))?;
-    model.save(&a.out)?;
-    if !a.quiet {
-        eprintln!("[{}] wrote {}", model.task, a.out.display());
-    }
-    Ok(())
-}
-
 fn run_retrain(a: Args, base: PathBuf) -> comment_stance::Result<()> {
-    let frozen = AdaptOptions {
-        base: base.clone(),
-        data: a.data.clone(),
-        skip_bad_rows: a.train.columns.cols.skip_bad_rows,
-    };
-    let use_frozen = match a.adapt {
-        AdaptMode::Frozen => true,
-        AdaptMode::Auto => !a.data.is_empty() && adapt::frozen_applies(&frozen)?,
-        AdaptMode::Retrain => false,
-    };
-    if use_frozen {
-        return run_adapt(&a, &frozen);
+    // `--base` with only new targets: their crossed weights fitted on the frozen base.
+    if a.adapt == AdaptMode::Frozen || (a.adapt == AdaptMode::Auto && !a.data.is_empty()) {
+        let opts = AdaptOptions {
+            base: base.clone(),
+            data: a.data.clone(),
+            skip_bad_rows: a.train.columns.cols.skip_bad_rows,
+        };
+        let progress = cli::StderrProgress::new(!a.quiet);
+        let adaptation = Adaptation::read(&opts, &progress)?;
+        if a.adapt == AdaptMode::Frozen || adaptation.only_new_targets() {
+            let model = adaptation.run(&progress)?;
+            model.save(&a.out)?;
+            if !a.quiet {
+                eprintln!("[{}] wrote {}", model.task, a.out.display());
+            }
+            return Ok(());
+        }
     }
     let conflicts_path = a.conflicts.clone().unwrap_or_else(|| {
         let mut p = a.out.clone().into_os_string();

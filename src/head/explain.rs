@@ -70,9 +70,9 @@ impl Head {
         // Each entry's push, its weights read as scoring read them.
         let mut pushes = Vec::with_capacity(vec.idx.len());
         let rows = self.located_word_rows(&head.features);
-        match code.map(|t| self.crossed_weights(t)) {
+        match self.adapted_table(code) {
             // A target adapted on frozen weights reads its crossed copies in its own table.
-            Some(own) if !std::ptr::eq(own, &self.linear.weights) => {
+            Some(own) => {
                 let (idx, val) = (&vec.idx[..n_base], &vec.val[..n_base]);
                 self.linear
                     .for_each_entry(rows, idx, val, |row, v| pushes.push(v * delta(row)));
@@ -80,7 +80,7 @@ impl Head {
                     pushes.push(v * delta(own.row(b)));
                 }
             }
-            _ => self
+            None => self
                 .linear
                 .for_each_entry(rows, &vec.idx, &vec.val, |row, v| {
                     pushes.push(v * delta(row))

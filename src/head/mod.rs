@@ -200,12 +200,13 @@ impl Head {
         self.adapted.as_ref().map(|(_, t)| t)
     }
 
-    /// The table that the crossed copy toward the target of hash `code` reads: its own
-    /// for a target adapted on frozen weights, else the main weights.
-    pub(super) fn crossed_weights(&self, code: u64) -> &BucketTable {
-        match &self.adapted {
-            Some((codes, t)) if codes.contains(&code) => t,
-            _ => &self.linear.weights,
+    /// The table of its own that the crossed copy toward the target of hash `code`
+    /// reads when that target was adapted on frozen weights; `None` for every other
+    /// target (their crossed copies read the main weights).
+    pub(super) fn adapted_table(&self, code: Option<u64>) -> Option<&BucketTable> {
+        match (&self.adapted, code) {
+            (Some((codes, t)), Some(c)) if codes.contains(&c) => Some(t),
+            _ => None,
         }
     }
 

@@ -69,10 +69,10 @@ impl Head {
         h.logits.clear();
         h.logits.resize(self.labels.len(), 0.0);
         let rows = self.located_word_rows(&h.features);
-        match target.map(|t| self.crossed_weights(t)) {
+        match self.adapted_table(target) {
             // A target adapted on frozen weights: its crossed copies (the second half)
             // read its own table.
-            Some(own) if !std::ptr::eq(own, &self.linear.weights) => {
+            Some(own) => {
                 let half = h.vec.idx.len() / 2;
                 let (idx, val) = (&h.vec.idx, &h.vec.val);
                 self.linear
@@ -83,7 +83,7 @@ impl Head {
                     }
                 }
             }
-            _ => self
+            None => self
                 .linear
                 .logits_located(rows, &h.vec.idx, &h.vec.val, &mut h.logits),
         }
@@ -145,7 +145,7 @@ impl Head {
         let memo = memos.get((self.id, target), k + 1);
         let shared = self.featurizer.shared_scale();
         let w = &self.linear.weights;
-        let crossed_w = target.map(|t| self.crossed_weights(t));
+        let crossed_w = self.adapted_table(target).unwrap_or(w);
         // Look-ups in a memo of several MB miss the cache: start them all first.
         let mut j = 0;
         while let Some((_, _, hash)) = self.featurizer.char_token(features, j) {
@@ -166,8 +166,8 @@ impl Head {
                     for (t, &x) in term[..k].iter_mut().zip(shared_row) {
                         *t += scaled * x;
                     }
-                    if let (Some(t), Some(cw)) = (target, crossed_w) {
-                        let crossed = cw.row(self.featurizer.cross(b, t));
+                    if let Some(t) = target {
+                        let crossed = crossed_w.row(self.featurizer.cross(b, t));
                         for (t, &x) in term[..k].iter_mut().zip(crossed) {
                             *t += v * x;
                         }

@@ -25,10 +25,10 @@ use crate::error::{Error, Result};
 use crate::features::bucket_table::BucketTable;
 use crate::features::{target_hash, CharNgrams, FeatureScratch, SparseVec};
 use crate::head::{Basis, FrozenFit, Head, Lineage};
-use crate::io::{sha256_hex, Progress, Row, Silent};
+use crate::io::{sha256_hex, Progress, Row};
 use crate::model::calibrate::Calibration;
 use crate::model::linear::{fit_on_offsets, CsrMatrix, SoftmaxParams, SparseSoftmax};
-use crate::train::{self, retrain::config_from_model};
+use crate::train::{self, retrain::config_from_model, Labelled};
 use linfa::ParamGuard;
 
 /// The C values tried for a new target's crossed weights.
@@ -62,24 +62,87 @@ pub enum AdaptMode {
     Retrain,
 }
 
-/// Whether `auto` means a frozen adaptation for these files: the base crosses targets
-/// and every row names a target it does not know. Rows are read with the base's
-/// columns; a file that does not read is left for the adaptation or retraining to
-/// report.
-pub fn frozen_applies(opts: &AdaptOptions) -> Result<bool> {
-    let base = Head::load(&opts.base)?;
-    let cfg = config_from_model(&base, false);
-    let Ok(data) = train::read_labelled(&opts.data, &cfg.columns, opts.skip_bad_rows, &Silent)
-    else {
-        return Ok(false);
-    };
-    Ok(base.featurizer().params().cross_target
-        && !data.rows.is_empty()
-        && data.rows.iter().all(|r| {
-            r.target
-                .as_deref()
-                .is_some_and(|t| !t.trim().is_empty() && !base.knows_target(t))
-        }))
+/// The parent model and the added labels, each read once: whether a frozen
+/// adaptation applies ([`Adaptation::only_new_targets`]) and the adaptation itself
+/// ([`Adaptation::run`]) both work from them.
+#[derive(Debug)]
+pub struct Adaptation {
+    base: Head,
+    base_bytes: Vec<u8>,
+    files: Vec<String>,
+    data: Labelled,
+}
+
+impl Adaptation {
+    /// Reads the parent model and the added files (with the parent's columns).
+    pub fn read(opts: &AdaptOptions, progress: &dyn Progress) -> Result<Self> {
+        let base_bytes = std::fs::read(&opts.base).map_err(|e| Error::io(&opts.base, e))?;
+        let base = Head::from_bytes(&base_bytes, &opts.base.display().to_string())?;
+        let cfg = config_from_model(&base, false);
+        let data = train::read_labelled(&opts.data, &cfg.columns, opts.skip_bad_rows, progress)?;
+        Ok(Adaptation {
+            base,
+            base_bytes,
+            files: opts.data.clone(),
+            data,
+        })
+    }
+
+    /// Whether `auto` means a frozen adaptation: the parent crosses targets and every
+    /// added row names a target it does not know.
+    pub fn only_new_targets(&self) -> bool {
+        let base = &self.base;
+        base.featurizer().params().cross_target
+            && !self.data.rows.is_empty()
+            && self.data.rows.iter().all(|r| {
+                r.target
+                    .as_deref()
+                    .is_some_and(|t| !t.trim().is_empty() && !base.knows_target(t))
+            })
+    }
+
+    /// Adapts as described in the module docs; returns the new model.
+    pub fn run(self, progress: &dyn Progress) -> Result<Head> {
+        let Adaptation {
+            base,
+            base_bytes,
+            files,
+            data,
+        } = self;
+        check_rows(&base, &files, &data.rows)?;
+        let mut by_target: BTreeMap<String, (String, Vec<&Row>)> = BTreeMap::new();
+        for r in &data.rows {
+            let t = r.target.as_deref().expect("checked").trim();
+            by_target
+                .entry(t.to_lowercase())
+                .or_insert_with(|| (t.to_string(), Vec::new()))
+                .1
+                .push(r);
+        }
+        let scale = logit_scale(&base.calibration)?;
+        let mut delta: BTreeMap<u32, Vec<f32>> = BTreeMap::new();
+        let mut fits = Vec::new();
+        for (target, rows) in by_target.values() {
+            let tr = target_rows(&base, target, rows);
+            let (fit, w) = fit_target(&tr, &base.labels, base.card.seed)?;
+            let mut columns = 0;
+            for (b, row) in w.iter().flat_map(|w| w.weights.iter()) {
+                if row.iter().any(|&v| v != 0.0) {
+                    let d = delta.entry(b).or_insert_with(|| vec![0.0; row.len()]);
+                    d.iter_mut().zip(row).for_each(|(a, &v)| *a += v * scale);
+                    columns += 1;
+                }
+            }
+            let fit = FrozenFit {
+                target: target.clone(),
+                columns,
+                ..fit
+            };
+            progress.step(&base.task, &fit_message(&fit, folds_for(tr.y.len())));
+            fits.push(fit);
+        }
+        Ok(assemble(&base, &base_bytes, data.files, fits, delta))
+    }
 }
 
 /// One new target's labelled rows as the fit reads them.
@@ -90,48 +153,6 @@ struct TargetRows {
     y: Vec<usize>,
     /// The parent's calibrated logits, `k` per row.
     offsets: Vec<f64>,
-}
-
-/// Adapts as described in the module docs; returns the new model.
-pub fn adapt(opts: &AdaptOptions, progress: &dyn Progress) -> Result<Head> {
-    let base_bytes = std::fs::read(&opts.base).map_err(|e| Error::io(&opts.base, e))?;
-    let base = Head::from_bytes(&base_bytes, &opts.base.display().to_string())?;
-    let mut cfg = config_from_model(&base, false);
-    cfg.skip_bad_rows = opts.skip_bad_rows;
-    let data = train::read_labelled(&opts.data, &cfg.columns, cfg.skip_bad_rows, progress)?;
-    check_rows(&base, &opts.data, &data.rows)?;
-    let mut by_target: BTreeMap<String, (String, Vec<&Row>)> = BTreeMap::new();
-    for r in &data.rows {
-        let t = r.target.as_deref().expect("checked").trim();
-        by_target
-            .entry(t.to_lowercase())
-            .or_insert_with(|| (t.to_string(), Vec::new()))
-            .1
-            .push(r);
-    }
-    let scale = logit_scale(&base.calibration)?;
-    let mut delta: BTreeMap<u32, Vec<f32>> = BTreeMap::new();
-    let mut fits = Vec::new();
-    for (target, rows) in by_target.values() {
-        let tr = target_rows(&base, target, rows)?;
-        let (fit, w) = fit_target(&tr, &base.labels, base.card.seed)?;
-        let mut columns = 0;
-        for (b, row) in w.iter().flat_map(|w| w.weights.iter()) {
-            if row.iter().any(|&v| v != 0.0) {
-                let d = delta.entry(b).or_insert_with(|| vec![0.0; row.len()]);
-                d.iter_mut().zip(row).for_each(|(a, &v)| *a += v * scale);
-                columns += 1;
-            }
-        }
-        let fit = FrozenFit {
-            target: target.clone(),
-            columns,
-            ..fit
-        };
-        progress.step(&base.task, &fit_message(&fit, folds_for(tr.y.len())));
-        fits.push(fit);
-    }
-    Ok(assemble(&base, &base_bytes, data.files, fits, delta))
 }
 
 /// What a fit did, for the progress line.
@@ -234,7 +255,7 @@ fn calibrated_logits(cal: &Calibration, z: &[f32]) -> Vec<f64> {
 
 /// Featurizes a new target's rows: the parent's generic answer (calibrated logits of
 /// the shared copy alone) and the row's crossed copy toward `target`.
-fn target_rows(base: &Head, target: &str, rows: &[&Row]) -> Result<TargetRows> {
+fn target_rows(base: &Head, target: &str, rows: &[&Row]) -> TargetRows {
     let feat = base.featurizer();
     let code = target_hash(target);
     let k = base.labels.len();
@@ -264,7 +285,7 @@ fn target_rows(base: &Head, target: &str, rows: &[&Row]) -> Result<TargetRows> {
                 .expect("checked"),
         );
     }
-    Ok(TargetRows { x, y, offsets })
+    TargetRows { x, y, offsets }
 }
 
 /// Folds for `n` rows: [`ADAPT_FOLDS`], fewer so that each holds at least two rows;
