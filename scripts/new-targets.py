@@ -118,7 +118,7 @@ def lto():
             write(tr, train)
             write(ts, test)
             model = os.path.join(tmp, "lto.model")
-            run(os.path.join(BIN, "stance-train"), "--task", "stance", "--data", tr, "--shared-weight", "0.5",
+            run(os.path.join(BIN, "stance-train"), "--task", "stance", "--data", tr, "--shared-weight", "0.5", "--mask-target",
                 "--out", model, "--quiet")
             print(json.dumps({"held_out": held, "system": "comment-stance", **summary(evaluate(model, ts))}), flush=True)
             p = peer([tr], ts)

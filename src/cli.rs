@@ -245,6 +245,11 @@ pub struct TrainArgs {
     /// Do not fold obfuscated spellings (leetspeak, homoglyphs, s.p.a.c.i.n.g).
     #[arg(long)]
     pub no_fold_obfuscation: bool,
+    /// Read each comment with its target's words masked as one placeholder token, so
+    /// the weights shared by all targets learn what is said about the thing named and
+    /// carry it to targets never trained on (heads whose rows have targets).
+    #[arg(long)]
+    pub mask_target: bool,
     /// Epoch cap of each fit (dual coordinate descent).
     #[arg(long, default_value_t = train_defaults().max_iterations)]
     pub max_iter: u64,
@@ -266,6 +271,7 @@ impl TrainArgs {
             text: crate::text::TextParams {
                 fold_obfuscation: !self.no_fold_obfuscation,
                 pair: parent_text_col.is_some(),
+                mask_target: self.mask_target,
                 ..Default::default()
             },
             features: FeatureParams {

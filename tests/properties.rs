@@ -233,7 +233,7 @@ proptest! {
             let target = [Some("ceasefire"), Some("Atheism"), None, Some("unknown target")][i % 4];
             let fast = m.logits(t, target, &mut shared);
             prop_assert_eq!(&fast, &m.logits(t, target, &mut HeadScratch::default()));
-            let tokens = m.row_tokens(t, None);
+            let tokens = m.row_tokens(t, None, target);
             let mut v = SparseVec::default();
             m.vectorize(&tokens, target, &mut features::FeatureScratch::default(), &mut v);
             let mut row = vec![0.0; m.labels.len()];

@@ -49,9 +49,23 @@ impl Head {
             return Vec::new();
         }
         let hi = self.logits_into(text, target, s);
+        // `logits_into` left the tokens it read masked in the scratch.
+        let masked_for = s.heads[hi].key.map_or(0, |k| k.2);
         let code = self.target_code(target);
-        let HeadScratch { tokens, heads, .. } = s;
-        let tokens = tokens.as_slice();
+        let HeadScratch {
+            tokens,
+            masked,
+            heads,
+            ..
+        } = s;
+        // The n-grams are walked as the head read them (target masked); the phrases show
+        // the comment's own words (masking keeps every token in its place).
+        let shown = tokens.as_slice();
+        let tokens = if masked_for != 0 {
+            masked.as_slice()
+        } else {
+            shown
+        };
         let head = &mut heads[hi];
         let mut p = head.logits.clone();
         softmax(&mut p);
@@ -124,7 +138,7 @@ impl Head {
                 }
             }
         }
-        phrase_reasons(tokens, &by_span, k)
+        phrase_reasons(shown, &by_span, k)
     }
 }
 

@@ -277,12 +277,14 @@ impl Head {
         self.text.params().pair
     }
 
-    /// Tokens of a row as this head reads it (pair heads read the parent too).
-    pub fn row_tokens(&self, text: &str, parent: Option<&str>) -> Vec<String> {
-        if self.is_pair() {
-            self.text.pair_tokens(text, parent.unwrap_or(""))
-        } else {
-            self.text.tokens(text)
-        }
+    /// Tokens of a row toward `target` as this head reads it (pair heads read the parent
+    /// too; heads that mask the target read its words as one placeholder).
+    pub fn row_tokens(
+        &self,
+        text: &str,
+        parent: Option<&str>,
+        target: Option<&str>,
+    ) -> Vec<String> {
+        self.text.row_tokens(text, parent, target)
     }
 }

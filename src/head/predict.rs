@@ -5,6 +5,7 @@ use super::scratch::{HeadCache, HeadScratch, MAX_CACHED_HEADS};
 use super::token_memo::TokenMemos;
 use super::{Head, MAX_LABELS};
 use crate::features::{self, CharNgrams::ByToken};
+use crate::text::target_words::TargetWords;
 
 impl Head {
     /// Calibrated probabilities for a reply given its parent's text (pair heads).
@@ -25,7 +26,13 @@ impl Head {
     ) -> usize {
         let params = self.text.params();
         // Pair heads read the parent too: never served from the one-row cache.
-        if self.is_pair() || s.cached_params.as_ref() != Some(params) || s.cached_text != text {
+        if self.is_pair()
+            || !s
+                .cached_params
+                .as_ref()
+                .is_some_and(|c| c.same_tokens(params))
+            || s.cached_text != text
+        {
             for h in &mut s.heads {
                 h.key = None;
             }
@@ -43,7 +50,8 @@ impl Head {
                 s.cached_params = Some(params.clone());
             }
         }
-        let key = Some((self.id, self.target_code(target)));
+        let masked = self.mask_tokens(target, s);
+        let key = Some((self.id, self.target_code(target), masked));
         if let Some(i) = s.heads.iter().position(|h| h.key == key) {
             return i;
         }
@@ -58,11 +66,16 @@ impl Head {
         let target = key.and_then(|k| k.1);
         let HeadScratch {
             tokens,
+            masked: masked_tokens,
             heads,
             memos,
             ..
         } = s;
-        let tokens = tokens.as_slice();
+        let tokens = if masked != 0 {
+            masked_tokens.as_slice()
+        } else {
+            tokens.as_slice()
+        };
         let h = &mut heads[i];
         self.featurizer
             .transform(tokens, target, ByToken, &mut h.features, &mut h.vec);
@@ -90,6 +103,29 @@ impl Head {
         self.add_char_part(tokens, target, h, memos);
         h.key = key;
         i
+    }
+
+    /// For a head that reads comments with the target masked, and a target with content
+    /// words: masks the cached tokens into the scratch's `masked` and returns the
+    /// target's hash (part of the cache key); else 0.
+    fn mask_tokens(&self, target: Option<&str>, s: &mut HeadScratch) -> u64 {
+        let Some(target) = target.filter(|_| self.text.params().mask_target) else {
+            return 0;
+        };
+        // Kept for the next row, which is usually toward the same target.
+        if s.mask.as_ref().is_none_or(|(t, _, _)| t != target) {
+            s.mask = Some((
+                target.to_string(),
+                features::target_hash(target),
+                TargetWords::new(target),
+            ));
+        }
+        let (_, hash, words) = s.mask.as_ref().expect("set above");
+        if words.is_empty() {
+            return 0;
+        }
+        words.mask_into(s.tokens.as_slice(), &mut s.masked);
+        *hash
     }
 
     /// Adds the char part of the logits, `Σ_t a_t s(t) / sqrt(Σ_t a_t² q(t))` over the

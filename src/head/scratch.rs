@@ -5,6 +5,7 @@
 
 use super::token_memo::{memo_tokens_for, TokenMemos};
 use crate::features::{FeatureScratch, SparseVec};
+use crate::text::target_words::TargetWords;
 use crate::text::{TextParams, Tokens};
 
 /// Reusable per-thread buffers for prediction.
@@ -21,6 +22,11 @@ pub struct HeadScratch {
     /// The text `tokens` were cut from, and the settings used.
     pub(super) cached_text: String,
     pub(super) cached_params: Option<TextParams>,
+    /// Heads that read comments with the target masked: the cached tokens with the
+    /// words of the target in `mask` masked.
+    pub(super) masked: Tokens,
+    /// The target whose words were last looked up (its string, its hash, its words).
+    pub(super) mask: Option<(String, u64, TargetWords)>,
     /// One entry per (model, target) scored on the cached text (at most
     /// [`MAX_CACHED_HEADS`]; buffers are kept when the text changes).
     pub(super) heads: Vec<HeadCache>,
@@ -53,8 +59,9 @@ pub(super) const MAX_CACHED_HEADS: usize = 8;
 /// Features and logits of one (model, target) on the cached text.
 #[derive(Debug, Default)]
 pub(super) struct HeadCache {
-    /// (model id, target code) the buffers belong to; `None` = free.
-    pub(super) key: Option<(u64, Option<u64>)>,
+    /// (model id, target code, hash of the masked target or 0) the buffers belong to;
+    /// `None` = free.
+    pub(super) key: Option<(u64, Option<u64>, u64)>,
     pub(super) features: FeatureScratch,
     pub(super) vec: SparseVec,
     pub(super) logits: Vec<f32>,

@@ -2,31 +2,17 @@
 //! be spelled as in training ("the Ukraine ceasefire" and an article about the ceasefire
 //! both reach the trained target `ceasefire` and its own weights).
 //!
-//! Words are compared by their first five letters (lowercase; "ceasefires" = "ceasefire"),
-//! after dropping short and common words. A trained target is named when every one of its
-//! words is in the given target or the article's first line (the headline), or occurs at
-//! least [`MIN_ARTICLE_COUNT`] times in the article; among several, the one with the most
+//! Words are compared as the text stage compares a target's words ([`content_stems`]:
+//! first five letters, lowercase, short and common words dropped). A trained target is
+//! named when every one of its words is in the given target or the article's first line
+//! (the headline), or occurs at least [`MIN_ARTICLE_COUNT`] times in the article; among several, the one with the most
 //! words wins, then the one whose rarest word occurs most often, then the first in training
 //! order. Nothing is named when the trained target has no content words.
 
+use crate::text::target_words::content_stems as stems;
+
 /// How often each word of a trained target must occur in an article's body to be named.
 pub const MIN_ARTICLE_COUNT: usize = 2;
-
-const STOPWORDS: &[&str] = &[
-    "the", "and", "for", "with", "from", "that", "this", "into", "over", "about", "its", "are",
-    "was", "new", "not", "but", "all", "has", "have", "will", "would", "should", "can", "who",
-    "his", "her", "their", "our", "your", "more", "less", "than", "after", "before", "under",
-];
-
-/// Content-word stems of a text, in order (repeats kept).
-fn stems(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.chars().count() >= 3)
-        .map(str::to_lowercase)
-        .filter(|w| !STOPWORDS.contains(&w.as_str()) && !w.chars().all(|c| c.is_ascii_digit()))
-        .map(|w| w.chars().take(5).collect())
-        .collect()
-}
 
 /// The index in `trained` of the target that `given` or `article` names, if any.
 pub fn named_target(

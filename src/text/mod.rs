@@ -20,13 +20,15 @@
 //! Files: `normalize` (one comment to its canonical form), `scan` (byte scanners for
 //! the mention, number and word patterns), `tokenize`, `hashtags`, [`obfuscation`]
 //! (folding `1d10t`, `i.d.i.o.t`, look-alike letters), `pair` (a reply read with its
-//! parent). Imports from the crate: nothing (this is the first stage).
+//! parent), [`target_words`] (the words that name a stance target, masked for heads
+//! that read comments with the target masked). Imports from the crate: nothing (this is the first stage).
 
 mod hashtags;
 mod normalize;
 pub mod obfuscation;
 mod pair;
 mod scan;
+pub mod target_words;
 mod tokenize;
 
 pub use hashtags::expand_hashtags;
@@ -60,6 +62,15 @@ pub struct TextParams {
     /// The head reads a reply together with its parent comment ([`TextPipeline::pair_tokens`]).
     #[serde(default)]
     pub pair: bool,
+    /// The head reads a comment with its target's words masked
+    /// ([`target_words::TargetWords::mask_into`]), so its shared weights learn what is
+    /// said about the thing named, whatever it is. Absent from files written before it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub mask_target: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Default for TextParams {
@@ -68,7 +79,19 @@ impl Default for TextParams {
             split_hashtags: true,
             fold_obfuscation: true,
             pair: false,
+            mask_target: false,
         }
+    }
+}
+
+impl TextParams {
+    /// Whether two settings cut a comment into the same tokens (masking the target is
+    /// done on the tokens, afterwards).
+    pub fn same_tokens(&self, other: &TextParams) -> bool {
+        TextParams {
+            mask_target: other.mask_target,
+            ..self.clone()
+        } == *other
     }
 }
 
@@ -164,6 +187,19 @@ impl TextPipeline {
     pub fn tokens(&self, raw: &str) -> Vec<String> {
         let mut out = Vec::new();
         self.tokenize_normalized(&self.normalize(raw), &mut out);
+        out
+    }
+
+    /// Tokens of a row toward `target` as a head with these settings reads it: a reply
+    /// with its parent for pair heads, the target's words masked for heads that mask them.
+    pub fn row_tokens(&self, raw: &str, parent: Option<&str>, target: Option<&str>) -> Vec<String> {
+        if self.params.pair {
+            return self.pair_tokens(raw, parent.unwrap_or(""));
+        }
+        let mut out = self.tokens(raw);
+        if let Some(t) = target.filter(|_| self.params.mask_target) {
+            target_words::TargetWords::new(t).mask(&mut out);
+        }
         out
     }
 }
@@ -319,7 +355,7 @@ mod tests {
         let plain = TextPipeline::new(&TextParams {
             split_hashtags: false,
             fold_obfuscation: false,
-            pair: false,
+            ..Default::default()
         });
         for s in tricky {
             assert_eq!(fast_tokens(&pl, s), reference_tokens(&pl, s), "{s:?}");
@@ -410,7 +446,7 @@ mod tests {
             for pl in [p(), TextPipeline::new(&TextParams {
                 split_hashtags: false,
                 fold_obfuscation: false,
-                pair: false,
+                ..Default::default()
             })] {
                 if let Some(done) = pl.normalize_plain_ascii(&s) {
                     proptest::prop_assert_eq!(&done, &pl.normalize_once(&s));

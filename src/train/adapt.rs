@@ -264,7 +264,7 @@ fn target_rows(base: &Head, target: &str, rows: &[&Row]) -> TargetRows {
     let (mut scratch, mut out) = (FeatureScratch::default(), SparseVec::default());
     let mut z = vec![0f32; k];
     for r in rows {
-        let tokens = base.row_tokens(&r.text, None);
+        let tokens = base.row_tokens(&r.text, None, Some(target));
         feat.transform(
             &tokens,
             Some(code),

@@ -87,16 +87,11 @@ pub fn stratified_split(y: &[usize], k: usize, share: f64, seed: u64) -> (Vec<us
     (fit, held)
 }
 
-/// Tokenizes rows in parallel, in order (pair heads read each row's parent text too).
+/// Tokenizes rows in parallel, in order, as the head reads them
+/// ([`TextPipeline::row_tokens`]: parents of replies, masked targets).
 fn tokenize(text: &TextPipeline, rows: &[Row]) -> Vec<Vec<String>> {
     rows.par_iter()
-        .map(|r| {
-            if text.params().pair {
-                text.pair_tokens(&r.text, r.parent_text.as_deref().unwrap_or(""))
-            } else {
-                text.tokens(&r.text)
-            }
-        })
+        .map(|r| text.row_tokens(&r.text, r.parent_text.as_deref(), r.target.as_deref()))
         .collect()
 }
 
