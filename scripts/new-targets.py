@@ -4,6 +4,7 @@
   python3 scripts/new-targets.py zero-shot  SET...   # the model, zero-shot, per target and pooled
   python3 scripts/new-targets.py curve      SET      # k labelled comments per new target, adapted with --base
   python3 scripts/new-targets.py lto                 # leave one TweetEval target / ceasefire out of training
+  python3 scripts/new-targets.py public              # zero-shot on VAST dev's zero-shot topics and RUW dev
   python3 scripts/new-targets.py seeds SET K,K N      # random labels, N seeds: adapted vs zero-shot, mean
 
 SET is a folder of data/articles (dev, report). Uses target/release binaries and
@@ -64,6 +65,31 @@ def zero_shot(sets):
         p = peer(BASE_DATA, path)
         if p:
             print(json.dumps({"set": s, **p}), flush=True)
+
+
+def public():
+    """Zero-shot on public sets whose targets no training file has: VAST dev's zero-shot
+    topics (seen = 0; pro / con / neutral as favor / against / none) and RUW dev (each
+    tweet toward Russia and toward Ukraine). Never tuned on."""
+    labels = {"pro": "favor", "con": "against", "neutral": "none"}
+    sets = {
+        "vast-dev-zero-shot": [dict(r, label=labels[r["label"]]) for r in read(os.path.join(SHARED, "vast", "dev.csv"))
+                               if r["seen"] == "0"],
+        "ruw-dev": [dict(r, label=r["label"].lower()) for r in read(os.path.join(SHARED, "ruw_russia_ukraine_stance", "dev.csv"))],
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, rows in sets.items():
+            path = os.path.join(tmp, name + ".csv")
+            write(path, rows)
+            m = summary(evaluate("models/stance.model", path))
+            if len(m["per_target"]) > 10:
+                m["per_target"] = f"{len(m['per_target'])} targets"
+            print(json.dumps({"set": name, "system": "comment-stance", **m}), flush=True)
+            p = peer(BASE_DATA, path)
+            if p:
+                if len(p.get("per_target", {})) > 10:
+                    p["per_target"] = f"{len(p['per_target'])} targets"
+                print(json.dumps({"set": name, **p}), flush=True)
 
 
 def curve(s, ks=(10, 25, 50), seed=7):
@@ -153,5 +179,5 @@ def seeds(s, ks, n):
 
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"zero-shot": lambda: zero_shot(args), "curve": lambda: curve(args[0]), "lto": lto,
+    {"zero-shot": lambda: zero_shot(args), "curve": lambda: curve(args[0]), "lto": lto, "public": public,
      "seeds": lambda: seeds(args[0], args[1], args[2])}[cmd]()
