@@ -29,6 +29,10 @@
 //!   zero-width character, and a third of the `leet-wild` words are also separated
 //!   (`1-d-1-0-t`)
 //!
+//! and one added later the same day: `leet-dense`, every letter with a leet form
+//! written with one at rate 0.7, so that short words keep one letter or none (`7h3`,
+//! `5h17`, `1d107`).
+//!
 //! Used by `scripts/obfuscation-table.sh` to measure how much each kind costs.
 
 use rand::{Rng, SeedableRng};
@@ -44,6 +48,7 @@ const KINDS: &[&str] = &[
     "separators",
     "mask",
     "mixed",
+    "leet-dense",
 ];
 
 /// Leetspeak as written in the wild: each letter's digits and symbols.
@@ -162,6 +167,7 @@ fn perturb_word(kind: &str, w: &[char], rng: &mut ChaCha8Rng, out: &mut String) 
         "separators" => separate(w, rng, out),
         "mask" => out.extend(mask(w, rng)),
         "mixed" => mixed(w, rng, out),
+        "leet-dense" => out.extend(dense_leet(w, rng)),
         _ => unreachable!("kind checked in main"),
     }
 }
@@ -191,6 +197,23 @@ fn wild_leet(w: &[char], rng: &mut ChaCha8Rng) -> Vec<char> {
         w[i] = subs[rng.gen_range(0..subs.len())];
     }
     w
+}
+
+/// `leet-dense`: every letter that has a [`WILD_LEET`] form replaced with probability
+/// 0.7, so that short words keep one letter or none (`7h3`, `5h17`, `1d107`).
+fn dense_leet(w: &[char], rng: &mut ChaCha8Rng) -> Vec<char> {
+    w.iter()
+        .map(|&c| {
+            let subs = WILD_LEET
+                .iter()
+                .find(|(l, _)| *l == c.to_ascii_lowercase())
+                .map(|(_, subs)| *subs);
+            match subs {
+                Some(subs) if rng.gen_bool(0.7) => subs[rng.gen_range(0..subs.len())],
+                _ => c,
+            }
+        })
+        .collect()
 }
 
 /// `separators`: every gap split by one separator (half of the words), by mixed ones

@@ -539,6 +539,65 @@ fn fold_chunk(chars: &[char], out: &mut Vec<char>) {
 /// (`idiot!`, `(idiot`, `...`), which stay; the rest is [`fold_core`]d when it has a
 /// letter.
 fn fold_segment(seg: &[char], out: &mut Vec<char>) {
+    let start = out.len();
+    fold_segment_by_rules(seg, out);
+    // Dense leetspeak that the rules leave as no word (`7h3`, `1d107`, `!d!07`, `#@d`).
+    if !is_word_squeezed(&out[start..]) {
+        let bangs = seg.iter().rev().take_while(|&&c| c == '!').count();
+        if let Some(word) = read_dense(&seg[..seg.len() - bangs]) {
+            out.truncate(start);
+            out.extend(word);
+            out.extend(&seg[seg.len() - bangs..]);
+        }
+    }
+}
+
+/// A word written almost all in leetspeak, which the position rules of [`fold_part`]
+/// keep apart from numbers and punctuation: every leet character read as a letter
+/// ([`read_leet`]) when that makes a known word of three letters or more, and the word
+/// has a letter, two leet characters or more, no joiner, no `!!` and is no clock time
+/// (`h4t3` is read by the rules; this reads `7h3`, `5h17`, `1d107`, `!d!07`, `#@d`,
+/// `r19#+`; `4th`, `10s`, `100k`, `h15`, `mp3`, `5am`, `#art` stay).
+fn read_dense(core: &[char]) -> Option<Vec<char>> {
+    let n = core.len();
+    let leet_count = core.iter().filter(|&&c| leet(c).is_some()).count();
+    if n < 3
+        || leet_count < 2
+        || !core.iter().any(|c| c.is_alphabetic())
+        || core.iter().any(|&c| is_joiner(c))
+        || core.windows(2).any(|w| w == ['!', '!'])
+        || (core[0].is_ascii_digit() && matches!(core[n - 2..], ['a' | 'p', 'm']))
+        || core
+            .iter()
+            .any(|&c| !c.is_alphabetic() && leet(c).is_none())
+    {
+        return None;
+    }
+    // A number with a unit or a letter (`10s`, `100k`, `1990s`, `h15`): one run of digits.
+    let runs = core
+        .windows(2)
+        .filter(|w| leet(w[0]).is_none() && leet(w[1]).is_some())
+        .count()
+        + usize::from(leet(core[0]).is_some());
+    if runs == 1
+        && core
+            .iter()
+            .all(|&c| c.is_alphabetic() || c.is_ascii_digit())
+    {
+        return None;
+    }
+    // What the fast path calls plain stays plain (`(((s`).
+    if is_plain_word(&core.iter().collect::<String>()) {
+        return None;
+    }
+    let read = read_leet(core, |_| true);
+    let mut squeezed = String::new();
+    squeeze_runs(&read, &mut squeezed);
+    (squeezed.chars().count() >= 3 && is_word_squeezed(&read)).then_some(read)
+}
+
+/// [`fold_segment`] by the position rules alone.
+fn fold_segment_by_rules(seg: &[char], out: &mut Vec<char>) {
     let lead = |c: char| c.is_alphabetic() || (leet(c).is_some() && may_lead(c));
     let end = |c: char| c.is_alphabetic() || (leet(c).is_some() && may_end(c));
     let a = seg.iter().position(|&c| lead(c)).unwrap_or(seg.len());
@@ -977,8 +1036,23 @@ mod tests {
             "xxuser said xxurl e.g. u.s. i.e. well-known self-defense",
             "#maga (the war) what?! yes!!! wow... 1.5 24.5 1,000",
             "anti-war pro-russian ex-wife wow!that h15 f16",
+            "100k 1990s 24h 12th #art #1 $35 r2d2 a10 3d5 b4 gr8 2day",
         ] {
             assert_eq!(fold(text), text, "{text}");
+        }
+    }
+
+    #[test]
+    fn dense_leetspeak_folds_to_the_plain_word() {
+        // Words with one letter or none left between the leet characters, which the
+        // position rules keep apart from numbers (the `leet-dense` kind of
+        // examples/perturb.rs).
+        for (text, want) in [
+            ("7h3 1d107 5h17", "the idiot shit"),
+            ("!d!07! #@d r19#+", "idiot! had right"),
+            ("3v3n r€4| s7r!(7 #e1p", "even real strict help"),
+        ] {
+            assert_eq!(fold(text), want, "{text}");
         }
     }
 
