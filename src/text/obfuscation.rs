@@ -120,9 +120,9 @@ const fn may_lead(c: char) -> bool {
 }
 
 /// Whether leet character `c` may stand for a letter at the end of a word (not `!`,
-/// `(`, `#`: `idiot!`).
+/// `(`: `idiot!`). A `#` there is read only into a known word (`wit#`; `c#` stays).
 const fn may_end(c: char) -> bool {
-    !matches!(c, '!' | '(' | '#')
+    !matches!(c, '!' | '(')
 }
 
 /// A character that joins the letters of one word: spaced letters (`i-d-i-o-t`,
@@ -281,10 +281,11 @@ fn breaks_at(at: impl Fn(usize) -> u8) -> bool {
     };
     let tripled = block_letter(c) & (c == p) & (c == at(3));
     // A leet character by a letter, where it may stand for one: not an `!` that ends a
-    // word or starts `!!` (never a letter), nor a `(` or `#` that starts one.
+    // word or starts `!!` (never a letter), nor a `(` or `#` that starts one (after a
+    // leet character it may: `7#e`).
     let leet = block_leet(c)
         & ((block_letter(p) & ((c != b'!') | (block_letterlike(n) & (n != b'!'))))
-            | (block_letter(n) & (block_may_lead(c) | block_letter(p))));
+            | (block_letter(n) & (block_may_lead(c) | block_letter(p) | block_leet(p))));
     // A joiner between a letter and a letter or leet character, or a `*` by a letter
     // (a run of them may mask letters: `c**t`).
     let joined = (block_joiner(c)
@@ -365,7 +366,8 @@ fn is_plain_ascii(text: &str) -> bool {
             let (p, c, n) = (at(i, 4), at(i, 5), at(i, 6));
             let leet = leet(c as char).is_some()
                 && ((block_letter(p) && (c != b'!' || (is_letterlike(n as char) && n != b'!')))
-                    || (block_letter(n) && (may_lead(c as char) || block_letter(p))));
+                    || (block_letter(n)
+                        && (may_lead(c as char) || block_letter(p) || leet(p as char).is_some())));
             let joined = (is_joiner(c as char)
                 && ((block_letter(p) && is_letterlike(n as char))
                     || (is_letterlike(p as char) && block_letter(n))))
@@ -573,17 +575,20 @@ fn read_dense(core: &[char]) -> Option<Vec<char>> {
     {
         return None;
     }
-    // A number with a unit or a letter (`10s`, `100k`, `1990s`, `h15`): one run of digits.
+    // One run of digits is a number with a unit or a name with a number (`10s`,
+    // `100k`, `1990s`, `h15`, `f16`) unless two letters or more make a word of four
+    // (`ju57`, `83en`, `wh47`).
     let runs = core
         .windows(2)
         .filter(|w| leet(w[0]).is_none() && leet(w[1]).is_some())
         .count()
         + usize::from(leet(core[0]).is_some());
-    if runs == 1
+    let one_number = runs == 1
         && core
             .iter()
-            .all(|&c| c.is_alphabetic() || c.is_ascii_digit())
-    {
+            .all(|&c| c.is_alphabetic() || c.is_ascii_digit());
+    let letters = core.iter().filter(|c| c.is_alphabetic()).count();
+    if one_number && letters < 2 {
         return None;
     }
     // What the fast path calls plain stays plain (`(((s`).
@@ -593,7 +598,8 @@ fn read_dense(core: &[char]) -> Option<Vec<char>> {
     let read = read_leet(core, |_| true);
     let mut squeezed = String::new();
     squeeze_runs(&read, &mut squeezed);
-    (squeezed.chars().count() >= 3 && is_word_squeezed(&read)).then_some(read)
+    let shortest = if one_number { 4 } else { 3 };
+    (squeezed.chars().count() >= shortest && is_word_squeezed(&read)).then_some(read)
 }
 
 /// [`fold_segment`] by the position rules alone.
@@ -1037,6 +1043,7 @@ mod tests {
             "#maga (the war) what?! yes!!! wow... 1.5 24.5 1,000",
             "anti-war pro-russian ex-wife wow!that h15 f16",
             "100k 1990s 24h 12th #art #1 $35 r2d2 a10 3d5 b4 gr8 2day",
+            "10th 600d 747s 64gb 50mph c# f# 2(a) wow!(and",
         ] {
             assert_eq!(fold(text), text, "{text}");
         }
@@ -1051,6 +1058,10 @@ mod tests {
             ("7h3 1d107 5h17", "the idiot shit"),
             ("!d!07! #@d r19#+", "idiot! had right"),
             ("3v3n r€4| s7r!(7 #e1p", "even real strict help"),
+            (
+                "ju57 83en wh47 7#e +#ey wit#",
+                "just been what the they with",
+            ),
         ] {
             assert_eq!(fold(text), want, "{text}");
         }
