@@ -26,7 +26,7 @@ for spec in "offensive models/offensive.model $S/tweeteval_offensive/val.csv mac
   set -- $spec
   task=$1 model=$2 data=$3 key=$4
   clean=$(metric "$model" "$data" "$key")
-  for kind in ${KINDS:-zero-width homoglyph leet spaced repeat leet-wild separators mask mixed}; do
+  for kind in ${KINDS:-zero-width homoglyph leet spaced repeat leet-wild separators mask mixed leet-dense}; do
     "$P" --kind "$kind" --seed "$SEED" --rate "$RATE" "$data" "$tmp/$task-$kind.csv"
     pert=$(metric "$model" "$tmp/$task-$kind.csv" "$key")
     python3 -c "c,p=$clean,$pert; print('%-10s %-10s %-9s %8.2f %10.2f %6.2f' % ('$task','$kind','$key',100*c,100*p,100*(c-p)))"
