@@ -297,3 +297,48 @@ proptest! {
         prop_assert!(lines.balanced(), "{:?}", lines);
     }
 }
+
+/// The shipped stance head reads a target's words as one token (`--mask-target`): under
+/// two targets it never saw, a comment that names each in the same place gets the same
+/// answer, the same comment toward the other target does not, and the explanation shows
+/// the comment's own words.
+#[test]
+fn an_unseen_targets_name_does_not_change_the_generic_answer() {
+    let m = &model()[0];
+    assert!(m.text().params().mask_target);
+    let mut s = HeadScratch::default();
+    for template in [
+        "Scrap the {} now.",
+        "I back {} all the way, long overdue.",
+        "Does anyone know when the {} starts?",
+        "{} is a disgrace and a waste of money",
+    ] {
+        let a = template.replace("{}", "sugar tax");
+        let b = template.replace("{}", "harbour bridge");
+        let pa = m.predict(&a, Some("sugar tax"), &mut s);
+        assert_eq!(
+            pa,
+            m.predict(&b, Some("harbour bridge"), &mut s),
+            "{template}"
+        );
+        assert_eq!(
+            pa,
+            m.predict(&a, Some("sugar tax"), &mut HeadScratch::default())
+        );
+        assert_ne!(
+            pa,
+            m.predict(&a, Some("harbour bridge"), &mut s),
+            "{template}"
+        );
+    }
+    let against = m.labels.iter().position(|l| l == "against").unwrap();
+    let why = m.explain(
+        "Scrap the sugar tax now.",
+        Some("sugar tax"),
+        against,
+        3,
+        &mut s,
+    );
+    assert!(!why.is_empty());
+    assert!(why.iter().all(|r| !r.ngram.contains("xxtarget")), "{why:?}");
+}
