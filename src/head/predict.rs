@@ -105,11 +105,15 @@ impl Head {
         i
     }
 
-    /// For a head that reads comments with the target masked, and a target with content
-    /// words: masks the cached tokens into the scratch's `masked` and returns the
-    /// target's hash (part of the cache key); else 0.
+    /// For a head that reads comments with the target masked (not a pair head, as in
+    /// [`TextPipeline::row_tokens`]), and a target with content words: masks the cached
+    /// tokens into the scratch's `masked` and returns the target's hash (part of the
+    /// cache key); else 0.
+    ///
+    /// [`TextPipeline::row_tokens`]: crate::text::TextPipeline::row_tokens
     fn mask_tokens(&self, target: Option<&str>, s: &mut HeadScratch) -> u64 {
-        let Some(target) = target.filter(|_| self.text.params().mask_target) else {
+        let masks = self.text.params().mask_target && !self.is_pair();
+        let Some(target) = target.filter(|_| masks) else {
             return 0;
         };
         // Kept for the next row, which is usually toward the same target.

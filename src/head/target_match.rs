@@ -2,10 +2,11 @@
 //! be spelled as in training ("the Ukraine ceasefire" and an article about the ceasefire
 //! both reach the trained target `ceasefire` and its own weights).
 //!
-//! Words are compared as the text stage compares a target's words ([`content_stems`]:
-//! first five letters, lowercase, short and common words dropped). A trained target is
-//! named when every one of its words is in the given target or the article's first line
-//! (the headline), or occurs at least [`MIN_ARTICLE_COUNT`] times in the article; among several, the one with the most
+//! Words are compared as the text stage compares a target's words
+//! ([`content_stems`](crate::text::target_words::content_stems): first five letters,
+//! lowercase, short and common words dropped). A trained target is named when every one of
+//! its words is in the given target or the article's first line (the headline), or occurs
+//! at least [`MIN_ARTICLE_COUNT`] times in the article; among several, the one with the most
 //! words wins, then the one whose rarest word occurs most often, then the first in training
 //! order. Nothing is named when the trained target has no content words.
 
