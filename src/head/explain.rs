@@ -51,6 +51,7 @@ impl Head {
         let hi = self.logits_into(text, target, s);
         // `logits_into` left the tokens it read masked in the scratch.
         let masked_for = s.heads[hi].key.map_or(0, |k| k.2);
+        debug_assert!(masked_for == 0 || masked_for == s.masked_for);
         let code = self.target_code(target);
         let HeadScratch {
             tokens,

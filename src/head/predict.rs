@@ -37,6 +37,7 @@ impl Head {
                 h.key = None;
             }
             s.cached_params = None;
+            s.masked_for = 0;
             if self.is_pair() {
                 s.tokens.set(
                     self.text
@@ -106,9 +107,9 @@ impl Head {
     }
 
     /// For a head that reads comments with the target masked (not a pair head, as in
-    /// [`TextPipeline::row_tokens`]), and a target with content words: masks the cached
-    /// tokens into the scratch's `masked` and returns the target's hash (part of the
-    /// cache key); else 0.
+    /// [`TextPipeline::row_tokens`]), and a target with content words: the cached tokens
+    /// masked into the scratch's `masked` (once per text and target) and the target's
+    /// hash (part of the cache key); else 0.
     ///
     /// [`TextPipeline::row_tokens`]: crate::text::TextPipeline::row_tokens
     fn mask_tokens(&self, target: Option<&str>, s: &mut HeadScratch) -> u64 {
@@ -128,7 +129,10 @@ impl Head {
         if words.is_empty() {
             return 0;
         }
-        words.mask_into(s.tokens.as_slice(), &mut s.masked);
+        if s.masked_for != *hash {
+            words.mask_into(s.tokens.as_slice(), &mut s.masked);
+            s.masked_for = *hash;
+        }
         *hash
     }
 

@@ -23,8 +23,9 @@ pub struct HeadScratch {
     pub(super) cached_text: String,
     pub(super) cached_params: Option<TextParams>,
     /// Heads that read comments with the target masked: the cached tokens with the
-    /// words of the target in `mask` masked.
+    /// words of the target of hash `masked_for` masked (0: none yet for this text).
     pub(super) masked: Tokens,
+    pub(super) masked_for: u64,
     /// The target whose words were last looked up (its string, its hash, its words).
     pub(super) mask: Option<(String, u64, TargetWords)>,
     /// One entry per (model, target) scored on the cached text (at most

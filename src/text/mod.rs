@@ -21,7 +21,8 @@
 //! the mention, number and word patterns), `tokenize`, `hashtags`, [`obfuscation`]
 //! (folding `1d10t`, `i.d.i.o.t`, look-alike letters), `pair` (a reply read with its
 //! parent), [`target_words`] (the words that name a stance target, masked for heads
-//! that read comments with the target masked). Imports from the crate: nothing (this is the first stage).
+//! that read comments with the target masked). Imports from the crate: nothing (this is
+//! the first stage).
 
 mod hashtags;
 mod normalize;
