@@ -105,6 +105,7 @@ pub struct TextPipeline {
     control_re: Regex,
     format_re: Regex,
     url_re: Regex,
+    user_re: Regex,
     number_re: Regex,
     url_with: String,
     user_with: String,
@@ -114,7 +115,11 @@ pub struct TextPipeline {
 const CONTROL_RE: &str = r"[\p{Cc}\p{Zl}\p{Zp}]";
 const FORMAT_RE: &str = r"[\p{Cf}\x{115F}\x{1160}\x{3164}\x{FFA0}]";
 const URL_RE: &str = r"(?:https?://|www\.)\S+";
-const USER_RE: &str = r"@\w+";
+/// An @mention: `@` and the word characters after it, where the `@` does not follow a
+/// word character (`f@ggot`, `b@stard` and `bob@mail.com` are no mentions: the `@` in a
+/// word is leetspeak or an address). A mention that reads as an insult with its `@` as
+/// an `a` (`@ss`, `@sshole`) is left to the folding too ([`obfuscation::reads_as_insult`]).
+const USER_RE: &str = r"\B@\w+";
 /// Numbers standing alone (`30`, `1,000`, `24.5`); digits inside a word (`covid19`,
 /// after leetspeak folding has had its turn) stay, so a second pass sees the same words.
 const NUMBER_RE: &str = r"\b\d+(?:[.,:]\d+)*\b";
@@ -152,10 +157,10 @@ impl TextPipeline {
             // One space between words, so folding sees "a  b" as it sees "a b".
             Box::new(replace(r"\s{2,}", " ")),
             Box::new(Strip::new(true, true)),
-            // URLs and mentions fold before obfuscation folding (which would read
-            // `www` as a stretched letter and `@` as leetspeak).
+            // URLs fold before obfuscation folding (which would read `www` as a
+            // stretched letter); mentions follow, outside `tokenizers`
+            // (`normalize_reference`), as they skip insults.
             Box::new(replace(URL_RE, &format!(" {URL_TOKEN} "))),
-            Box::new(replace(USER_RE, &format!(" {USER_TOKEN} "))),
         ];
         let placeholders = vec![replace(NUMBER_RE, &format!(" {NUMBER_TOKEN} "))];
         let splitter = Split::new(
@@ -172,6 +177,7 @@ impl TextPipeline {
             control_re: regex(CONTROL_RE),
             format_re: regex(FORMAT_RE),
             url_re: regex(URL_RE),
+            user_re: regex(USER_RE),
             number_re: regex(NUMBER_RE),
             url_with: format!(" {URL_TOKEN} "),
             user_with: format!(" {USER_TOKEN} "),
@@ -229,6 +235,12 @@ mod tests {
                 "xxuser see xxurl in xxnum days",
             ),
             ("www.rt.com 2,500 troops", "xxurl xxnum troops"),
+            // An `@` inside a word is leetspeak, and so is a mention that reads as an
+            // insult.
+            (
+                "@john you f@gg0t, kiss my @ss",
+                "xxuser you faggot, kiss my ass",
+            ),
             // Hashtags kept and split.
             ("#StopTheWar now", "#stopthewar stop the war now"),
             ("#peace", "#peace"),
@@ -484,7 +496,12 @@ mod tests {
         ) {
             let pl = p();
             let regex = |re: &Regex| re.find_iter(&s).map(|m| (m.start(), m.end())).collect::<Vec<_>>();
-            proptest::prop_assert_eq!(mentions(&s).collect::<Vec<_>>(), regex(&super::regex(USER_RE)));
+            let want = super::regex(USER_RE)
+                .find_iter(&s)
+                .filter(|m| !obfuscation::reads_as_insult(m.as_str()))
+                .map(|m| (m.start(), m.end()))
+                .collect::<Vec<_>>();
+            proptest::prop_assert_eq!(mentions(&s).collect::<Vec<_>>(), want);
             if numbers_are_ascii_digits(&s) {
                 proptest::prop_assert_eq!(numbers(&s).collect::<Vec<_>>(), regex(&pl.number_re));
             }

@@ -413,8 +413,16 @@ impl TextPipeline {
             step.normalize(&mut n)
                 .expect("built-in normalizers do not fail");
         }
+        let named = replace_spans(
+            n.get(),
+            self.user_re
+                .find_iter(n.get())
+                .filter(|m| !obfuscation::reads_as_insult(m.as_str()))
+                .map(|m| (m.start(), m.end())),
+            &self.user_with,
+        );
         let folded;
-        let mut s = n.get();
+        let mut s = named.as_ref();
         if self.params.fold_obfuscation {
             folded = obfuscation::fold(s);
             s = folded.as_str();

@@ -5,13 +5,15 @@
 //! such spellings back to the plain word so that the same features fire. It runs on
 //! lowercased NFKC text, before number placeholders, and is idempotent.
 //!
-//! - Leetspeak ([`leet`]: `0 1 2 3 4 5 6 7 8 9 @ $ ! | + ( # €`), inside a word and at
-//!   its ends. A run between letters with a character of the first table
-//!   (`0 1 3 4 5 7 @ $`) makes the word leetspeak and every run in it is read; other
-//!   words are read only into a known word (the lexicon data/lexicon/words.tsv and the
-//!   insult list data/lexicon/insults.txt), so `2020`, `4th`, `9/11`, `$5`, `mp3`,
-//!   `covid19`, `b2b`, `c++`, `idiot!!` and `(the` stay. Where a character reads two ways
-//!   (`1`: i or l) the word list chooses.
+//! - Leetspeak ([`leet`]: `0 1 2 3 4 5 6 7 8 9 @ $ ! | + ( # €`, `¡ © ¢ ° ® § ¥`, the
+//!   stroked `ø ı ł đ ħ ŧ`; `|_|` for `u`), inside a word and at its ends. A run between letters with a
+//!   character of the first table (`0 1 3 4 5 7 @ $`) makes the word leetspeak and every
+//!   run in it is read; other words are read only into a known word (the lexicon
+//!   data/lexicon/words.tsv and the insult list data/lexicon/insults.txt), so `2020`,
+//!   `4th`, `9/11`, `$5`, `mp3`, `covid19`, `b2b`, `c++`, `idiot!!` and `(the` stay; a
+//!   two-letter word only into the commonest ones (`s0`, `m3`, `1s`; `4m`, `a+` stay).
+//!   Where a character reads two ways (`1`: i or l) the word list chooses. An `@` in a
+//!   word is no @mention (the text stage leaves `f@ggot` and `@ss` to this fold).
 //! - Spaced letters (`i d i o t`, `i.d.i.o.t`, `i-d-i-o-t`, mixed separators, leet
 //!   among them: `1-d-1-0-t`) are joined; blank-spaced runs are cut into words with the
 //!   lexicon.
@@ -89,8 +91,19 @@ const fn leet(c: char) -> Option<char> {
         '6' | '9' => 'g',
         '7' | '+' => 't',
         '8' => 'b',
-        '(' => 'c',
+        '(' | '©' | '¢' => 'c',
         '#' => 'h',
+        '¡' => 'i',
+        '°' | 'ø' => 'o',
+        '®' => 'r',
+        '§' => 's',
+        '¥' => 'y',
+        // Letters with a stroke, which accent stripping (NFKD) leaves as they are.
+        'ı' => 'i',
+        'ł' => 'l',
+        'đ' => 'd',
+        'ħ' => 'h',
+        'ŧ' => 't',
         _ => return None,
     })
 }
@@ -475,6 +488,12 @@ fn insults() -> &'static [&'static str] {
     })
 }
 
+/// Whether a would-be @mention reads as an insult with its `@` as an `a` (`@ss`,
+/// `@sshole`, `@55h0le`): then it is leetspeak, left to [`fold`].
+pub(super) fn reads_as_insult(mention: &str) -> bool {
+    mention.len() <= 24 && insults().contains(&fold(mention).as_str())
+}
+
 /// Is [`is_word`] after squeezing stretched letters (`stuuup1d`).
 fn is_word_squeezed(chars: &[char]) -> bool {
     if is_word(chars) {
@@ -541,6 +560,14 @@ fn fold_chunk(chars: &[char], out: &mut Vec<char>) {
 /// (`idiot!`, `(idiot`, `...`), which stay; the rest is [`fold_core`]d when it has a
 /// letter.
 fn fold_segment(seg: &[char], out: &mut Vec<char>) {
+    // `|_|` drawn for a `u` (`f|_|ck`, `sl|_|t`), read before the joiner `_` cuts it.
+    let drawn_u;
+    let seg = if seg.windows(3).any(|w| w == ['|', '_', '|']) {
+        drawn_u = read_drawn_u(seg);
+        &drawn_u[..]
+    } else {
+        seg
+    };
     let start = out.len();
     fold_segment_by_rules(seg, out);
     // Dense leetspeak that the rules leave as no word (`7h3`, `1d107`, `!d!07`, `#@d`).
@@ -552,6 +579,24 @@ fn fold_segment(seg: &[char], out: &mut Vec<char>) {
             out.extend(&seg[seg.len() - bangs..]);
         }
     }
+}
+
+/// `seg` with each `|_|` that touches a letter or leet character as a `u`.
+fn read_drawn_u(seg: &[char]) -> Vec<char> {
+    let mut out = Vec::with_capacity(seg.len());
+    let mut i = 0;
+    while i < seg.len() {
+        let by_letter = (i > 0 && is_letterlike(seg[i - 1]))
+            || seg.get(i + 3).is_some_and(|&c| is_letterlike(c));
+        if seg[i..].starts_with(&['|', '_', '|']) && by_letter {
+            out.push('u');
+            i += 3;
+        } else {
+            out.push(seg[i]);
+            i += 1;
+        }
+    }
+    out
 }
 
 /// A word written almost all in leetspeak, which the position rules of [`fold_part`]
@@ -737,6 +782,9 @@ fn fold_part(part: &[char]) -> Vec<char> {
         || (letters < 2 && runs.iter().all(only_digits))
         // A clock time (`5am`, `8pm`).
         || (part[0].is_ascii_digit() && matches!(part[n - 2..], ['a' | 'p', 'm']));
+    if n == 2 && folded.len() == runs.len() {
+        return read_short(part, fold_at);
+    }
     if folded.len() < runs.len() || number_like || n < 3 {
         return part.to_vec();
     }
@@ -747,6 +795,36 @@ fn fold_part(part: &[char]) -> Vec<char> {
         part.to_vec()
     }
 }
+
+/// Two-letter words read from one letter and one leet character of the first table
+/// (`s0`, `m3`, `g0`, `1s`, `0f`, `@t`; `a+` and `c#` stay) only into the commonest two-letter words, seen
+/// [`COMMON_SHORT_COUNT`] times or more in the lexicon (`so`, `me`, `go`, `is`, `of`,
+/// `at`); and a digit before the letter only when it is `0` or `1`, as other digits
+/// there are numbers with a unit (`4m`, `5g`, `3d`, `4k`).
+fn read_short(part: &[char], fold_at: impl Fn(usize) -> bool) -> Vec<char> {
+    let other_leet = part
+        .iter()
+        .any(|&c| leet(c).is_some() && !is_classic_leet(c));
+    if matches!(part[0], '2'..='9') || other_leet {
+        return part.to_vec();
+    }
+    let read = read_leet(part, fold_at);
+    let word: String = read.iter().collect();
+    if LEXICON
+        .lines()
+        .map_while(|l| l.split_once('\t'))
+        .take_while(|(_, c)| c.parse::<u64>().is_ok_and(|c| c >= COMMON_SHORT_COUNT))
+        .any(|(w, _)| w == word)
+    {
+        read
+    } else {
+        part.to_vec()
+    }
+}
+
+/// How often a two-letter word is seen in the lexicon for [`read_short`] to read into
+/// it: the 26 commonest (`to` ... `am`; `oh`, `ok`, `ii`, `ed` are not).
+const COMMON_SHORT_COUNT: u64 = 100;
 
 /// The word list [`split_words`] reads: `word<TAB>count` lines (scripts/make-lexicon.py).
 const LEXICON: &str = include_str!("../../data/lexicon/words.tsv");
@@ -1011,6 +1089,18 @@ mod tests {
             ("conservat!ves", "conservatives"),
             ("7he 0ne fa7 fir57", "the one fat first"),
             ("8u||y", "bully"),
+            // Short words only into the commonest ones; `|_|` for `u`; `©` and `¡`.
+            ("g0 k1ll ur53lf", "go kill urself"),
+            ("l34v3 m3 4l0n3", "leave me alone"),
+            ("1s 1t 0f", "is it of"),
+            ("f|_|ck", "fuck"),
+            ("sl|_|t", "slut"),
+            ("|_|gly", "ugly"),
+            ("sh¡t", "shit"),
+            ("©unt", "cunt"),
+            ("b¡t¢h", "bitch"),
+            ("wh°re", "whore"),
+            ("idiøt łoser đick", "idiot loser dick"),
             // Punctuation after a word is not a letter.
             ("you idiot!", "you idiot!"),
             ("b!tch!!", "bitch!!"),
@@ -1044,6 +1134,7 @@ mod tests {
             "anti-war pro-russian ex-wife wow!that h15 f16",
             "100k 1990s 24h 12th #art #1 $35 r2d2 a10 3d5 b4 gr8 2day",
             "10th 600d 747s 64gb 50mph c# f# 2(a) wow!(and",
+            "4m 5g 4k 2x 1x 0x m1 a1 b1 x1 s1 k9 e3 h1 |_| © 2020 apple® 30°c ¥500 §12 søren łódź",
         ] {
             assert_eq!(fold(text), text, "{text}");
         }

@@ -46,14 +46,15 @@ pub(super) fn word_before(s: &str, i: usize) -> bool {
     }
 }
 
-/// [`USER_RE`]'s matches, without the regex engine: `@` and the word characters (Unicode's
-/// `\w`) after it.
+/// [`USER_RE`]'s matches, without the regex engine: an `@` that follows no word
+/// character and the word characters (Unicode's `\w`) after it, less those that read as
+/// an insult (`@ss`: [`super::obfuscation::reads_as_insult`]).
 pub(super) fn mentions(s: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
     let b = s.as_bytes();
     let mut i = 0;
     std::iter::from_fn(move || {
         while i < b.len() {
-            if b[i] == b'@' {
+            if b[i] == b'@' && !word_before(s, i) {
                 let mut j = i + 1;
                 while let Some(n) = word_len_at(s, j) {
                     j += n;
@@ -61,6 +62,9 @@ pub(super) fn mentions(s: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
                 if j > i + 1 {
                     let start = i;
                     i = j;
+                    if super::obfuscation::reads_as_insult(&s[start..j]) {
+                        continue;
+                    }
                     return Some((start, j));
                 }
             }
