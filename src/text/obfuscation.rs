@@ -258,6 +258,12 @@ fn block_leet(c: u8) -> bool {
         | (c == b'#')
 }
 
+/// One of `@ $ ! | + ( #`: [`block_leet`] less the digits.
+#[inline]
+fn block_leet_symbol(c: u8) -> bool {
+    block_leet(c) & (c.wrapping_sub(b'0') >= 10)
+}
+
 #[inline]
 fn block_letterlike(c: u8) -> bool {
     block_letter(c) | block_leet(c)
@@ -304,6 +310,9 @@ fn breaks_at(at: impl Fn(usize) -> u8) -> bool {
     let joined = (block_joiner(c)
         & ((block_letter(p) & block_letterlike(n)) | (block_letterlike(p) & block_letter(n))))
         | ((c == b'*') & (block_letter(p) | block_letter(n)));
+    // Two leet symbols in a row, not `!!`: a word with no letter may spell an insult
+    // (`@$$`, `$#!+`).
+    let symbols = block_leet_symbol(c) & block_leet_symbol(n) & ((c != b'!') | (n != b'!'));
     // Three single letters or leet characters, separators between them (a blank only
     // with blanks).
     let (s1, s2) = (at(4), at(2));
@@ -313,7 +322,7 @@ fn breaks_at(at: impl Fn(usize) -> u8) -> bool {
         & single(5)
         & single(3)
         & single(1);
-    tripled | leet | joined | spaced
+    tripled | leet | joined | symbols | spaced
 }
 
 /// `is_plain_ascii(text) && !has_spaced_letter_run(text)` for ASCII text (most
@@ -363,8 +372,9 @@ fn has_spaced_letter_run<T: Copy + PartialEq + Into<char>>(b: &[T]) -> bool {
 /// [`fold_chunk`] has no letters to read), no joiner between a letter and a letter or
 /// leet character and no `*` by a letter (no word cut or masked), no letter three times in a row (which
 /// [`squeeze_runs`] would shorten); look-alikes are not ASCII. The reference for
-/// [`plain_ascii_text`]'s blocks. `$100`, `idiot!!`, `(the` and `...` are plain;
-/// `1d10t`, `a$$`, `stu-pid`, `f*ck` and `stuuupid` are not.
+/// [`plain_ascii_text`]'s blocks. No two leet symbols in a row but `!!` (a word without
+/// letters may spell an insult: [`read_symbols`]). `$100`, `idiot!!`, `(the` and `...`
+/// are plain; `1d10t`, `a$$`, `stu-pid`, `f*ck`, `stuuupid` and `@$$` are not.
 fn is_plain_ascii(text: &str) -> bool {
     let b = text.as_bytes();
     let at = |i: usize, d: usize| -> u8 {
@@ -386,7 +396,8 @@ fn is_plain_ascii(text: &str) -> bool {
                     || (is_letterlike(p as char) && block_letter(n))))
                 || (c == b'*' && (block_letter(p) || block_letter(n)));
             let tripled = block_letter(c) && c == p && c == at(i, 3);
-            leet || joined || tripled
+            let symbols = block_leet_symbol(c) && block_leet_symbol(n) && !(c == b'!' && n == b'!');
+            leet || joined || tripled || symbols
         })
 }
 
@@ -491,7 +502,21 @@ fn insults() -> &'static [&'static str] {
 /// Whether a would-be @mention reads as an insult with its `@` as an `a` (`@ss`,
 /// `@sshole`, `@55h0le`): then it is leetspeak, left to [`fold`].
 pub(super) fn reads_as_insult(mention: &str) -> bool {
-    mention.len() <= 24 && insults().contains(&fold(mention).as_str())
+    // Most mentions (`@user`) go no further than their second character: it must be, or
+    // stand for, the second letter of an insult that starts with `a`.
+    static SECOND: std::sync::OnceLock<Vec<char>> = std::sync::OnceLock::new();
+    let second = SECOND.get_or_init(|| {
+        insults()
+            .iter()
+            .filter_map(|w| w.strip_prefix('a')?.chars().next())
+            .collect()
+    });
+    let Some(c) = mention.chars().nth(1) else {
+        return false;
+    };
+    second.contains(&leet(c).unwrap_or(c))
+        && mention.len() <= 24
+        && insults().contains(&fold(mention).as_str())
 }
 
 /// Is [`is_word`] after squeezing stretched letters (`stuuup1d`).
@@ -570,10 +595,12 @@ fn fold_segment(seg: &[char], out: &mut Vec<char>) {
     };
     let start = out.len();
     fold_segment_by_rules(seg, out);
-    // Dense leetspeak that the rules leave as no word (`7h3`, `1d107`, `!d!07`, `#@d`).
+    // Dense leetspeak that the rules leave as no word (`7h3`, `1d107`, `!d!07`, `#@d`),
+    // or an insult in symbols alone (`@$$`, `$#!+`).
     if !is_word_squeezed(&out[start..]) {
         let bangs = seg.iter().rev().take_while(|&&c| c == '!').count();
-        if let Some(word) = read_dense(&seg[..seg.len() - bangs]) {
+        let core = &seg[..seg.len() - bangs];
+        if let Some(word) = read_dense(core).or_else(|| read_symbols(core)) {
             out.truncate(start);
             out.extend(word);
             out.extend(&seg[seg.len() - bangs..]);
@@ -597,6 +624,25 @@ fn read_drawn_u(seg: &[char]) -> Vec<char> {
         }
     }
     out
+}
+
+/// A word of leet characters alone, three or more, two symbols (not digits) side by side
+/// (what the fast path looks for; `$100`, `+1` and `@55` have none), no `!!`, read as
+/// letters when that makes an insult (`@$$`, `$#!+`, `@$$#0|3`); `$$$`, `###` and `(#)`
+/// stay.
+fn read_symbols(core: &[char]) -> Option<Vec<char>> {
+    let symbol = |c: char| leet(c).is_some() && !c.is_ascii_digit();
+    if core.len() < 3
+        || core.iter().any(|&c| c.is_alphabetic() || leet(c).is_none())
+        || !core.windows(2).any(|w| symbol(w[0]) && symbol(w[1]))
+        || core.windows(2).any(|w| w == ['!', '!'])
+    {
+        return None;
+    }
+    let read = read_leet(core, |_| true);
+    let mut squeezed = String::new();
+    squeeze_runs(&read, &mut squeezed);
+    insults().contains(&squeezed.as_str()).then_some(read)
 }
 
 /// A word written almost all in leetspeak, which the position rules of [`fold_part`]
@@ -975,9 +1021,9 @@ fn squeeze_runs(chars: &[char], out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::{
-        block_joiner, block_leet, block_letter, block_letter_or_digit, block_letterlike,
-        block_may_lead, block_spacer, fold, is_joiner, is_letterlike, is_plain_word, is_spacer,
-        leet, may_lead,
+        block_joiner, block_leet, block_leet_symbol, block_letter, block_letter_or_digit,
+        block_letterlike, block_may_lead, block_spacer, fold, is_joiner, is_letterlike,
+        is_plain_word, is_spacer, leet, may_lead,
     };
 
     /// The per-word chain of `fold_once`, without the fast path.
@@ -1100,6 +1146,7 @@ mod tests {
             ("©unt", "cunt"),
             ("b¡t¢h", "bitch"),
             ("wh°re", "whore"),
+            ("kiss my @$$ $#!+ @$$#0|3", "kiss my ass shit asshole"),
             ("idiøt łoser đick", "idiot loser dick"),
             // Punctuation after a word is not a letter.
             ("you idiot!", "you idiot!"),
@@ -1134,7 +1181,7 @@ mod tests {
             "anti-war pro-russian ex-wife wow!that h15 f16",
             "100k 1990s 24h 12th #art #1 $35 r2d2 a10 3d5 b4 gr8 2day",
             "10th 600d 747s 64gb 50mph c# f# 2(a) wow!(and",
-            "4m 5g 4k 2x 1x 0x m1 a1 b1 x1 s1 k9 e3 h1 |_| © 2020 apple® 30°c ¥500 §12 søren łódź",
+            "4m 5g 4k 2x 1x 0x m1 a1 b1 x1 s1 k9 e3 h1 |_| © 2020 apple® 30°c ¥500 §12 søren łódź $$$ ### (#) +1 $100 !!! #! @55 $5#7 $$100",
         ] {
             assert_eq!(fold(text), text, "{text}");
         }
@@ -1208,6 +1255,11 @@ mod tests {
             assert_eq!(block_letter_or_digit(c), ch.is_ascii_alphanumeric(), "{c}");
             if c.is_ascii() {
                 assert_eq!(block_leet(c), leet(ch).is_some(), "{c}");
+                assert_eq!(
+                    block_leet_symbol(c),
+                    leet(ch).is_some() && !ch.is_ascii_digit(),
+                    "{c}"
+                );
                 assert_eq!(block_letterlike(c), is_letterlike(ch), "{c}");
                 assert_eq!(block_joiner(c), is_joiner(ch), "{c}");
                 assert_eq!(block_spacer(c), is_spacer(ch), "{c}");
