@@ -417,7 +417,7 @@ impl TextPipeline {
             n.get(),
             self.user_re
                 .find_iter(n.get())
-                .filter(|m| !obfuscation::reads_as_insult(m.as_str()))
+                .filter(|m| super::scan::is_mention(n.get(), m.start()))
                 .map(|m| (m.start(), m.end())),
             &self.user_with,
         );

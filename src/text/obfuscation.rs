@@ -499,24 +499,27 @@ fn insults() -> &'static [&'static str] {
     })
 }
 
-/// Whether a would-be @mention reads as an insult with its `@` as an `a` (`@ss`,
-/// `@sshole`, `@55h0le`): then it is leetspeak, left to [`fold`].
-pub(super) fn reads_as_insult(mention: &str) -> bool {
-    // Most mentions (`@user`) go no further than their second character: it must be, or
-    // stand for, the second letter of an insult that starts with `a`.
-    static SECOND: std::sync::OnceLock<Vec<char>> = std::sync::OnceLock::new();
-    let second = SECOND.get_or_init(|| {
-        insults()
-            .iter()
-            .filter_map(|w| w.strip_prefix('a')?.chars().next())
-            .collect()
-    });
-    let Some(c) = mention.chars().nth(1) else {
+/// Whether `c` may stand for a letter ([`leet`]).
+pub(super) fn is_leet(c: char) -> bool {
+    leet(c).is_some()
+}
+
+/// Whether a word that starts with `@` (up to the next blank) folds to a known word, the
+/// `@` read as an `a` (`@ss`, `@ny`, `@nd,`, `@g@in`, `@55h0le`): then it is leetspeak,
+/// left to [`fold`], not an @mention. Most mentions (`@user`) are letters after the `@`
+/// and stop at one word-list lookup.
+pub(super) fn reads_as_word(word: &str) -> bool {
+    let word = word.trim_end_matches(|c: char| !c.is_alphanumeric() && !is_leet(c));
+    let rest = &word[word.len().min(1)..];
+    if word.len() > 24 || rest.is_empty() {
         return false;
-    };
-    second.contains(&leet(c).unwrap_or(c))
-        && mention.len() <= 24
-        && insults().contains(&fold(mention).as_str())
+    }
+    let plain: Vec<char> = std::iter::once('a').chain(rest.chars()).collect();
+    if rest.bytes().all(|b| b.is_ascii_lowercase()) && !is_word(&plain) {
+        return false;
+    }
+    let folded = fold(word);
+    !folded.contains('@') && is_word(&folded.chars().collect::<Vec<char>>())
 }
 
 /// Is [`is_word`] after squeezing stretched letters (`stuuup1d`).
@@ -559,7 +562,55 @@ fn read_leet(chars: &[char], fold_at: impl Fn(usize) -> bool) -> Vec<char> {
             return alt;
         }
     }
-    out
+    // No reading is a known word (`ka1e`, `to0we1s`, `co|lins`): the one whose letter
+    // trigrams are likelier in the word list (`kale`, not `kaie`); the first on a tie.
+    let mut best = (letter_plausibility(&out), out.clone());
+    for mask in 1..1u32 << ambiguous.len() {
+        let mut alt = out.clone();
+        for (bit, &i) in ambiguous.iter().enumerate() {
+            if mask & (1 << bit) != 0 {
+                alt[i] = leet_alt(chars[i]).expect("ambiguous position");
+            }
+        }
+        let score = letter_plausibility(&alt);
+        if score > best.0 {
+            best = (score, alt);
+        }
+    }
+    best.1
+}
+
+/// How English-like a word's letters are: the sum over its letter trigrams (with a
+/// blank before and after the word) of ln(1 + the number of [`LEXICON`] words that have
+/// the trigram).
+fn letter_plausibility(word: &[char]) -> f64 {
+    static TRIGRAMS: std::sync::OnceLock<std::collections::HashMap<[char; 3], u32>> =
+        std::sync::OnceLock::new();
+    let table = TRIGRAMS.get_or_init(|| {
+        let mut t = std::collections::HashMap::new();
+        for w in LEXICON
+            .lines()
+            .filter_map(|l| l.split_once('\t'))
+            .map(|(w, _)| w)
+        {
+            let padded: Vec<char> = std::iter::once(' ')
+                .chain(w.chars())
+                .chain(std::iter::once(' '))
+                .collect();
+            for g in padded.windows(3) {
+                *t.entry([g[0], g[1], g[2]]).or_insert(0) += 1;
+            }
+        }
+        t
+    });
+    let padded: Vec<char> = std::iter::once(' ')
+        .chain(word.iter().copied())
+        .chain(std::iter::once(' '))
+        .collect();
+    padded
+        .windows(3)
+        .map(|g| libm::log(1.0 + f64::from(table.get(&[g[0], g[1], g[2]]).copied().unwrap_or(0))))
+        .sum()
 }
 
 /// One word (no blanks): its segments of letters, leet characters and joiners are
@@ -842,16 +893,25 @@ fn fold_part(part: &[char]) -> Vec<char> {
     }
 }
 
-/// Two-letter words read from one letter and one leet character of the first table
-/// (`s0`, `m3`, `g0`, `1s`, `0f`, `@t`; `a+` and `c#` stay) only into the commonest two-letter words, seen
-/// [`COMMON_SHORT_COUNT`] times or more in the lexicon (`so`, `me`, `go`, `is`, `of`,
-/// `at`); and a digit before the letter only when it is `0` or `1`, as other digits
-/// there are numbers with a unit (`4m`, `5g`, `3d`, `4k`).
+/// Two-letter words read from one letter and one leet character (`s0`, `m3`, `g0`, `1s`,
+/// `0f`, `@t`, `7o`, `|f`; `a+` and `c#` stay) only into the commonest
+/// two-letter words, seen [`COMMON_SHORT_COUNT`] times or more in the lexicon (`so`, `me`,
+/// `go`, `is`, `of`, `at`, `to`); a digit `2`-`9` before a letter only when the letter is
+/// no unit (`4m`, `5g`, `3d`, `4k` stay).
 fn read_short(part: &[char], fold_at: impl Fn(usize) -> bool) -> Vec<char> {
+    // Digits and the first table anywhere, `!` and `|` first only (`|f`, `!n`; `o!`
+    // ends a word); never `+ ( #` (`a+`, `c#`).
+    let read_as = |i: usize, c: char| {
+        is_classic_leet(c) || c.is_ascii_digit() || (i == 0 && matches!(c, '!' | '|'))
+    };
     let other_leet = part
         .iter()
-        .any(|&c| leet(c).is_some() && !is_classic_leet(c));
-    if matches!(part[0], '2'..='9') || other_leet {
+        .enumerate()
+        .any(|(i, &c)| leet(c).is_some() && !read_as(i, c));
+    // `4m`, `5g`, `3d`, `4k`, `2x`: a number and a unit; `7o`, `5o`, `4n`, `8y` are words.
+    let unit = matches!(part[0], '2'..='9')
+        && !matches!(part[1], 'a' | 'e' | 'i' | 'o' | 'u' | 'y' | 'n' | 'r' | 'f');
+    if unit || other_leet {
         return part.to_vec();
     }
     let read = read_leet(part, fold_at);
@@ -1139,6 +1199,10 @@ mod tests {
             ("g0 k1ll ur53lf", "go kill urself"),
             ("l34v3 m3 4l0n3", "leave me alone"),
             ("1s 1t 0f", "is it of"),
+            (
+                "7o 5o 6o 4n 8y 0r |f !n @m @nd @ny",
+                "to so go an by or if in am and any",
+            ),
             ("f|_|ck", "fuck"),
             ("sl|_|t", "slut"),
             ("|_|gly", "ugly"),
@@ -1181,7 +1245,7 @@ mod tests {
             "anti-war pro-russian ex-wife wow!that h15 f16",
             "100k 1990s 24h 12th #art #1 $35 r2d2 a10 3d5 b4 gr8 2day",
             "10th 600d 747s 64gb 50mph c# f# 2(a) wow!(and",
-            "4m 5g 4k 2x 1x 0x m1 a1 b1 x1 s1 k9 e3 h1 |_| © 2020 apple® 30°c ¥500 §12 søren łódź $$$ ### (#) +1 $100 !!! #! @55 $5#7 $$100",
+            "4m 5g 4k 2x 1x 0x m1 a1 b1 x1 s1 k9 e3 h1 |_| © 2020 apple® 30°c ¥500 §12 søren łódź $$$ ### (#) +1 $100 !!! #! @55 $5#7 $$100 4s 4t 2u o! b4",
         ] {
             assert_eq!(fold(text), text, "{text}");
         }

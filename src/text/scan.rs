@@ -46,15 +46,13 @@ pub(super) fn word_before(s: &str, i: usize) -> bool {
     }
 }
 
-/// [`USER_RE`]'s matches, without the regex engine: an `@` that follows no word
-/// character and the word characters (Unicode's `\w`) after it, less those that read as
-/// an insult (`@ss`: [`super::obfuscation::reads_as_insult`]).
+/// [`USER_RE`]'s matches that [`is_mention`] keeps, without the regex engine.
 pub(super) fn mentions(s: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
     let b = s.as_bytes();
     let mut i = 0;
     std::iter::from_fn(move || {
         while i < b.len() {
-            if b[i] == b'@' && !word_before(s, i) {
+            if b[i] == b'@' {
                 let mut j = i + 1;
                 while let Some(n) = word_len_at(s, j) {
                     j += n;
@@ -62,7 +60,7 @@ pub(super) fn mentions(s: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
                 if j > i + 1 {
                     let start = i;
                     i = j;
-                    if super::obfuscation::reads_as_insult(&s[start..j]) {
+                    if !is_mention(s, start) {
                         continue;
                     }
                     return Some((start, j));
@@ -72,6 +70,25 @@ pub(super) fn mentions(s: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
         }
         None
     })
+}
+
+/// Whether the `@` at byte `at` of `s` starts an @mention: it follows no word character,
+/// no `$` and no leet character that follows a word character (`f@ggot`, `$@y`, `s+@te`
+/// and `bob@mail.com` are words; `(@user)` is a mention), and its word does not read as
+/// a known word with the `@` as an `a` (`@ss`, `@ny`, `@nd`, `@g@in`:
+/// [`super::obfuscation::reads_as_word`]). `@user` and `@john` are mentions.
+pub(super) fn is_mention(s: &str, at: usize) -> bool {
+    let mut back = s[..at].chars().rev();
+    let (before, second) = (back.next(), back.next());
+    let in_word = word_before(s, at)
+        || before == Some('$')
+        || (before.is_some_and(super::obfuscation::is_leet)
+            && second.is_some_and(regex_syntax::is_word_character));
+    if in_word {
+        return false;
+    }
+    let word = s[at..].split(char::is_whitespace).next().unwrap_or("");
+    !super::obfuscation::reads_as_word(word)
 }
 
 /// [`NUMBER_RE`]'s matches, without the regex engine, in text whose numeric characters
