@@ -514,9 +514,14 @@ pub(super) fn reads_as_word(word: &str) -> bool {
     if word.len() > 24 || rest.is_empty() {
         return false;
     }
-    let plain: Vec<char> = std::iter::once('a').chain(rest.chars()).collect();
-    if rest.bytes().all(|b| b.is_ascii_lowercase()) && !is_word(&plain) {
-        return false;
+    if rest.bytes().all(|b| b.is_ascii_lowercase()) {
+        // `@user`: one look-up of `auser`, without allocating.
+        let mut buf = [b'a'; 25];
+        buf[1..=rest.len()].copy_from_slice(rest.as_bytes());
+        let plain = std::str::from_utf8(&buf[..=rest.len()]).expect("ASCII letters");
+        if !(word_costs().cost.contains_key(plain) || insults().contains(&plain)) {
+            return false;
+        }
     }
     let folded = fold(word);
     !folded.contains('@') && is_word(&folded.chars().collect::<Vec<char>>())
