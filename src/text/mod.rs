@@ -157,7 +157,7 @@ impl TextPipeline {
             Box::new(Strip::new(true, true)),
             // URLs fold before obfuscation folding (which would read `www` as a
             // stretched letter); mentions follow, outside `tokenizers`
-            // (`normalize_reference`), as they skip insults.
+            // (`normalize_reference`), as `scan::is_mention` reads their word.
             Box::new(replace(URL_RE, &format!(" {URL_TOKEN} "))),
         ];
         let placeholders = vec![replace(NUMBER_RE, &format!(" {NUMBER_TOKEN} "))];
@@ -233,8 +233,8 @@ mod tests {
                 "xxuser see xxurl in xxnum days",
             ),
             ("www.rt.com 2,500 troops", "xxurl xxnum troops"),
-            // An `@` inside a word is leetspeak, and so is a mention that reads as an
-            // insult.
+            // An `@` inside a word is leetspeak, and so is a mention whose word reads
+            // as a known word.
             (
                 "@john you f@gg0t, kiss my @ss",
                 "xxuser you faggot, kiss my ass",
