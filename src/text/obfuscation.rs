@@ -481,8 +481,12 @@ fn join_spaced_letters(text: &str) -> String {
 /// The words [`split_words`] and the leet reading check against: the lexicon and
 /// [`INSULTS`] (the lexicon, counted from everyday text, lacks many of them).
 fn is_word(chars: &[char]) -> bool {
-    let w: String = chars.iter().collect();
-    word_costs().cost.contains_key(w.as_str()) || insults().contains(&w.as_str())
+    is_known(&chars.iter().collect::<String>())
+}
+
+/// [`is_word`] of a string.
+fn is_known(word: &str) -> bool {
+    word_costs().cost.contains_key(word) || insults().contains(&word)
 }
 
 /// Insults, profanity and slurs, likeliest first (data/lexicon/insults.txt).
@@ -518,13 +522,12 @@ pub(super) fn reads_as_word(word: &str) -> bool {
         // `@user`: one look-up of `auser`, without allocating.
         let mut buf = [b'a'; 25];
         buf[1..=rest.len()].copy_from_slice(rest.as_bytes());
-        let plain = std::str::from_utf8(&buf[..=rest.len()]).expect("ASCII letters");
-        if !(word_costs().cost.contains_key(plain) || insults().contains(&plain)) {
+        if !is_known(std::str::from_utf8(&buf[..=rest.len()]).expect("ASCII letters")) {
             return false;
         }
     }
     let folded = fold(word);
-    !folded.contains('@') && is_word(&folded.chars().collect::<Vec<char>>())
+    !folded.contains('@') && is_known(&folded)
 }
 
 /// Is [`is_word`] after squeezing stretched letters (`stuuup1d`).
@@ -556,6 +559,10 @@ fn read_leet(chars: &[char], fold_at: impl Fn(usize) -> bool) -> Vec<char> {
     if ambiguous.is_empty() || is_word_squeezed(&out) {
         return out;
     }
+    // If no reading is a known word (`ka1e`, `to0we1s`, `co|lins`): the one whose
+    // letter trigrams are likelier in the word list (`kale`, not `kaie`); the first on a
+    // tie.
+    let mut best = (letter_plausibility(&out), out.clone());
     for mask in 1..1u32 << ambiguous.len() {
         let mut alt = out.clone();
         for (bit, &i) in ambiguous.iter().enumerate() {
@@ -565,17 +572,6 @@ fn read_leet(chars: &[char], fold_at: impl Fn(usize) -> bool) -> Vec<char> {
         }
         if is_word_squeezed(&alt) {
             return alt;
-        }
-    }
-    // No reading is a known word (`ka1e`, `to0we1s`, `co|lins`): the one whose letter
-    // trigrams are likelier in the word list (`kale`, not `kaie`); the first on a tie.
-    let mut best = (letter_plausibility(&out), out.clone());
-    for mask in 1..1u32 << ambiguous.len() {
-        let mut alt = out.clone();
-        for (bit, &i) in ambiguous.iter().enumerate() {
-            if mask & (1 << bit) != 0 {
-                alt[i] = leet_alt(chars[i]).expect("ambiguous position");
-            }
         }
         let score = letter_plausibility(&alt);
         if score > best.0 {
@@ -919,14 +915,20 @@ fn read_short(part: &[char], fold_at: impl Fn(usize) -> bool) -> Vec<char> {
     if unit || other_leet {
         return part.to_vec();
     }
+    static COMMON: std::sync::OnceLock<Vec<[char; 2]>> = std::sync::OnceLock::new();
+    let common = COMMON.get_or_init(|| {
+        LEXICON
+            .lines()
+            .map_while(|l| l.split_once('\t'))
+            .take_while(|(_, c)| c.parse::<u64>().is_ok_and(|c| c >= COMMON_SHORT_COUNT))
+            .filter_map(|(w, _)| match w.chars().collect::<Vec<char>>()[..] {
+                [a, b] => Some([a, b]),
+                _ => None,
+            })
+            .collect()
+    });
     let read = read_leet(part, fold_at);
-    let word: String = read.iter().collect();
-    if LEXICON
-        .lines()
-        .map_while(|l| l.split_once('\t'))
-        .take_while(|(_, c)| c.parse::<u64>().is_ok_and(|c| c >= COMMON_SHORT_COUNT))
-        .any(|(w, _)| w == word)
-    {
+    if common.iter().any(|w| w[..] == read[..]) {
         read
     } else {
         part.to_vec()
