@@ -270,11 +270,6 @@ fn block_letterlike(c: u8) -> bool {
 }
 
 #[inline]
-fn block_may_lead(c: u8) -> bool {
-    (c != b'(') & (c != b'#')
-}
-
-#[inline]
 fn block_joiner(c: u8) -> bool {
     (c == b'.') | (c == b'-') | (c == b'_') | (c == b'*') | (c == b'~')
 }
@@ -300,11 +295,11 @@ fn breaks_at(at: impl Fn(usize) -> u8) -> bool {
     };
     let tripled = block_letter(c) & (c == p) & (c == at(3));
     // A leet character by a letter, where it may stand for one: not an `!` that ends a
-    // word or starts `!!` (never a letter), nor a `(` or `#` that starts one (after a
-    // leet character it may: `7#e`).
+    // word or starts `!!` (never a letter). (A `(` or `#` that starts a word may be one
+    // too: [`read_lead`].)
     let leet = block_leet(c)
         & ((block_letter(p) & ((c != b'!') | (block_letterlike(n) & (n != b'!'))))
-            | (block_letter(n) & (block_may_lead(c) | block_letter(p) | block_leet(p))));
+            | block_letter(n));
     // A joiner between a letter and a letter or leet character, or a `*` by a letter
     // (a run of them may mask letters: `c**t`).
     let joined = (block_joiner(c)
@@ -373,8 +368,8 @@ fn has_spaced_letter_run<T: Copy + PartialEq + Into<char>>(b: &[T]) -> bool {
 /// leet character and no `*` by a letter (no word cut or masked), no letter three times in a row (which
 /// [`squeeze_runs`] would shorten); look-alikes are not ASCII. The reference for
 /// [`plain_ascii_text`]'s blocks. No two leet symbols in a row but `!!` (a word without
-/// letters may spell an insult: [`read_symbols`]). `$100`, `idiot!!`, `(the` and `...`
-/// are plain; `1d10t`, `a$$`, `stu-pid`, `f*ck`, `stuuupid` and `@$$` are not.
+/// letters may spell an insult: [`read_symbols`]). `$100`, `idiot!!`, `(1)` and `...`
+/// are plain; `1d10t`, `a$$`, `stu-pid`, `f*ck`, `stuuupid`, `@$$` and `(the` are not.
 fn is_plain_ascii(text: &str) -> bool {
     let b = text.as_bytes();
     let at = |i: usize, d: usize| -> u8 {
@@ -389,8 +384,7 @@ fn is_plain_ascii(text: &str) -> bool {
             let (p, c, n) = (at(i, 4), at(i, 5), at(i, 6));
             let leet = leet(c as char).is_some()
                 && ((block_letter(p) && (c != b'!' || (is_letterlike(n as char) && n != b'!')))
-                    || (block_letter(n)
-                        && (may_lead(c as char) || block_letter(p) || leet(p as char).is_some())));
+                    || block_letter(n));
             let joined = (is_joiner(c as char)
                 && ((block_letter(p) && is_letterlike(n as char))
                     || (is_letterlike(p as char) && block_letter(n))))
@@ -541,8 +535,10 @@ fn is_word_squeezed(chars: &[char]) -> bool {
 }
 
 /// `chars` with the leet characters at the positions `fold_at` accepts read as
-/// letters: the likelier reading of each, unless the other reading of one to three
-/// ambiguous ones (`1`: i or l) makes a known word and the likelier does not.
+/// letters: the likelier reading of each, or, when one to three of them have two readings
+/// (`1`: i or l; `6`: g or b), the reading that makes the likeliest known word
+/// ([`known_rank`]: `6u+` → `but`, not `gut`; `k||11n6` → `killing`, not `kiiiing`,
+/// squeezed `king`).
 fn read_leet(chars: &[char], fold_at: impl Fn(usize) -> bool) -> Vec<char> {
     let at: Vec<usize> = (0..chars.len())
         .filter(|&i| leet(chars[i]).is_some() && fold_at(i))
@@ -556,29 +552,63 @@ fn read_leet(chars: &[char], fold_at: impl Fn(usize) -> bool) -> Vec<char> {
         .filter(|&i| leet_alt(chars[i]).is_some())
         .take(3)
         .collect();
-    if ambiguous.is_empty() || is_word_squeezed(&out) {
+    if ambiguous.is_empty() {
         return out;
     }
-    // If no reading is a known word (`ka1e`, `to0we1s`, `co|lins`): the one whose
-    // letter trigrams are likelier in the word list (`kale`, not `kaie`); the first on a
-    // tie.
-    let mut best = (letter_plausibility(&out), out.clone());
-    for mask in 1..1u32 << ambiguous.len() {
+    let readings = (0..1u32 << ambiguous.len()).map(|mask| {
         let mut alt = out.clone();
         for (bit, &i) in ambiguous.iter().enumerate() {
             if mask & (1 << bit) != 0 {
                 alt[i] = leet_alt(chars[i]).expect("ambiguous position");
             }
         }
-        if is_word_squeezed(&alt) {
-            return alt;
-        }
-        let score = letter_plausibility(&alt);
-        if score > best.0 {
-            best = (score, alt);
+        alt
+    });
+    let readings: Vec<Vec<char>> = readings.collect();
+    // The likeliest known word; the first on a tie.
+    let known = readings
+        .iter()
+        .filter_map(|r| known_rank(r).map(|rank| (rank, r)))
+        .min_by(|a, b| a.0 .0.cmp(&b.0 .0).then(a.0 .1.total_cmp(&b.0 .1)));
+    if let Some((_, word)) = known {
+        return word.clone();
+    }
+    // If no reading is a known word (`ka1e`, `to0we1s`, `co|lins`): the one whose
+    // letter trigrams are likelier in the word list (`kale`, not `kaie`); the first on a
+    // tie.
+    let mut best: Option<(f64, &Vec<char>)> = None;
+    for r in &readings {
+        let score = letter_plausibility(r);
+        if best.is_none_or(|(b, _)| score > b) {
+            best = Some((score, r));
         }
     }
-    best.1
+    best.expect("at least one reading").1.clone()
+}
+
+/// How a reading ranks as a known word ([`is_word_squeezed`]), lower first: a word as
+/// it is (0) before one read with stretched letters squeezed (1), then the commoner
+/// word ([`LEXICON`] cost; an insult the lexicon lacks costs as its rarest word).
+/// `None` when it is no known word.
+fn known_rank(chars: &[char]) -> Option<(u8, f64)> {
+    let cost = |w: &str| {
+        let costs = word_costs();
+        costs
+            .cost
+            .get(w)
+            .copied()
+            .or_else(|| insults().contains(&w).then_some(costs.rarest))
+    };
+    let word: String = chars.iter().collect();
+    if let Some(c) = cost(&word) {
+        return Some((0, c));
+    }
+    let mut squeezed = String::new();
+    squeeze_runs(chars, &mut squeezed);
+    if squeezed.chars().count() == chars.len() {
+        return None;
+    }
+    cost(&squeezed).map(|c| (1, c))
 }
 
 /// How English-like a word's letters are: the sum over its letter trigrams (with a
@@ -658,6 +688,31 @@ fn fold_segment(seg: &[char], out: &mut Vec<char>) {
             out.extend(&seg[seg.len() - bangs..]);
         }
     }
+    read_lead(seg, start, out);
+}
+
+/// A `(` or `#` that starts a word, which the position rules keep for parentheses and
+/// hashtags (`(the`, `#maga`), read as its letter when the rest of the word, as folded,
+/// is no known word and with that letter it is one (`(unt` → `cunt`, `#ell` → `hell`,
+/// `(razy` → `crazy`; `(rap`, `#ate` and `#kavanaugh` stay).
+fn read_lead(seg: &[char], start: usize, out: &mut Vec<char>) {
+    let lead = seg[0];
+    if !matches!(lead, '(' | '#')
+        || seg.len() < 4
+        || !seg[1].is_alphabetic()
+        || out.get(start) != Some(&lead)
+    {
+        return;
+    }
+    let rest = &out[start + 1..];
+    if is_word_squeezed(rest) {
+        return;
+    }
+    let read: Vec<char> = leet(lead).into_iter().chain(rest.iter().copied()).collect();
+    if is_word_squeezed(&read) {
+        out.truncate(start);
+        out.extend(read);
+    }
 }
 
 /// `seg` with each `|_|` that touches a letter or leet character as a `u`.
@@ -680,8 +735,8 @@ fn read_drawn_u(seg: &[char]) -> Vec<char> {
 
 /// A word of leet characters alone, three or more, two symbols (not digits) side by side
 /// (what the fast path looks for; `$100`, `+1` and `@55` have none), no `!!`, read as
-/// letters when that makes an insult (`@$$`, `$#!+`, `@$$#0|3`); `$$$`, `###` and `(#)`
-/// stay.
+/// letters when that makes an insult (`@$$`, `$#!+`, `@$$#0|3`) or a known word as it is
+/// (`+#|$`); `$$$`, `###`, `|||` and `(#)` stay.
 fn read_symbols(core: &[char]) -> Option<Vec<char>> {
     let symbol = |c: char| leet(c).is_some() && !c.is_ascii_digit();
     if core.len() < 3
@@ -694,7 +749,10 @@ fn read_symbols(core: &[char]) -> Option<Vec<char>> {
     let read = read_leet(core, |_| true);
     let mut squeezed = String::new();
     squeeze_runs(&read, &mut squeezed);
-    insults().contains(&squeezed.as_str()).then_some(read)
+    // Or a known word as it is, of two letters or more (`+#|$` → `this`; `|||` → `iii`
+    // stays).
+    let word = is_word(&read) && read.iter().any(|&c| c != read[0]);
+    (insults().contains(&squeezed.as_str()) || word).then_some(read)
 }
 
 /// A word written almost all in leetspeak, which the position rules of [`fold_part`]
@@ -731,7 +789,10 @@ fn read_dense(core: &[char]) -> Option<Vec<char>> {
             .iter()
             .all(|&c| c.is_alphabetic() || c.is_ascii_digit());
     let letters = core.iter().filter(|c| c.is_alphabetic()).count();
-    if one_number && letters < 2 {
+    // One letter by a number is read only into a known word of five letters or more as
+    // it is (`83773r`; `100k`, `1990s` stay).
+    let long_word = n >= 5;
+    if one_number && letters < 2 && !long_word {
         return None;
     }
     // What the fast path calls plain stays plain (`(((s`).
@@ -741,6 +802,9 @@ fn read_dense(core: &[char]) -> Option<Vec<char>> {
     let read = read_leet(core, |_| true);
     let mut squeezed = String::new();
     squeeze_runs(&read, &mut squeezed);
+    if one_number && letters < 2 {
+        return is_word(&read).then_some(read);
+    }
     let shortest = if one_number { 4 } else { 3 };
     (squeezed.chars().count() >= shortest && is_word_squeezed(&read)).then_some(read)
 }
@@ -861,8 +925,8 @@ fn fold_part(part: &[char]) -> Vec<char> {
     let may = |&(s, e): &(usize, usize)| {
         !part[s..e].windows(2).any(|w| w == ['!', '!'])
             && ((s > 0 && e < n)
-                || (s == 0 && e < n && part[s..e].iter().all(|&c| may_lead(c)))
-                || (e == n && s > 0 && part[s..e].iter().all(|&c| may_end(c))))
+                || (s == 0 && e < n && may_lead(part[0]))
+                || (e == n && s > 0 && may_end(part[n - 1]) && !part[s..e].contains(&'!')))
     };
     let folded: Vec<(usize, usize)> = runs.iter().copied().filter(may).collect();
     let fold_at = |k: usize| folded.iter().any(|&(s, e)| (s..e).contains(&k));
@@ -1089,8 +1153,8 @@ fn squeeze_runs(chars: &[char], out: &mut String) {
 mod tests {
     use super::{
         block_joiner, block_leet, block_leet_symbol, block_letter, block_letter_or_digit,
-        block_letterlike, block_may_lead, block_spacer, fold, is_joiner, is_letterlike,
-        is_plain_word, is_spacer, leet, may_lead,
+        block_letterlike, block_spacer, fold, is_joiner, is_letterlike,
+        is_plain_word, is_spacer, leet,
     };
 
     /// The per-word chain of `fold_once`, without the fast path.
@@ -1219,6 +1283,14 @@ mod tests {
             ("wh°re", "whore"),
             ("kiss my @$$ $#!+ @$$#0|3", "kiss my ass shit asshole"),
             ("idiøt łoser đick", "idiot loser dick"),
+            // A `(` or `#` first, when the rest is no word and with it the word is one.
+            ("(unt #ell (razy #3lp", "cunt hell crazy help"),
+            ("(rap #ate #maga (kavanaugh #0|d3r", "(rap #ate #maga (kavanaugh #older"),
+            // Of two readings that are words, the commoner; a word as it is before a
+            // squeezed one.
+            ("6u+ k||11n6", "but killing"),
+            // Symbols alone into a known word; a number and one letter into a long one.
+            ("+#|$ 83773r d1$7r@(+5", "this better distracts"),
             // Punctuation after a word is not a letter.
             ("you idiot!", "you idiot!"),
             ("b!tch!!", "bitch!!"),
@@ -1335,7 +1407,6 @@ mod tests {
                 assert_eq!(block_joiner(c), is_joiner(ch), "{c}");
                 assert_eq!(block_spacer(c), is_spacer(ch), "{c}");
                 if block_leet(c) {
-                    assert_eq!(block_may_lead(c), may_lead(ch), "{c}");
                 }
             }
         }
