@@ -243,6 +243,8 @@ mod tests {
                 "@user $@y5 s+@te @nd @g@in (@user)",
                 "xxuser says state and again ( xxuser )",
             ),
+            // And one after a leet character that starts a known word.
+            ("#@ving +@nk (@user #@user", "having tank ( xxuser # xxuser"),
             // Hashtags kept and split.
             ("#StopTheWar now", "#stopthewar stop the war now"),
             ("#peace", "#peace"),

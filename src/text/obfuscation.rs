@@ -520,6 +520,13 @@ pub(super) fn reads_as_word(word: &str) -> bool {
             return false;
         }
     }
+    folds_to_word(word)
+}
+
+/// Whether `word` (no blanks), with the punctuation after it, folds to a known word
+/// with no `@` left.
+pub(super) fn folds_to_word(word: &str) -> bool {
+    let word = word.trim_end_matches(|c: char| !c.is_alphanumeric() && !is_leet(c));
     let folded = fold(word);
     !folded.contains('@') && is_known(&folded)
 }
@@ -1153,8 +1160,8 @@ fn squeeze_runs(chars: &[char], out: &mut String) {
 mod tests {
     use super::{
         block_joiner, block_leet, block_leet_symbol, block_letter, block_letter_or_digit,
-        block_letterlike, block_spacer, fold, is_joiner, is_letterlike,
-        is_plain_word, is_spacer, leet,
+        block_letterlike, block_spacer, fold, is_joiner, is_letterlike, is_plain_word, is_spacer,
+        leet,
     };
 
     /// The per-word chain of `fold_once`, without the fast path.
@@ -1285,7 +1292,10 @@ mod tests {
             ("idiøt łoser đick", "idiot loser dick"),
             // A `(` or `#` first, when the rest is no word and with it the word is one.
             ("(unt #ell (razy #3lp", "cunt hell crazy help"),
-            ("(rap #ate #maga (kavanaugh #0|d3r", "(rap #ate #maga (kavanaugh #older"),
+            (
+                "(rap #ate #maga (kavanaugh #0|d3r",
+                "(rap #ate #maga (kavanaugh #older",
+            ),
             // Of two readings that are words, the commoner; a word as it is before a
             // squeezed one.
             ("6u+ k||11n6", "but killing"),
@@ -1406,8 +1416,7 @@ mod tests {
                 assert_eq!(block_letterlike(c), is_letterlike(ch), "{c}");
                 assert_eq!(block_joiner(c), is_joiner(ch), "{c}");
                 assert_eq!(block_spacer(c), is_spacer(ch), "{c}");
-                if block_leet(c) {
-                }
+                if block_leet(c) {}
             }
         }
     }

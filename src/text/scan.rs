@@ -74,7 +74,8 @@ pub(super) fn mentions(s: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
 
 /// Whether the `@` at byte `at` of `s` starts an @mention: it follows no word character,
 /// no `$` and no leet character that follows a word character (`f@ggot`, `$@y`, `s+@te`
-/// and `bob@mail.com` are words; `(@user)` is a mention), and its word does not read as
+/// and `bob@mail.com` are words; `(@user)` is a mention), nor a leet character that
+/// starts a word which folds to a known word (`#@ving`, `+@nk`), and its word does not read as
 /// a known word with the `@` as an `a` (`@ss`, `@ny`, `@nd`, `@g@in`:
 /// [`super::obfuscation::reads_as_word`]). `@user` and `@john` are mentions.
 pub(super) fn is_mention(s: &str, at: usize) -> bool {
@@ -86,6 +87,13 @@ pub(super) fn is_mention(s: &str, at: usize) -> bool {
             && second.is_some_and(regex_syntax::is_word_character));
     if in_word {
         return false;
+    }
+    // A leet character that starts the word (`#@ving`, `+@nk`): the whole word, read.
+    if let Some(lead) = before.filter(|&c| super::obfuscation::is_leet(c)) {
+        let word = s[at - lead.len_utf8()..].split(char::is_whitespace).next();
+        if super::obfuscation::folds_to_word(word.unwrap_or("")) {
+            return false;
+        }
     }
     let word = s[at..].split(char::is_whitespace).next().unwrap_or("");
     !super::obfuscation::reads_as_word(word)
