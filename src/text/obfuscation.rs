@@ -6,13 +6,16 @@
 //! lowercased NFKC text, before number placeholders, and is idempotent.
 //!
 //! - Leetspeak ([`leet`]: `0 1 2 3 4 5 6 7 8 9 @ $ ! | + ( # €`, `¡ © ¢ ° ® § ¥`, the
-//!   stroked `ø ı ł đ ħ ŧ`; `|_|` for `u`), inside a word and at its ends. A run between letters with a
-//!   character of the first table (`0 1 3 4 5 7 @ $`) makes the word leetspeak and every
-//!   run in it is read; other words are read only into a known word (the lexicon
-//!   data/lexicon/words.tsv and the insult list data/lexicon/insults.txt), so `2020`,
-//!   `4th`, `9/11`, `$5`, `mp3`, `covid19`, `b2b`, `c++`, `idiot!!` and `(the` stay; a
-//!   two-letter word only into the commonest ones (`s0`, `m3`, `1s`; `4m`, `a+` stay).
-//!   Where a character reads two ways (`1`: i or l) the word list chooses. An `@` in a
+//!   stroked `ø ı ł đ ħ ŧ`; letters drawn with several characters, `|<` `/\` `|-|`
+//!   `|\/|` `|_|` ..., when the word is then a known one), inside a word and at its
+//!   ends. A run between letters with a character of the first table (`0 1 3 4 5 7 @ $`)
+//!   makes the word leetspeak and every run in it is read; other words are read only
+//!   into a known word (the lexicon data/lexicon/words.tsv and the insult list
+//!   data/lexicon/insults.txt), so `2020`, `4th`, `9/11`, `$5`, `mp3`, `covid19`, `b2b`,
+//!   `c++`, `idiot!!` and `(the` stay (a `(` or `#` first is read only when the rest is
+//!   no known word: `(unt`, `#ell`); a two-letter word only into the commonest ones
+//!   (`s0`, `m3`, `1s`; `4m`, `a+` stay). Where a character reads two ways (`1`: i or
+//!   l; `6`: g or b) the word list chooses the commoner word. An `@` in a
 //!   word is no @mention (the text stage leaves `f@ggot` and `@ss` to this fold).
 //! - Spaced letters (`i d i o t`, `i.d.i.o.t`, `i-d-i-o-t`, mixed separators, leet
 //!   among them: `1-d-1-0-t`) are joined; blank-spaced runs are cut into words with the
@@ -210,7 +213,22 @@ fn fold_once(text: &str) -> String {
 fn fold_word(word: &str, out: &mut String) {
     let chars: Vec<char> = word.chars().collect();
     let mut folded = Vec::with_capacity(chars.len());
-    fold_chunk(&chars, &mut folded);
+    if let Some(read) = read_drawn(&chars) {
+        fold_chunk(&read, &mut folded);
+        let core = folded
+            .iter()
+            .position(|c| c.is_alphabetic())
+            .map_or(&folded[..0], |a| {
+                let b = folded.iter().rposition(|c| c.is_alphabetic()).unwrap_or(a);
+                &folded[a..=b]
+            });
+        if !is_word_squeezed(core) {
+            folded.clear();
+            fold_chunk(&chars, &mut folded);
+        }
+    } else {
+        fold_chunk(&chars, &mut folded);
+    }
     // Squeeze before choosing the majority script: `aaaaпдп` has four Latin letters
     // before squeezing but two after, so choosing first made fold not idempotent.
     let mut squeezed = String::with_capacity(word.len());
@@ -317,7 +335,9 @@ fn breaks_at(at: impl Fn(usize) -> u8) -> bool {
         & single(5)
         & single(3)
         & single(1);
-    tripled | leet | joined | symbols | spaced
+    // A letter drawn with several characters (`|<`, `/\\`).
+    let drawn = block_drawn_pair(c, n);
+    tripled | leet | joined | symbols | spaced | drawn
 }
 
 /// `is_plain_ascii(text) && !has_spaced_letter_run(text)` for ASCII text (most
@@ -391,7 +411,7 @@ fn is_plain_ascii(text: &str) -> bool {
                 || (c == b'*' && (block_letter(p) || block_letter(n)));
             let tripled = block_letter(c) && c == p && c == at(i, 3);
             let symbols = block_leet_symbol(c) && block_leet_symbol(n) && !(c == b'!' && n == b'!');
-            leet || joined || tripled || symbols
+            leet || joined || tripled || symbols || block_drawn_pair(c, n)
         })
 }
 
@@ -403,6 +423,14 @@ fn is_plain_ascii(text: &str) -> bool {
 fn is_plain_word(word: &str) -> bool {
     if word.is_ascii() {
         return is_plain_ascii(word);
+    }
+    let ascii = |c: char| u8::try_from(c).unwrap_or(0);
+    let chars: Vec<char> = word.chars().collect();
+    if chars
+        .windows(2)
+        .any(|w| block_drawn_pair(ascii(w[0]), ascii(w[1])))
+    {
+        return false;
     }
     let (mut latin, mut other) = (false, false);
     let (mut prev, mut run) = ('\0', 0);
@@ -651,6 +679,93 @@ fn letter_plausibility(word: &[char]) -> f64 {
         .sum()
 }
 
+/// Letters drawn with two characters or more (common leetspeak tables), longest first.
+const DRAWN: &[(&str, char)] = &[
+    ("|\\/|", 'm'),
+    ("/\\/\\", 'm'),
+    ("\\/\\/", 'w'),
+    ("|_|", 'u'),
+    ("(_)", 'u'),
+    ("|-|", 'h'),
+    ("]-[", 'h'),
+    ("|\\|", 'n'),
+    ("/\\/", 'n'),
+    ("|v|", 'm'),
+    ("|<", 'k'),
+    ("|{", 'k'),
+    ("/\\", 'a'),
+    ("\\/", 'v'),
+    ("}{", 'h'),
+    ("()", 'o'),
+    ("[]", 'o'),
+    ("|)", 'd'),
+    ("[)", 'd'),
+    ("|3", 'b'),
+    ("|2", 'r'),
+    ("|>", 'p'),
+    ("|*", 'p'),
+    ("><", 'x'),
+    ("|=", 'f'),
+    ("_|", 'j'),
+    ("|_", 'l'),
+];
+
+/// Whether `c` then `n` may start a [`DRAWN`] letter (what the fast path looks for).
+#[inline]
+fn block_drawn_pair(c: u8, n: u8) -> bool {
+    ((c == b'|')
+        & ((n == b'\\')
+            | (n == b'_')
+            | (n == b'-')
+            | (n == b'v')
+            | (n == b'<')
+            | (n == b'{')
+            | (n == b')')
+            | (n == b'3')
+            | (n == b'2')
+            | (n == b'>')
+            | (n == b'*')
+            | (n == b'=')))
+        | ((c == b'/') & (n == b'\\'))
+        | ((c == b'\\') & (n == b'/'))
+        | ((c == b'(') & ((n == b'_') | (n == b')')))
+        | ((c == b']') & (n == b'-'))
+        | ((c == b'}') & (n == b'{'))
+        | ((c == b'[') & ((n == b']') | (n == b')')))
+        | ((c == b'>') & (n == b'<'))
+        | ((c == b'_') & (n == b'|'))
+}
+
+/// `word` with each [`DRAWN`] letter read, or `None` when it has none. [`fold_word`]
+/// keeps the reading only when the word then folds to a known word (`|<1||`, `/\$$`,
+/// `|-|4+3`, `|\/|oron`, `\/\/hore`, `f|_|ck`; `f()` and `<|3` stay).
+fn read_drawn(word: &[char]) -> Option<Vec<char>> {
+    let ascii = |c: char| u8::try_from(c).unwrap_or(0);
+    if !word
+        .windows(2)
+        .any(|w| block_drawn_pair(ascii(w[0]), ascii(w[1])))
+    {
+        return None;
+    }
+    let mut out = Vec::with_capacity(word.len());
+    let mut i = 0;
+    let mut read = false;
+    'chars: while i < word.len() {
+        for &(drawn, letter) in DRAWN {
+            let n = drawn.len();
+            if word.len() - i >= n && drawn.chars().zip(&word[i..]).all(|(a, &b)| a == b) {
+                out.push(letter);
+                i += n;
+                read = true;
+                continue 'chars;
+            }
+        }
+        out.push(word[i]);
+        i += 1;
+    }
+    read.then_some(out)
+}
+
 /// One word (no blanks): its segments of letters, leet characters and joiners are
 /// folded ([`fold_segment`]); other characters stay.
 fn fold_chunk(chars: &[char], out: &mut Vec<char>) {
@@ -674,14 +789,6 @@ fn fold_chunk(chars: &[char], out: &mut Vec<char>) {
 /// (`idiot!`, `(idiot`, `...`), which stay; the rest is [`fold_core`]d when it has a
 /// letter.
 fn fold_segment(seg: &[char], out: &mut Vec<char>) {
-    // `|_|` drawn for a `u` (`f|_|ck`, `sl|_|t`), read before the joiner `_` cuts it.
-    let drawn_u;
-    let seg = if seg.windows(3).any(|w| w == ['|', '_', '|']) {
-        drawn_u = read_drawn_u(seg);
-        &drawn_u[..]
-    } else {
-        seg
-    };
     let start = out.len();
     fold_segment_by_rules(seg, out);
     // Dense leetspeak that the rules leave as no word (`7h3`, `1d107`, `!d!07`, `#@d`),
@@ -720,24 +827,6 @@ fn read_lead(seg: &[char], start: usize, out: &mut Vec<char>) {
         out.truncate(start);
         out.extend(read);
     }
-}
-
-/// `seg` with each `|_|` that touches a letter or leet character as a `u`.
-fn read_drawn_u(seg: &[char]) -> Vec<char> {
-    let mut out = Vec::with_capacity(seg.len());
-    let mut i = 0;
-    while i < seg.len() {
-        let by_letter = (i > 0 && is_letterlike(seg[i - 1]))
-            || seg.get(i + 3).is_some_and(|&c| is_letterlike(c));
-        if seg[i..].starts_with(&['|', '_', '|']) && by_letter {
-            out.push('u');
-            i += 3;
-        } else {
-            out.push(seg[i]);
-            i += 1;
-        }
-    }
-    out
 }
 
 /// A word of leet characters alone, three or more, two symbols (not digits) side by side
@@ -1208,6 +1297,8 @@ mod tests {
         words.extend(every_word("ao1@$.'-x", 5));
         // and over the wider leet table, joiners and masks,
         words.extend(every_word("as1!(2*-", 5));
+        // and over the characters of drawn letters,
+        words.extend(every_word("ao|<\\/_()-3", 4));
         // and over a small alphabet mixing scripts: Cyrillic and Greek look-alikes,
         // other letters, marks and signs.
         words.extend(every_word("aoоοяé’1@*\u{301}😀", 4));
@@ -1282,6 +1373,12 @@ mod tests {
                 "to so go an by or if in am and any",
             ),
             ("f|_|ck", "fuck"),
+            // Letters drawn with several characters, when the word is then known.
+            (
+                "|<1||er /\\$$ |-|4+3 |\\/|oron \\/\\/hore |)umb (_)gly",
+                "killer ass hate moron whore dumb ugly",
+            ),
+            ("f() <|3 :) and/or |-| (_)", "f() <|3 :) and/or |-| (_)"),
             ("sl|_|t", "slut"),
             ("|_|gly", "ugly"),
             ("sh¡t", "shit"),
