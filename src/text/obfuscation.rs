@@ -147,9 +147,10 @@ const fn is_joiner(c: char) -> bool {
     matches!(c, '.' | '-' | '_' | '*' | '~')
 }
 
-/// A separator between spaced letters: a blank or a [`is_joiner`] character.
+/// A separator between spaced letters: a blank, a [`is_joiner`] character or another
+/// mark people put between letters (`i/d/i/o/t`, `i|d|i|o|t`, `i:d:i:o:t`, `i•d•i•o•t`).
 const fn is_spacer(c: char) -> bool {
-    c == ' ' || is_joiner(c)
+    c == ' ' || is_joiner(c) || matches!(c, '/' | '\\' | ':' | ';' | '=' | '^' | '|' | '•' | '·')
 }
 
 /// A letter or a character that may stand for one.
@@ -294,7 +295,15 @@ fn block_joiner(c: u8) -> bool {
 
 #[inline]
 fn block_spacer(c: u8) -> bool {
-    (c == b' ') | block_joiner(c)
+    (c == b' ')
+        | block_joiner(c)
+        | (c == b'/')
+        | (c == b'\\')
+        | (c == b':')
+        | (c == b';')
+        | (c == b'=')
+        | (c == b'^')
+        | (c == b'|')
 }
 
 /// Bytes a block of [`plain_ascii_text`] tests at once.
@@ -471,7 +480,13 @@ fn join_spaced_letters(text: &str) -> String {
         let blank = chars.get(i + 1) == Some(&' ');
         if single_at(i, blank) && chars.get(i + 1).is_some_and(|&c| is_spacer(c)) {
             // Extend a run letter (sep letter)*; blanks only with blanks.
-            let sep_ok = |c: char| if blank { c == ' ' } else { is_joiner(c) };
+            let sep_ok = |c: char| {
+                if blank {
+                    c == ' '
+                } else {
+                    c != ' ' && is_spacer(c)
+                }
+            };
             let mut j = i;
             while j + 2 < chars.len() && sep_ok(chars[j + 1]) && single_at(j + 2, blank) {
                 j += 2;
@@ -488,7 +503,7 @@ fn join_spaced_letters(text: &str) -> String {
                 }
                 // A trailing separator belongs to the run (i.d.i.o.t.).
                 i = j + 1;
-                if !blank && chars.get(i).is_some_and(|&c| is_joiner(c)) {
+                if !blank && chars.get(i).is_some_and(|&c| c != ' ' && is_spacer(c)) {
                     i += 1;
                 }
                 continue;
@@ -1407,6 +1422,10 @@ mod tests {
             ("i_d_i_o_t", "idiot"),
             ("i*d*i*o*t", "idiot"),
             ("i.d-i_o*t", "idiot"),
+            (
+                "i/d/i/o/t i|d|i|o|t i:d:i:o:t i•d•i•o•t",
+                "idiot idiot idiot idiot",
+            ),
             ("1-d-1-0-t", "idiot"),
             ("stu-pid", "stupid"),
             ("id.io_t", "idiot"),
@@ -1520,7 +1539,7 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn what_fold_leaves_unchanged_it_does(s in "([a-c]{1,2}[ .*_-]){0,15}|[a-c .*_1@-]{0,40}|([a-cжé٣]{1,2}[ .*_-]){0,15}|[a-eis !|+(#€2*~.1$-]{0,30}|([a-ds1!]{1,3}[ .*_~-]){0,12}|(?s).{0,30}") {
+        fn what_fold_leaves_unchanged_it_does(s in "([a-c]{1,2}[ .*_-]){0,15}|([a-c1|]{1,2}[ /|:•=-]){0,15}|[a-c .*_1@-]{0,40}|([a-cжé٣]{1,2}[ .*_-]){0,15}|[a-eis !|+(#€2*~.1$-]{0,30}|([a-ds1!]{1,3}[ .*_~-]){0,12}|(?s).{0,30}") {
             if super::leaves_unchanged(&s) {
                 proptest::prop_assert_eq!(fold(&s), s.clone());
             }
@@ -1536,7 +1555,7 @@ mod tests {
         }
 
         #[test]
-        fn the_block_ascii_test_is_both_checks(s in "([a-c]{1,2}[ .*_~-]){0,15}|[a-c .*_1@$0x!|+(#-]{0,40}|[a-b0-9@$ ]{0,40}|[ -~]{0,60}|([a-cA-C1!]{1,3}[ .*_-]){20,50}|[a-cA-C2 .-]{60,200}") {
+        fn the_block_ascii_test_is_both_checks(s in "([a-c]{1,2}[ .*_~-]){0,15}|([a-c1|]{1,2}[ /|:;=^.-]){0,15}|[a-c .*_1@$0x!|+(#-]{0,40}|[a-b0-9@$ ]{0,40}|[ -~]{0,60}|([a-cA-C1!]{1,3}[ .*_-]){20,50}|[a-cA-C2 .-]{60,200}") {
             let expected = super::is_plain_ascii(&s) && !super::has_spaced_letter_run(s.as_bytes());
             proptest::prop_assert_eq!(super::plain_ascii_text(s.as_bytes()), expected, "{:?}", s);
         }
