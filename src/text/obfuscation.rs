@@ -142,15 +142,19 @@ const fn may_end(c: char) -> bool {
 }
 
 /// A character that joins the letters of one word: spaced letters (`i-d-i-o-t`,
-/// `i_d_i_o_t`), a word cut in two (`stu-pid`) or a masked letter (`f*ck`).
+/// `i_d_i_o_t`, `i/d/i/o/t`, `i•d•i•o•t`), a word cut in two (`stu-pid`, `id/iot`) or a
+/// masked letter (`f*ck`).
 const fn is_joiner(c: char) -> bool {
-    matches!(c, '.' | '-' | '_' | '*' | '~')
+    matches!(
+        c,
+        '.' | '-' | '_' | '*' | '~' | '/' | ':' | ';' | '=' | '^' | '•' | '·'
+    )
 }
 
-/// A separator between spaced letters: a blank, a [`is_joiner`] character or another
-/// mark people put between letters (`i/d/i/o/t`, `i|d|i|o|t`, `i:d:i:o:t`, `i•d•i•o•t`).
+/// A separator between spaced letters: a blank, a [`is_joiner`] character, `|` or `\\`
+/// (`i|d|i|o|t`).
 const fn is_spacer(c: char) -> bool {
-    c == ' ' || is_joiner(c) || matches!(c, '/' | '\\' | ':' | ';' | '=' | '^' | '|' | '•' | '·')
+    c == ' ' || is_joiner(c) || matches!(c, '\\' | '|')
 }
 
 /// A letter or a character that may stand for one.
@@ -290,20 +294,21 @@ fn block_letterlike(c: u8) -> bool {
 
 #[inline]
 fn block_joiner(c: u8) -> bool {
-    (c == b'.') | (c == b'-') | (c == b'_') | (c == b'*') | (c == b'~')
-}
-
-#[inline]
-fn block_spacer(c: u8) -> bool {
-    (c == b' ')
-        | block_joiner(c)
+    (c == b'.')
+        | (c == b'-')
+        | (c == b'_')
+        | (c == b'*')
+        | (c == b'~')
         | (c == b'/')
-        | (c == b'\\')
         | (c == b':')
         | (c == b';')
         | (c == b'=')
         | (c == b'^')
-        | (c == b'|')
+}
+
+#[inline]
+fn block_spacer(c: u8) -> bool {
+    (c == b' ') | block_joiner(c) | (c == b'\\') | (c == b'|')
 }
 
 /// Bytes a block of [`plain_ascii_text`] tests at once.
@@ -1426,6 +1431,7 @@ mod tests {
                 "i/d/i/o/t i|d|i|o|t i:d:i:o:t i•d•i•o•t",
                 "idiot idiot idiot idiot",
             ),
+            ("id/iot st:upid", "idiot stupid"),
             ("1-d-1-0-t", "idiot"),
             ("stu-pid", "stupid"),
             ("id.io_t", "idiot"),
@@ -1448,6 +1454,7 @@ mod tests {
             "xxuser said xxurl e.g. u.s. i.e. well-known self-defense",
             "#maga (the war) what?! yes!!! wow... 1.5 24.5 1,000",
             "anti-war pro-russian ex-wife wow!that h15 f16",
+            "and/or he/she w/e w/o b/c s/o 3:1 re: a=b this;that",
             "100k 1990s 24h 12th #art #1 $35 r2d2 a10 3d5 b4 gr8 2day",
             "10th 600d 747s 64gb 50mph c# f# 2(a) wow!(and",
             "4m 5g 4k 2x 1x 0x m1 a1 b1 x1 s1 k9 e3 h1 |_| © 2020 apple® 30°c ¥500 §12 søren łódź $$$ ### (#) +1 $100 !!! #! @55 $5#7 $$100 4s 4t 2u o! b4",
