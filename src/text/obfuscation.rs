@@ -12,8 +12,8 @@
 //!   makes the word leetspeak and every run in it is read; other words are read only
 //!   into a known word (the lexicon data/lexicon/words.tsv and the insult list
 //!   data/lexicon/insults.txt), so `2020`, `4th`, `9/11`, `$5`, `mp3`, `covid19`, `b2b`,
-//!   `c++`, `idiot!!` and `(the` stay (a `(` or `#` first is read only when the rest is
-//!   no known word: `(unt`, `#ell`); a two-letter word only into the commonest ones
+//!   `c++`, `idiot!!`, `#ell` and `(the` stay (a `(` first is read only when the rest is
+//!   no known word: `(unt`); a two-letter word only into the commonest ones
 //!   (`s0`, `m3`, `1s`; `4m`, `a+` stay). Where a character reads two ways (`1`: i or
 //!   l; `6`: g or b) the word list chooses the commoner word. An `@` in a
 //!   word is no @mention (the text stage leaves `f@ggot` and `@ss` to this fold).
@@ -327,11 +327,11 @@ fn breaks_at(at: impl Fn(usize) -> u8) -> bool {
     };
     let tripled = block_letter(c) & (c == p) & (c == at(3));
     // A leet character by a letter, where it may stand for one: not an `!` that ends a
-    // word or starts `!!` (never a letter). (A `(` or `#` that starts a word may be one
-    // too: [`read_lead`].)
+    // word or starts `!!` (never a letter), nor a `#` that starts one (a hashtag; after a
+    // leet character it may: `7#e`). A `(` that starts a word may be one: [`read_lead`].
     let leet = block_leet(c)
         & ((block_letter(p) & ((c != b'!') | (block_letterlike(n) & (n != b'!'))))
-            | block_letter(n));
+            | (block_letter(n) & ((c != b'#') | block_letter(p) | block_leet(p))));
     // A joiner between a letter and a letter or leet character, or a `*` by a letter
     // (a run of them may mask letters: `c**t`).
     let joined = (block_joiner(c)
@@ -403,7 +403,7 @@ fn has_spaced_letter_run<T: Copy + PartialEq + Into<char>>(b: &[T]) -> bool {
 /// [`squeeze_runs`] would shorten); look-alikes are not ASCII. The reference for
 /// [`plain_ascii_text`]'s blocks. No two leet symbols in a row but `!!` (a word without
 /// letters may spell an insult: [`read_symbols`]). `$100`, `idiot!!`, `(1)` and `...`
-/// are plain; `1d10t`, `a$$`, `stu-pid`, `f*ck`, `stuuupid`, `@$$` and `(the` are not.
+/// are plain; `1d10t`, `a$$`, `stu-pid`, `f*ck`, `stuuupid`, `@$$` and `(the` are not (`#the` is).
 fn is_plain_ascii(text: &str) -> bool {
     let b = text.as_bytes();
     let at = |i: usize, d: usize| -> u8 {
@@ -418,7 +418,8 @@ fn is_plain_ascii(text: &str) -> bool {
             let (p, c, n) = (at(i, 4), at(i, 5), at(i, 6));
             let leet = leet(c as char).is_some()
                 && ((block_letter(p) && (c != b'!' || (is_letterlike(n as char) && n != b'!')))
-                    || block_letter(n));
+                    || (block_letter(n)
+                        && (c != b'#' || block_letter(p) || leet(p as char).is_some())));
             let joined = (is_joiner(c as char)
                 && ((block_letter(p) && is_letterlike(n as char))
                     || (is_letterlike(p as char) && block_letter(n))))
@@ -825,17 +826,13 @@ fn fold_segment(seg: &[char], out: &mut Vec<char>) {
     read_lead(seg, start, out);
 }
 
-/// A `(` or `#` that starts a word, which the position rules keep for parentheses and
-/// hashtags (`(the`, `#maga`), read as its letter when the rest of the word, as folded,
-/// is no known word and with that letter it is one (`(unt` → `cunt`, `#ell` → `hell`,
-/// `(razy` → `crazy`; `(rap`, `#ate` and `#kavanaugh` stay).
+/// A `(` that starts a word, which the position rules keep for parentheses (`(the`),
+/// read as a `c` when the rest of the word, as folded, is no known word and with the `c`
+/// it is one (`(unt` → `cunt`, `(razy` → `crazy`; `(rap` and `(kavanaugh` stay). A `#`
+/// there stays: hashtags are common, and the fast path would have to fold every one.
 fn read_lead(seg: &[char], start: usize, out: &mut Vec<char>) {
     let lead = seg[0];
-    if !matches!(lead, '(' | '#')
-        || seg.len() < 4
-        || !seg[1].is_alphabetic()
-        || out.get(start) != Some(&lead)
-    {
+    if lead != '(' || seg.len() < 4 || !seg[1].is_alphabetic() || out.get(start) != Some(&lead) {
         return;
     }
     let rest = &out[start + 1..];
@@ -1407,11 +1404,11 @@ mod tests {
             ("wh°re", "whore"),
             ("kiss my @$$ $#!+ @$$#0|3", "kiss my ass shit asshole"),
             ("idiøt łoser đick", "idiot loser dick"),
-            // A `(` or `#` first, when the rest is no word and with it the word is one.
-            ("(unt #ell (razy #3lp", "cunt hell crazy help"),
+            // A `(` first, when the rest is no word and with it the word is one.
+            ("(unt (razy (1own", "cunt crazy clown"),
             (
-                "(rap #ate #maga (kavanaugh #0|d3r",
-                "(rap #ate #maga (kavanaugh #older",
+                "(rap #ate #maga (kavanaugh #0|d3r #ell",
+                "(rap #ate #maga (kavanaugh #older #ell",
             ),
             // Of two readings that are words, the commoner; a word as it is before a
             // squeezed one.
