@@ -30,7 +30,8 @@
 //! scripts/obfuscation-table.sh) only; scripts/obfuscation-heldout.sh reports on an
 //! independent one (docs/results.md, "Obfuscation").
 
-/// Look-alike letters: (Cyrillic or Greek, Latin).
+/// Look-alike letters: (Cyrillic, Greek, Armenian or a Latin letter of another shape,
+/// Latin).
 const HOMOGLYPHS: &[(char, char)] = &[
     ('а', 'a'),
     ('в', 'b'),
@@ -61,6 +62,45 @@ const HOMOGLYPHS: &[(char, char)] = &[
     ('τ', 't'),
     ('υ', 'u'),
     ('χ', 'x'),
+    ('ϲ', 'c'),
+    ('ϳ', 'j'),
+    ('ӏ', 'l'),
+    ('ү', 'y'),
+    ('ѵ', 'v'),
+    ('ѡ', 'w'),
+    ('ҽ', 'e'),
+    // Armenian.
+    ('ց', 'g'),
+    ('ո', 'n'),
+    ('օ', 'o'),
+    ('ս', 'u'),
+    // Latin letters of other shapes that NFKC keeps: IPA, small capitals.
+    ('ɑ', 'a'),
+    ('ɡ', 'g'),
+    ('ɩ', 'i'),
+    ('ᴀ', 'a'),
+    ('ʙ', 'b'),
+    ('ᴄ', 'c'),
+    ('ᴅ', 'd'),
+    ('ᴇ', 'e'),
+    ('ɢ', 'g'),
+    ('ʜ', 'h'),
+    ('ɪ', 'i'),
+    ('ᴊ', 'j'),
+    ('ᴋ', 'k'),
+    ('ʟ', 'l'),
+    ('ᴍ', 'm'),
+    ('ɴ', 'n'),
+    ('ᴏ', 'o'),
+    ('ᴘ', 'p'),
+    ('ʀ', 'r'),
+    ('ꜱ', 's'),
+    ('ᴛ', 't'),
+    ('ᴜ', 'u'),
+    ('ᴠ', 'v'),
+    ('ᴡ', 'w'),
+    ('ʏ', 'y'),
+    ('ᴢ', 'z'),
 ];
 
 fn is_cyrillic(c: char) -> bool {
@@ -463,9 +503,14 @@ fn is_plain_word(word: &str) -> bool {
             return false;
         }
         latin |= c.is_ascii_alphabetic();
-        other |= is_cyrillic(c) || is_greek(c);
+        other |= is_cyrillic(c) || is_greek(c) || to_latin(c).is_some();
     }
-    !(latin && other)
+    // A word of look-alikes alone may read as an English word (`іԁіот`).
+    !(other
+        && (latin
+            || chars
+                .iter()
+                .all(|&c| !c.is_alphabetic() || to_latin(c).is_some())))
 }
 
 /// `i d i o t`, `i.d.i.o.t`, `f-u-c-k`, `i.d-i_o*t`, `1-d-1-0-t`: three or more
@@ -707,7 +752,10 @@ const DRAWN: &[(&str, char)] = &[
     ("\\/\\/", 'w'),
     ("|_|", 'u'),
     ("(_)", 'u'),
+    ("/-\\", 'a'),
     ("|-|", 'h'),
+    ("[-]", 'h'),
+    ("(\\)", 'n'),
     ("]-[", 'h'),
     ("|\\|", 'n'),
     ("/\\/", 'n'),
@@ -747,12 +795,12 @@ fn block_drawn_pair(c: u8, n: u8) -> bool {
             | (n == b'>')
             | (n == b'*')
             | (n == b'=')))
-        | ((c == b'/') & (n == b'\\'))
+        | ((c == b'/') & ((n == b'\\') | (n == b'-')))
         | ((c == b'\\') & (n == b'/'))
-        | ((c == b'(') & ((n == b'_') | (n == b')')))
+        | ((c == b'(') & ((n == b'_') | (n == b')') | (n == b'\\')))
         | ((c == b']') & (n == b'-'))
         | ((c == b'}') & (n == b'{'))
-        | ((c == b'[') & ((n == b']') | (n == b')')))
+        | ((c == b'[') & ((n == b']') | (n == b')') | (n == b'-')))
         | ((c == b'>') & (n == b'<'))
         | ((c == b'_') & (n == b'|'))
 }
@@ -1218,9 +1266,33 @@ fn fold_homoglyphs(mut chars: Vec<char>) -> Vec<char> {
     let latin = chars.iter().filter(|c| c.is_ascii_alphabetic()).count();
     let other = chars
         .iter()
-        .filter(|c| is_cyrillic(**c) || is_greek(**c))
+        .filter(|&&c| is_cyrillic(c) || is_greek(c) || to_latin(c).is_some())
         .count();
-    if latin == 0 || other == 0 {
+    if other == 0 {
+        return chars;
+    }
+    // Every letter a Latin one or a look-alike of one, and so read a known word: Latin
+    // (`іԁіот`, `ѕтυріԁ`, `ɪᴅɪᴏᴛ`), whatever the majority.
+    let as_latin: Vec<char> = chars.iter().map(|&c| to_latin(c).unwrap_or(c)).collect();
+    let core = as_latin
+        .iter()
+        .position(|c| c.is_alphabetic())
+        .map_or(&as_latin[..0], |a| {
+            let b = as_latin
+                .iter()
+                .rposition(|c| c.is_alphabetic())
+                .unwrap_or(a);
+            &as_latin[a..=b]
+        });
+    if core
+        .iter()
+        .all(|c| !c.is_alphabetic() || c.is_ascii_lowercase())
+        && core.len() >= 3
+        && is_word_squeezed(core)
+    {
+        return as_latin;
+    }
+    if latin == 0 {
         return chars;
     }
     if latin >= other {
@@ -1319,6 +1391,8 @@ mod tests {
         // and over a small alphabet mixing scripts: Cyrillic and Greek look-alikes,
         // other letters, marks and signs.
         words.extend(every_word("aoоοяé’1@*\u{301}😀", 4));
+        // and over look-alikes of other scripts and shapes.
+        words.extend(every_word("odtіоᴅɪт", 5));
         let (mut fast, mut fast_unicode) = (0, 0);
         for w in &words {
             if is_plain_word(w) {
@@ -1351,6 +1425,9 @@ mod tests {
             ("idi\u{043E}t", "idiot"),
             ("п\u{0065}ремирие", "перемирие"),
             ("мир peace", "мир peace"),
+            // A word of look-alikes alone, when it reads as a known word.
+            ("іԁіот ѕтυріԁ ɪᴅɪᴏᴛ", "idiot stupid idiot"),
+            ("мир сорок нет кот", "мир сорок нет кот"),
             // Long runs of one letter are squeezed.
             ("stuuuupid nooooo", "stupid no"),
             ("good 1000", "good 1000"),
@@ -1392,8 +1469,8 @@ mod tests {
             ("f|_|ck", "fuck"),
             // Letters drawn with several characters, when the word is then known.
             (
-                "|<1||er /\\$$ |-|4+3 |\\/|oron \\/\\/hore |)umb (_)gly",
-                "killer ass hate moron whore dumb ugly",
+                "|<1||er /\\$$ |-|4+3 |\\/|oron \\/\\/hore |)umb (_)gly /-\\$$ [-]ate (\\)ice",
+                "killer ass hate moron whore dumb ugly ass hate nice",
             ),
             ("f() <|3 :) and/or |-| (_)", "f() <|3 :) and/or |-| (_)"),
             ("sl|_|t", "slut"),
