@@ -112,6 +112,10 @@ fn is_greek(c: char) -> bool {
 }
 
 fn to_latin(c: char) -> Option<char> {
+    // Every look-alike is at U+0251 or above: ASCII and Latin-1 letters skip the scan.
+    if (c as u32) < 0x0250 {
+        return None;
+    }
     HOMOGLYPHS.iter().find(|(h, _)| *h == c).map(|(_, l)| *l)
 }
 
@@ -260,14 +264,7 @@ fn fold_word(word: &str, out: &mut String) {
     let mut folded = Vec::with_capacity(chars.len());
     if let Some(read) = read_drawn(&chars) {
         fold_chunk(&read, &mut folded);
-        let core = folded
-            .iter()
-            .position(|c| c.is_alphabetic())
-            .map_or(&folded[..0], |a| {
-                let b = folded.iter().rposition(|c| c.is_alphabetic()).unwrap_or(a);
-                &folded[a..=b]
-            });
-        if !is_word_squeezed(core) {
+        if !is_word_squeezed(alphabetic_core(&folded)) {
             folded.clear();
             fold_chunk(&chars, &mut folded);
         }
@@ -519,11 +516,10 @@ fn is_plain_word(word: &str) -> bool {
     if word.is_ascii() {
         return is_plain_ascii(word);
     }
-    let ascii = |c: char| u8::try_from(c).unwrap_or(0);
-    let chars: Vec<char> = word.chars().collect();
-    if chars
-        .windows(2)
-        .any(|w| block_drawn_pair(ascii(w[0]), ascii(w[1])))
+    if word
+        .chars()
+        .zip(word.chars().skip(1))
+        .any(|(c, n)| starts_drawn(c, n))
     {
         return false;
     }
@@ -548,9 +544,9 @@ fn is_plain_word(word: &str) -> bool {
     // A word of look-alikes alone may read as an English word (`іԁіот`).
     !(other
         && (latin
-            || chars
-                .iter()
-                .all(|&c| !c.is_alphabetic() || to_latin(c).is_some())))
+            || word
+                .chars()
+                .all(|c| !c.is_alphabetic() || to_latin(c).is_some())))
 }
 
 /// `i d i o t`, `i.d.i.o.t`, `f-u-c-k`, `i.d-i_o*t`, `1-d-1-0-t`: three or more
@@ -666,12 +662,7 @@ pub(super) fn folds_to_word(word: &str) -> bool {
 
 /// Is [`is_word`] after squeezing stretched letters (`stuuup1d`).
 fn is_word_squeezed(chars: &[char]) -> bool {
-    if is_word(chars) {
-        return true;
-    }
-    let mut s = String::new();
-    squeeze_runs(chars, &mut s);
-    s.chars().count() != chars.len() && is_word(&s.chars().collect::<Vec<char>>())
+    known_rank(chars).is_some()
 }
 
 /// `chars` with the leet characters at the positions `fold_at` accepts read as
@@ -695,16 +686,17 @@ fn read_leet(chars: &[char], fold_at: impl Fn(usize) -> bool) -> Vec<char> {
     if ambiguous.is_empty() {
         return out;
     }
-    let readings = (0..1u32 << ambiguous.len()).map(|mask| {
-        let mut alt = out.clone();
-        for (bit, &i) in ambiguous.iter().enumerate() {
-            if mask & (1 << bit) != 0 {
-                alt[i] = leet_alt(chars[i]).expect("ambiguous position");
+    let readings: Vec<Vec<char>> = (0..1u32 << ambiguous.len())
+        .map(|mask| {
+            let mut alt = out.clone();
+            for (bit, &i) in ambiguous.iter().enumerate() {
+                if mask & (1 << bit) != 0 {
+                    alt[i] = leet_alt(chars[i]).expect("ambiguous position");
+                }
             }
-        }
-        alt
-    });
-    let readings: Vec<Vec<char>> = readings.collect();
+            alt
+        })
+        .collect();
     // The likeliest known word; the first on a tie.
     let known = readings
         .iter()
@@ -844,15 +836,17 @@ fn block_drawn_pair(c: u8, n: u8) -> bool {
         | ((c == b'_') & (n == b'|'))
 }
 
+/// [`block_drawn_pair`] of two chars.
+fn starts_drawn(c: char, n: char) -> bool {
+    let ascii = |c: char| u8::try_from(c).unwrap_or(0);
+    block_drawn_pair(ascii(c), ascii(n))
+}
+
 /// `word` with each [`DRAWN`] letter read, or `None` when it has none. [`fold_word`]
 /// keeps the reading only when the word then folds to a known word (`|<1||`, `/\$$`,
 /// `|-|4+3`, `|\/|oron`, `\/\/hore`, `f|_|ck`; `f()` and `<|3` stay).
 fn read_drawn(word: &[char]) -> Option<Vec<char>> {
-    let ascii = |c: char| u8::try_from(c).unwrap_or(0);
-    if !word
-        .windows(2)
-        .any(|w| block_drawn_pair(ascii(w[0]), ascii(w[1])))
-    {
+    if !word.windows(2).any(|w| starts_drawn(w[0], w[1])) {
         return None;
     }
     let mut out = Vec::with_capacity(word.len());
@@ -1313,16 +1307,7 @@ fn fold_homoglyphs(mut chars: Vec<char>) -> Vec<char> {
     // Every letter a Latin one or a look-alike of one, and so read a known word: Latin
     // (`іԁіот`, `ѕтυріԁ`, `ɪᴅɪᴏᴛ`), whatever the majority.
     let as_latin: Vec<char> = chars.iter().map(|&c| to_latin(c).unwrap_or(c)).collect();
-    let core = as_latin
-        .iter()
-        .position(|c| c.is_alphabetic())
-        .map_or(&as_latin[..0], |a| {
-            let b = as_latin
-                .iter()
-                .rposition(|c| c.is_alphabetic())
-                .unwrap_or(a);
-            &as_latin[a..=b]
-        });
+    let core = alphabetic_core(&as_latin);
     if core
         .iter()
         .all(|c| !c.is_alphabetic() || c.is_ascii_lowercase())
@@ -1348,6 +1333,16 @@ fn fold_homoglyphs(mut chars: Vec<char>) -> Vec<char> {
         }
     }
     chars
+}
+
+/// `chars` from its first letter to its last (empty without one): a word without the
+/// punctuation around it.
+fn alphabetic_core(chars: &[char]) -> &[char] {
+    let Some(a) = chars.iter().position(|c| c.is_alphabetic()) else {
+        return &chars[..0];
+    };
+    let b = chars.iter().rposition(|c| c.is_alphabetic()).unwrap_or(a);
+    &chars[a..=b]
 }
 
 /// Runs of three or more of the same letter become one (`stuuuupid` → `stupid`,
@@ -1654,7 +1649,19 @@ mod tests {
                 assert_eq!(block_letterlike(c), is_letterlike(ch), "{c}");
                 assert_eq!(block_joiner(c), is_joiner(ch), "{c}");
                 assert_eq!(block_spacer(c), is_spacer(ch), "{c}");
-                if block_leet(c) {}
+            }
+        }
+    }
+
+    #[test]
+    fn the_drawn_pair_test_is_the_table() {
+        for c in 0u8..128 {
+            for n in 0u8..128 {
+                let starts = super::DRAWN.iter().any(|(d, _)| {
+                    let d = d.as_bytes();
+                    d[0] == c && d[1] == n
+                });
+                assert_eq!(super::block_drawn_pair(c, n), starts, "{:?}", [c, n]);
             }
         }
     }
