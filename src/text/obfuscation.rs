@@ -12,8 +12,8 @@
 //!   makes the word leetspeak and every run in it is read; other words are read only
 //!   into a known word (the lexicon data/lexicon/words.tsv and the insult list
 //!   data/lexicon/insults.txt), so `2020`, `4th`, `9/11`, `$5`, `mp3`, `covid19`, `b2b`,
-//!   `c++`, `idiot!!`, `#ell` and `(the` stay (a `(` first is read only when the rest is
-//!   no known word: `(unt`); a two-letter word only into the commonest ones
+//!   `c++`, `idiot!!`, `#maga` and `(the` stay (a `(` or `#` first is read only when the
+//!   rest is no known word: `(unt`, `#elp`); a two-letter word only into the commonest ones
 //!   (`s0`, `m3`, `1s`; `4m`, `a+` stay). Where a character reads two ways (`1`: i or
 //!   l; `6`: g or b) the word list chooses the commoner word. An `@` in a
 //!   word is no @mention (the text stage leaves `f@ggot` and `@ss` to this fold).
@@ -173,8 +173,9 @@ const fn is_classic_leet(c: char) -> bool {
     matches!(c, '0' | '1' | '3' | '4' | '5' | '7' | '@' | '$')
 }
 
-/// Whether leet character `c` may stand for a letter at the start of a word (not `(`,
-/// `#`: `(the`, `#tag`).
+/// Whether leet character `c` may stand for a letter at the start of a word by the
+/// position rules (not `(`, `#`: `(the`, `#tag`; [`read_lead`] reads them by the word
+/// list).
 const fn may_lead(c: char) -> bool {
     !matches!(c, '(' | '#')
 }
@@ -364,11 +365,11 @@ fn breaks_at(at: impl Fn(usize) -> u8) -> bool {
     };
     let tripled = block_letter(c) & (c == p) & (c == at(3));
     // A leet character by a letter, where it may stand for one: not an `!` that ends a
-    // word or starts `!!` (never a letter), nor a `#` that starts one (a hashtag; after a
-    // leet character it may: `7#e`). A `(` that starts a word may be one: [`read_lead`].
+    // word or starts `!!` (never a letter), nor a `(` or `#` that starts one (after a
+    // leet character they may: `7#e`); those [`has_lead_reading`] tests.
     let leet = block_leet(c)
         & ((block_letter(p) & ((c != b'!') | (block_letterlike(n) & (n != b'!'))))
-            | (block_letter(n) & ((c != b'#') | block_letter(p) | block_leet(p))));
+            | (block_letter(n) & ((c != b'#') & (c != b'(') | block_letter(p) | block_leet(p))));
     // A joiner between a letter and a letter or leet character, or a `*` by a letter
     // (a run of them may mask letters: `c**t`).
     let joined = (block_joiner(c)
@@ -413,7 +414,7 @@ fn plain_ascii_text(b: &[u8]) -> bool {
             broken |= breaks_at(|d: usize| win[k + d - 5]);
         }
     }
-    !broken
+    !(broken || has_lead_reading(b))
 }
 
 /// The separator between spaced letters that starts at `b[k]`, its length and whether
@@ -475,7 +476,8 @@ fn has_spaced_letter_run<T: Copy + PartialEq + Into<char>>(b: &[T]) -> bool {
 /// [`squeeze_runs`] would shorten); look-alikes are not ASCII. The reference for
 /// [`plain_ascii_text`]'s blocks. No two leet symbols in a row but `!!` (a word without
 /// letters may spell an insult: [`read_symbols`]). `$100`, `idiot!!`, `(1)` and `...`
-/// are plain; `1d10t`, `a$$`, `stu-pid`, `f*ck`, `stuuupid`, `@$$` and `(the` are not (`#the` is).
+/// are plain; `1d10t`, `a$$`, `stu-pid`, `f*ck`, `stuuupid`, `@$$` and `#elp`
+/// ([`has_lead_reading`]) are not (`(the` and `#the` are).
 fn is_plain_ascii(text: &str) -> bool {
     let b = text.as_bytes();
     let at = |i: usize, d: usize| -> u8 {
@@ -491,7 +493,9 @@ fn is_plain_ascii(text: &str) -> bool {
             let leet = leet(c as char).is_some()
                 && ((block_letter(p) && (c != b'!' || (is_letterlike(n as char) && n != b'!')))
                     || (block_letter(n)
-                        && (c != b'#' || block_letter(p) || leet(p as char).is_some())));
+                        && ((c != b'#' && c != b'(')
+                            || block_letter(p)
+                            || leet(p as char).is_some())));
             let joined = (is_joiner(c as char)
                 && ((block_letter(p) && is_letterlike(n as char))
                     || (is_letterlike(p as char) && block_letter(n))))
@@ -505,6 +509,7 @@ fn is_plain_ascii(text: &str) -> bool {
                 && mark(c);
             leet || joined || tripled || symbols || long_sep || block_drawn_pair(c, n)
         })
+        && !has_lead_reading(b)
 }
 
 /// A word (no spaces) that every per-word fold leaves unchanged: [`is_plain_ascii`]
@@ -907,24 +912,54 @@ fn fold_segment(seg: &[char], out: &mut Vec<char>) {
     read_lead(seg, start, out);
 }
 
-/// A `(` that starts a word, which the position rules keep for parentheses (`(the`),
-/// read as a `c` when the rest of the word, as folded, is no known word and with the `c`
-/// it is one (`(unt` → `cunt`, `(razy` → `crazy`; `(rap` and `(kavanaugh` stay). A `#`
-/// there stays: hashtags are common, and the fast path would have to fold every one.
+/// A `(` or `#` that starts a word, which the position rules keep (`(the`, `#tag`), read as
+/// the letter it stands for ([`lead_reading`]); the letters after it as folded.
 fn read_lead(seg: &[char], start: usize, out: &mut Vec<char>) {
-    let lead = seg[0];
-    if lead != '(' || seg.len() < 4 || !seg[1].is_alphabetic() || out.get(start) != Some(&lead) {
+    if out.get(start) != Some(&seg[0]) {
         return;
     }
     let rest = &out[start + 1..];
-    if is_word_squeezed(rest) {
-        return;
+    let letters = rest.iter().take_while(|c| c.is_alphabetic()).count();
+    if let Some(read) = lead_reading(seg[0], &rest[..letters], rest.get(letters).copied()) {
+        out.splice(start..start + 1 + letters, read);
     }
-    let read: Vec<char> = leet(lead).into_iter().chain(rest.iter().copied()).collect();
-    if is_word_squeezed(&read) {
-        out.truncate(start);
-        out.extend(read);
+}
+
+/// A `(` or `#` before three letters or more that are no known word and end the word
+/// (`next`, the character after them, is no letter or digit, nor a `)` after a `(`), with
+/// the letter it stands for when that makes one (`(unt` → `cunt`, `(razy` → `crazy`,
+/// `#elp` → `help`, `#ouse!` → `house!`); `(rap`, `(the`, `(aap)`, `#maga`, `#ate`,
+/// `#ind2012` and `(kavanaugh` stay.
+fn lead_reading(lead: char, letters: &[char], next: Option<char>) -> Option<Vec<char>> {
+    let ends = next.is_none_or(|c| !(c.is_alphanumeric() || (lead == '(' && c == ')')));
+    if !matches!(lead, '(' | '#') || letters.len() < 3 || !ends || is_word_squeezed(letters) {
+        return None;
     }
+    let read: Vec<char> = leet(lead)
+        .into_iter()
+        .chain(letters.iter().copied())
+        .collect();
+    is_word_squeezed(&read).then_some(read)
+}
+
+/// Whether ASCII text has a `(` or `#` that starts a word (after no letter or leet
+/// character, which the block rules see) and [`lead_reading`] reads as a letter: the
+/// fast path's word-list test, made only at a `(` or `#`.
+fn has_lead_reading(b: &[u8]) -> bool {
+    (0..b.len()).any(|i| {
+        matches!(b[i], b'(' | b'#')
+            && (i == 0 || !block_letterlike(b[i - 1]))
+            && b.get(i + 1).is_some_and(|&n| block_letter(n))
+            && {
+                let letters: Vec<char> = b[i + 1..]
+                    .iter()
+                    .take_while(|&&x| block_letter(x))
+                    .map(|&x| x as char)
+                    .collect();
+                let next = b.get(i + 1 + letters.len()).map(|&x| x as char);
+                lead_reading(b[i] as char, &letters, next).is_some()
+            }
+    })
 }
 
 /// A word of leet characters alone, three or more, two symbols (not digits) side by side
@@ -952,9 +987,10 @@ fn read_symbols(core: &[char]) -> Option<Vec<char>> {
 /// A word written almost all in leetspeak, which the position rules of [`fold_part`]
 /// keep apart from numbers and punctuation: every leet character read as a letter
 /// ([`read_leet`]) when that makes a known word of three letters or more, and the word
-/// has a letter, two leet characters or more, no joiner, no `!!` and is no clock time
-/// (`h4t3` is read by the rules; this reads `7h3`, `5h17`, `1d107`, `!d!07`, `#@d`,
-/// `r19#+`; `4th`, `10s`, `100k`, `h15`, `mp3`, `5am`, `#art` stay).
+/// has a letter, two leet characters or more, no joiner, no `!!` or `((` (the echo
+/// `(((name)))` stays), and is no clock time or ordinal (`h4t3` is read by the rules;
+/// this reads `7h3`, `5h17`, `1d107`, `!d!07`, `#@d`, `r19#+`; `4th`, `10s`, `100k`,
+/// `h15`, `mp3`, `5am`, `#art`, `10th` stay).
 fn read_dense(core: &[char]) -> Option<Vec<char>> {
     let n = core.len();
     let leet_count = core.iter().filter(|&&c| leet(c).is_some()).count();
@@ -962,8 +998,9 @@ fn read_dense(core: &[char]) -> Option<Vec<char>> {
         || leet_count < 2
         || !core.iter().any(|c| c.is_alphabetic())
         || core.iter().any(|&c| is_joiner(c))
-        || core.windows(2).any(|w| w == ['!', '!'])
+        || core.windows(2).any(|w| w == ['!', '!'] || w == ['(', '('])
         || (core[0].is_ascii_digit() && matches!(core[n - 2..], ['a' | 'p', 'm']))
+        || is_ordinal_end(core)
         || core
             .iter()
             .any(|&c| !c.is_alphabetic() && leet(c).is_none())
@@ -996,11 +1033,40 @@ fn read_dense(core: &[char]) -> Option<Vec<char>> {
     let read = read_leet(core, |_| true);
     let mut squeezed = String::new();
     squeeze_runs(&read, &mut squeezed);
-    if one_number && letters < 2 {
-        return is_word(&read).then_some(read);
+    if one_number {
+        // A number with letters is read only into a common word (`ju57`, `83en`,
+        // `83773r`; `11mo`, `no14` stay, though `limo` and `nola` are words).
+        let shortest = if letters < 2 { n } else { 4 };
+        let word: String = read.iter().collect();
+        return (read.len() >= shortest && is_common(&word, COMMON_NUMBER_WORD_COUNT))
+            .then_some(read);
     }
-    let shortest = if one_number { 4 } else { 3 };
-    (squeezed.chars().count() >= shortest && is_word_squeezed(&read)).then_some(read)
+    (squeezed.chars().count() >= 3 && is_word_squeezed(&read)).then_some(read)
+}
+
+/// Whether a word ends in a number and an ordinal suffix (`10th`, `#4th`, `61st`), which
+/// is never leetspeak.
+fn is_ordinal_end(core: &[char]) -> bool {
+    let n = core.len();
+    n >= 3
+        && core[n - 3].is_ascii_digit()
+        && matches!(
+            core[n - 2..],
+            ['s', 't'] | ['n', 'd'] | ['r', 'd'] | ['t', 'h']
+        )
+}
+
+/// How often a word read from a number with letters must be seen in the lexicon
+/// ([`read_dense`]): the word list holds rare words that numbers with units spell.
+const COMMON_NUMBER_WORD_COUNT: f64 = 20.0;
+
+/// Whether `word` is in [`LEXICON`] with a count of `min_count` or more.
+fn is_common(word: &str, min_count: f64) -> bool {
+    let costs = word_costs();
+    costs
+        .cost
+        .get(word)
+        .is_some_and(|&c| c <= -libm::log(min_count / costs.total))
 }
 
 /// [`fold_segment`] by the position rules alone.
@@ -1024,15 +1090,19 @@ fn fold_segment_by_rules(seg: &[char], out: &mut Vec<char>) {
 
 /// A word of letters, leet characters and joiners: a `*` mask that fits a known word
 /// ([`unmask`]); else parts joined when together they make a known word and apart they
-/// are not all words (`stu-pid`, `id.io_t`; `well-known` stays); else each part read
-/// by [`fold_part`], joiners kept.
+/// are not all words (`stu-pid`, `id.io_t`; `well-known` stays) and no `/` follows a
+/// single letter (`w/him`, `w/end`: with); else each part read by [`fold_part`], joiners
+/// kept.
 fn fold_core(core: &[char], out: &mut Vec<char>) {
     if let Some(word) = unmask(core) {
         out.extend(word.chars());
         return;
     }
     let parts: Vec<&[char]> = core.split(|&c| is_joiner(c)).collect();
-    if parts.len() > 1 && parts.iter().all(|p| !p.is_empty()) {
+    let abbreviation = core
+        .split_inclusive(|&c| is_joiner(c))
+        .any(|p| matches!(p, [c, '/'] if c.is_alphabetic()));
+    if parts.len() > 1 && parts.iter().all(|p| !p.is_empty()) && !abbreviation {
         let joined = fold_part(&parts.concat());
         let all_words = parts.iter().all(|p| {
             let p = fold_part(p);
@@ -1212,6 +1282,7 @@ const WORD_PENALTY: f64 = 5.0;
 struct WordCosts {
     cost: std::collections::HashMap<&'static str, f64>,
     rarest: f64,
+    total: f64,
 }
 
 fn word_costs() -> &'static WordCosts {
@@ -1232,7 +1303,11 @@ fn word_costs() -> &'static WordCosts {
             .map(|(w, c)| (w, -libm::log(c / total)))
             .collect();
         let rarest = cost.values().cloned().fold(0.0, f64::max);
-        WordCosts { cost, rarest }
+        WordCosts {
+            cost,
+            rarest,
+            total,
+        }
     })
 }
 
@@ -1246,6 +1321,7 @@ fn split_words(letters: &str) -> String {
     let WordCosts {
         cost: costs,
         rarest,
+        ..
     } = word_costs();
     let n = letters.len();
     if costs.contains_key(letters)
@@ -1515,12 +1591,32 @@ mod tests {
             ("wh°re", "whore"),
             ("kiss my @$$ $#!+ @$$#0|3", "kiss my ass shit asshole"),
             ("idiøt łoser đick", "idiot loser dick"),
-            // A `(` first, when the rest is no word and with it the word is one.
-            ("(unt (razy (1own", "cunt crazy clown"),
+            // A `(` or `#` first, when the rest is no word and with it the word is one.
             (
-                "(rap #ate #maga (kavanaugh #0|d3r #ell",
-                "(rap #ate #maga (kavanaugh #older #ell",
+                "(unt (razy (1own #elp #ouse #ell!",
+                "cunt crazy clown help house hell!",
             ),
+            (
+                "(ap) (((conservatives))) #ind2012",
+                "(ap) (((conservatives))) #ind2012",
+            ),
+            // Words of the word list's GloVe part (scripts/make-lexicon.py).
+            (
+                "li8erals so(ialism atta(ked roamin6 hatefu1 radical$ knee|ing am6ulance",
+                "liberals socialism attacked roaming hateful radicals kneeling ambulance",
+            ),
+            // Ordinals, numbers with units and `w/` (with) stay, though `loth`, `gist`,
+            // `limo`, `nola` and `whim` are words.
+            (
+                "10th 14th 61st 11mo no14 w/him",
+                "10th 14th 61st 11mo no14 w/him",
+            ),
+            (
+                "(rap #ate #maga (kavanaugh #older",
+                "(rap #ate #maga (kavanaugh #older",
+            ),
+            // ... but a word in leet characters almost all is read whole, `#` too.
+            ("#0|d3r", "holder"),
             // Of two readings that are words, the commoner; a word as it is before a
             // squeezed one.
             ("6u+ k||11n6", "but killing"),
