@@ -927,9 +927,9 @@ fn read_lead(seg: &[char], start: usize, out: &mut Vec<char>) {
 
 /// A `(` or `#` before three letters or more that are no known word and end the word
 /// (`next`, the character after them, is no letter or digit, nor a `)` after a `(`), with
-/// the letter it stands for when that makes one (`(unt` → `cunt`, `(razy` → `crazy`,
-/// `#elp` → `help`, `#ouse!` → `house!`); `(rap`, `(the`, `(aap)`, `#maga`, `#ate`,
-/// `#ind2012` and `(kavanaugh` stay.
+/// the letter it stands for when that makes a common word ([`is_common`]: `(unt` →
+/// `cunt`, `(razy` → `crazy`, `#elp` → `help`, `#ouse!` → `house!`);
+/// `(rap`, `(the`, `(aap)`, `(ayman`, `#maga`, `#ate`, `#ind2012` and `(kavanaugh` stay.
 fn lead_reading(lead: char, letters: &[char], next: Option<char>) -> Option<Vec<char>> {
     let ends = next.is_none_or(|c| !(c.is_alphanumeric() || (lead == '(' && c == ')')));
     if !matches!(lead, '(' | '#') || letters.len() < 3 || !ends || is_word_squeezed(letters) {
@@ -939,7 +939,7 @@ fn lead_reading(lead: char, letters: &[char], next: Option<char>) -> Option<Vec<
         .into_iter()
         .chain(letters.iter().copied())
         .collect();
-    is_word_squeezed(&read).then_some(read)
+    is_common(&read).then_some(read)
 }
 
 /// Whether ASCII text has a `(` or `#` that starts a word (after no letter or leet
@@ -1037,9 +1037,7 @@ fn read_dense(core: &[char]) -> Option<Vec<char>> {
         // A number with letters is read only into a common word (`ju57`, `83en`,
         // `83773r`; `11mo`, `no14` stay, though `limo` and `nola` are words).
         let shortest = if letters < 2 { n } else { 4 };
-        let word: String = read.iter().collect();
-        return (read.len() >= shortest && is_common(&word, COMMON_NUMBER_WORD_COUNT))
-            .then_some(read);
+        return (read.len() >= shortest && is_common(&read)).then_some(read);
     }
     (squeezed.chars().count() >= 3 && is_word_squeezed(&read)).then_some(read)
 }
@@ -1056,17 +1054,21 @@ fn is_ordinal_end(core: &[char]) -> bool {
         )
 }
 
-/// How often a word read from a number with letters must be seen in the lexicon
-/// ([`read_dense`]): the word list holds rare words that numbers with units spell.
-const COMMON_NUMBER_WORD_COUNT: f64 = 20.0;
+/// How often a word must be seen in the lexicon to be read from a number with letters
+/// ([`read_dense`]) or from a `(` or `#` first ([`lead_reading`]): the word list holds
+/// rare words that numbers with units and names in parentheses spell (`limo`, `cayman`).
+const COMMON_WORD_COUNT: f64 = 5.0;
 
-/// Whether `word` is in [`LEXICON`] with a count of `min_count` or more.
-fn is_common(word: &str, min_count: f64) -> bool {
+/// Whether `word` is an insult or in [`LEXICON`] with a count of [`COMMON_WORD_COUNT`]
+/// or more.
+fn is_common(word: &[char]) -> bool {
+    let word: String = word.iter().collect();
     let costs = word_costs();
-    costs
-        .cost
-        .get(word)
-        .is_some_and(|&c| c <= -libm::log(min_count / costs.total))
+    insults().contains(&word.as_str())
+        || costs
+            .cost
+            .get(word.as_str())
+            .is_some_and(|&c| c <= -libm::log(COMMON_WORD_COUNT / costs.total))
 }
 
 /// [`fold_segment`] by the position rules alone.
@@ -1597,8 +1599,8 @@ mod tests {
                 "cunt crazy clown help house hell!",
             ),
             (
-                "(ap) (((conservatives))) #ind2012",
-                "(ap) (((conservatives))) #ind2012",
+                "(ap) (((conservatives))) #ind2012 (ayman",
+                "(ap) (((conservatives))) #ind2012 (ayman",
             ),
             // Words of the word list's GloVe part (scripts/make-lexicon.py).
             (
