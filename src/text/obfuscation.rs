@@ -1764,6 +1764,21 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_fast_path_asks_the_word_list_at_a_lead() {
+        // A `(` or `#` that starts a word leaves the fast path only when it is read; then
+        // the fold changes the text, else it does not.
+        for (text, read) in [
+            ("we need #elp now", true),
+            ("my #ouse, (razy", true),
+            ("#maga #ate (the (ap) (ayman", false),
+            ("(the end) #hope", false),
+        ] {
+            assert_eq!(!super::leaves_unchanged(text), read, "{text}");
+            assert_eq!(fold(text) != text, read, "{text}");
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn what_fold_leaves_unchanged_it_does(s in "([a-c]{1,2}[ .*_-]){0,15}|([a-c1]{1,2}( - | \\. |\\.\\.|--|[ .-])){0,15}|([a-c1|]{1,2}[ /|:•=-]){0,15}|[a-c .*_1@-]{0,40}|([a-cжé٣]{1,2}[ .*_-]){0,15}|[a-eis !|+(#€2*~.1$-]{0,30}|([a-ds1!]{1,3}[ .*_~-]){0,12}|(?s).{0,30}") {
