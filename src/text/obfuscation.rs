@@ -13,10 +13,11 @@
 //!   into a known word (the lexicon data/lexicon/words.tsv and the insult list
 //!   data/lexicon/insults.txt), so `2020`, `4th`, `9/11`, `$5`, `mp3`, `covid19`, `b2b`,
 //!   `c++`, `idiot!!`, `#maga` and `(the` stay (a `(` or `#` first is read only when the
-//!   rest is no known word: `(unt`, `#elp`); a two-letter word only into the commonest ones
-//!   (`s0`, `m3`, `1s`; `4m`, `a+` stay). Where a character reads two ways (`1`: i or
-//!   l; `6`: g or b) the word list chooses the commoner word. An `@` in a
-//!   word is no @mention (the text stage leaves `f@ggot` and `@ss` to this fold).
+//!   rest is no known word and with it a common one: `(unt`, `#elp`); a two-letter word
+//!   only into the commonest ones (`s0`, `m3`, `1s`; `4m`, `a+` stay). Where a character
+//!   reads two ways (`1`: i or l; `6`: g or b) the word list chooses the commoner word.
+//!   An `@` in a word is no @mention (the text stage leaves `f@ggot` and `@ss` to this
+//!   fold).
 //! - Spaced letters (`i d i o t`, `i.d.i.o.t`, `i-d-i-o-t`, mixed separators, leet
 //!   among them: `1-d-1-0-t`) are joined; blank-spaced runs are cut into words with the
 //!   lexicon.
