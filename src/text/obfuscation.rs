@@ -197,10 +197,16 @@ const fn is_joiner(c: char) -> bool {
     )
 }
 
-/// A separator between spaced letters: a blank, a [`is_joiner`] character, `|` or `\\`
-/// (`i|d|i|o|t`).
+/// A separator between spaced letters: a blank, a [`is_joiner`] character, `|`, `\\`,
+/// a comma, a double quote, `<`, `>` or a dash (`i|d|i|o|t`, `i,d,i,o,t`, `i"d"i`,
+/// `i—d—i`); not an apostrophe (`c.k's`).
 const fn is_spacer(c: char) -> bool {
-    c == ' ' || is_joiner(c) || matches!(c, '\\' | '|')
+    c == ' '
+        || is_joiner(c)
+        || matches!(
+            c,
+            '\\' | '|' | ',' | '"' | '<' | '>' | '‐' | '–' | '—' | '…' | '∙' | '⋅'
+        )
 }
 
 /// A letter or a character that may stand for one.
@@ -347,7 +353,14 @@ fn block_joiner(c: u8) -> bool {
 
 #[inline]
 fn block_spacer(c: u8) -> bool {
-    (c == b' ') | block_joiner(c) | (c == b'\\') | (c == b'|')
+    (c == b' ')
+        | block_joiner(c)
+        | (c == b'\\')
+        | (c == b'|')
+        | (c == b',')
+        | (c == b'"')
+        | (c == b'<')
+        | (c == b'>')
 }
 
 /// Bytes a block of [`plain_ascii_text`] tests at once.
@@ -593,9 +606,11 @@ fn join_spaced_letters(text: &str) -> String {
                 } else {
                     out.extend(read_leet(&singles, |_| true));
                 }
-                // A trailing separator belongs to the run (i.d.i.o.t.).
+                // A trailing joiner, `|` or `\\` belongs to the run (i.d.i.o.t.); a comma,
+                // quote or dash there is punctuation (`u.n.c.l.e,`, `"r.i.p"`).
                 i = j + 1;
-                if !blank && chars.get(i).is_some_and(|&c| c != ' ' && is_spacer(c)) {
+                let trailing = |c: char| is_joiner(c) || matches!(c, '|' | '\\');
+                if !blank && chars.get(i).is_some_and(|&c| trailing(c)) {
                     i += 1;
                 }
                 continue;
@@ -1640,6 +1655,16 @@ mod tests {
             ),
             ("id/iot st:upid", "idiot stupid"),
             ("i..d..i..o..t i - d - i - o - t", "idiot idiot"),
+            // Commas, double quotes, `<`, `>` and dashes between single letters; a
+            // trailing comma or quote stays, an apostrophe is no separator.
+            (
+                "i,d,i,o,t i\"d\"i\"o\"t i>d>i>o>t s–t–u–p–i–d i—d—i—o—t",
+                "idiot idiot idiot stupid idiot",
+            ),
+            (
+                "u.n.c.l.e, \"r.i.p\" c.k's a, b, c rock 'n' roll",
+                "uncle, \"rip\" c.k's a, b, c rock 'n' roll",
+            ),
             ("j. r. r. tolkien", "j. r. r. tolkien"),
             ("1-d-1-0-t", "idiot"),
             ("stu-pid", "stupid"),
@@ -1782,7 +1807,7 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn what_fold_leaves_unchanged_it_does(s in "([a-c]{1,2}[ .*_-]){0,15}|([a-c1]{1,2}( - | \\. |\\.\\.|--|[ .-])){0,15}|([a-c1|]{1,2}[ /|:•=-]){0,15}|[a-c .*_1@-]{0,40}|([a-cжé٣]{1,2}[ .*_-]){0,15}|[a-eis !|+(#€2*~.1$-]{0,30}|([a-ds1!]{1,3}[ .*_~-]){0,12}|(?s).{0,30}") {
+        fn what_fold_leaves_unchanged_it_does(s in "([a-c]{1,2}[ .*_-]){0,15}|([a-c1]{1,2}( - | \\. |\\.\\.|--|[ .-])){0,15}|([a-c1|]{1,2}[ /|:•=,\"<>—–-]){0,15}|[a-c .*_1@-]{0,40}|([a-cжé٣]{1,2}[ .*_-]){0,15}|[a-eis !|+(#€2*~.1$-]{0,30}|([a-ds1!]{1,3}[ .*_~-]){0,12}|(?s).{0,30}") {
             if super::leaves_unchanged(&s) {
                 proptest::prop_assert_eq!(fold(&s), s.clone());
             }
@@ -1798,7 +1823,7 @@ mod tests {
         }
 
         #[test]
-        fn the_block_ascii_test_is_both_checks(s in "([a-c]{1,2}[ .*_~-]){0,15}|([a-c1]{1,2}( - | \\. |\\.\\.|--|[ .-])){0,15}|([a-c1|]{1,2}[ /|:;=^.-]){0,15}|[a-c .*_1@$0x!|+(#-]{0,40}|[a-b0-9@$ ]{0,40}|[ -~]{0,60}|([a-cA-C1!]{1,3}[ .*_-]){20,50}|[a-cA-C2 .-]{60,200}") {
+        fn the_block_ascii_test_is_both_checks(s in "([a-c]{1,2}[ .*_~-]){0,15}|([a-c1]{1,2}( - | \\. |\\.\\.|--|[ .-])){0,15}|([a-c1|]{1,2}[ /|:;=^.,\"<>-]){0,15}|[a-c .*_1@$0x!|+(#-]{0,40}|[a-b0-9@$ ]{0,40}|[ -~]{0,60}|([a-cA-C1!]{1,3}[ .*_-]){20,50}|[a-cA-C2 .-]{60,200}") {
             let expected = super::is_plain_ascii(&s) && !super::has_spaced_letter_run(s.as_bytes());
             proptest::prop_assert_eq!(super::plain_ascii_text(s.as_bytes()), expected, "{:?}", s);
         }
