@@ -1,11 +1,13 @@
 //! Writes a seeded, obfuscated copy of a labelled CSV, one kind of obfuscation per run:
 //!
 //! ```text
-//! cargo run --release --example perturb -- --kind KIND --seed N [--rate R] [--text-col C] IN.csv OUT.csv
+//! cargo run --release --example perturb -- --kind KIND --seed N [--rate R] [--insult-rate R] [--text-col C] IN.csv OUT.csv
 //! ```
 //!
 //! Kinds (each applied to a share `--rate`, default 0.5, of the words of three or more
-//! letters; other columns are copied unchanged):
+//! letters, and `--insult-rate`, default the same, of the insults among them: the words
+//! of data/lexicon/insults.txt and their inflections, where obfuscation concentrates;
+//! other columns are copied unchanged):
 //!
 //! - `zero-width`: a zero-width character inside the word (`cea\u{200B}sefire`)
 //! - `homoglyph`: one letter swapped for its look-alike in the other script (Latin ↔
@@ -283,8 +285,32 @@ fn mixed(w: &[char], rng: &mut ChaCha8Rng, out: &mut String) {
     }
 }
 
-/// Perturbs a share `rate` of the words (letter runs of 3+) of `text`.
-fn perturb(kind: &str, text: &str, rate: f64, rng: &mut ChaCha8Rng) -> String {
+/// Whether `w` is a word of `data/lexicon/insults.txt` or one of them with a common
+/// ending (`idiots`, `fucking`, `retarded`), where obfuscation concentrates.
+fn is_insult(w: &[char]) -> bool {
+    static INSULTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let insults = INSULTS.get_or_init(|| {
+        include_str!("../data/lexicon/insults.txt")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_string)
+            .collect()
+    });
+    let w: String = w.iter().collect::<String>().to_lowercase();
+    insults.iter().any(|i| {
+        w.strip_prefix(i.as_str()).is_some_and(|end| {
+            matches!(
+                end,
+                "" | "s" | "es" | "ed" | "er" | "ers" | "ing" | "in" | "y" | "ass"
+            )
+        })
+    })
+}
+
+/// Perturbs a share `rate` of the words (letter runs of 3+) of `text`, and a share
+/// `insult_rate` of its insults ([`is_insult`]).
+fn perturb(kind: &str, text: &str, rate: f64, insult_rate: f64, rng: &mut ChaCha8Rng) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len() * 2);
     let mut i = 0;
@@ -297,7 +323,8 @@ fn perturb(kind: &str, text: &str, rate: f64, rng: &mut ChaCha8Rng) -> String {
             let w = &chars[s..i];
             // Words glued to an @mention, #tag or URL keep their meaning only as is.
             let glued = s > 0 && matches!(chars[s - 1], '@' | '#' | '/' | '.' | ':');
-            if w.len() >= 3 && !glued && rng.gen_bool(rate) {
+            let share = if is_insult(w) { insult_rate } else { rate };
+            if w.len() >= 3 && !glued && rng.gen_bool(share) {
                 perturb_word(kind, w, rng, &mut out);
             } else {
                 out.extend(w);
@@ -312,7 +339,7 @@ fn perturb(kind: &str, text: &str, rate: f64, rng: &mut ChaCha8Rng) -> String {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: perturb --kind {{{}}} --seed N [--rate R] [--text-col C] IN.csv OUT.csv",
+        "usage: perturb --kind {{{}}} --seed N [--rate R] [--insult-rate R] [--text-col C] IN.csv OUT.csv",
         KINDS.join(",")
     );
     std::process::exit(2)
@@ -321,6 +348,7 @@ fn usage() -> ! {
 fn main() {
     let mut args = std::env::args().skip(1);
     let (mut kind, mut seed, mut rate, mut text_col) = (None, 0u64, 0.5f64, "text".to_string());
+    let mut insult_rate = None;
     let mut files = Vec::new();
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -337,6 +365,13 @@ fn main() {
                     .and_then(|s| s.parse().ok())
                     .unwrap_or_else(|| usage())
             }
+            "--insult-rate" => {
+                insult_rate = Some(
+                    args.next()
+                        .and_then(|s| s.parse().ok())
+                        .unwrap_or_else(|| usage()),
+                )
+            }
             "--text-col" => text_col = args.next().unwrap_or_else(|| usage()),
             _ if a.starts_with("--") => usage(),
             _ => files.push(a),
@@ -348,10 +383,11 @@ fn main() {
     let [input, output] = files.as_slice() else {
         usage()
     };
-    if !(0.0..=1.0).contains(&rate) {
+    let insult_rate = insult_rate.unwrap_or(rate);
+    if !(0.0..=1.0).contains(&rate) || !(0.0..=1.0).contains(&insult_rate) {
         usage()
     }
-    if let Err(e) = run(&kind, seed, rate, &text_col, input, output) {
+    if let Err(e) = run(&kind, seed, (rate, insult_rate), &text_col, input, output) {
         eprintln!("perturb: error: {e}");
         std::process::exit(2);
     }
@@ -360,7 +396,7 @@ fn main() {
 fn run(
     kind: &str,
     seed: u64,
-    rate: f64,
+    (rate, insult_rate): (f64, f64),
     text_col: &str,
     input: &str,
     output: &str,
@@ -381,7 +417,7 @@ fn run(
             .enumerate()
             .map(|(i, f)| {
                 if i == col {
-                    perturb(kind, f, rate, &mut rng)
+                    perturb(kind, f, rate, insult_rate, &mut rng)
                 } else {
                     f.to_string()
                 }
