@@ -24,6 +24,10 @@
 //! - A word cut by a joiner (`stu-pid`, `id.io_t`) is joined when the whole is a known
 //!   word and the parts are not all words (`well-known` and `u.s.` stay; `e-mail` becomes
 //!   `email` when that is in the lexicon).
+//! - An insult of the list cut apart is joined: cut in two by a blank or marks (`fu ck`,
+//!   `idi ot`, `fu|ck`; two words of their own stay: `pen is`), spelled out with a mark
+//!   and a blank (`f. u. c. k`), or with one mark repeated between its letters
+//!   (`f+u+c+k`, `fu$ck`, `bull-shit`).
 //! - A `*` mask (`f*ck`, `id**t`) is filled from the insult list, then the lexicon.
 //! - Stretched letters are squeezed and look-alikes follow their word's majority script.
 //!
@@ -264,13 +268,20 @@ fn fold_once(text: &str) -> String {
         }
         fold_word(word, &mut out);
     }
-    out
+    match join_split_insults(&out) {
+        Some(joined) => joined,
+        None => out,
+    }
 }
 
 /// The per-word folds: leetspeak, masks and cut words ([`fold_chunk`]), stretched
 /// letters, look-alikes.
 fn fold_word(word: &str, out: &mut String) {
     let chars: Vec<char> = word.chars().collect();
+    if let Some(read) = read_marked_insult(&chars) {
+        out.extend(read);
+        return;
+    }
     let mut folded = Vec::with_capacity(chars.len());
     if let Some(read) = read_drawn(&chars) {
         fold_chunk(&read, &mut folded);
@@ -290,17 +301,302 @@ fn fold_word(word: &str, out: &mut String) {
     squeeze_runs(&chars, out);
 }
 
+/// A word that is an insult once every copy of one leet character, joiner or `*`
+/// between its letters (one at a time: `as--s` stays) is taken out (`f+u+c+k`, `f!u!c!k`, `f1u1c1k`, `fu$ck`, `fu@ck`,
+/// `sh-it`, `bull-shit`), with the marks before and after it kept (`"fu#ck!"`). The
+/// letters alone spell the insult, so no reading of the mark is needed; a mark that
+/// stands for a letter makes no insult when taken out (`b!tch`, `a$$`, `k1ll`).
+fn read_marked_insult(word: &[char]) -> Option<Vec<char>> {
+    let s = word.iter().position(|c| c.is_alphabetic())?;
+    let e = word.iter().rposition(|c| c.is_alphabetic())? + 1;
+    let core = &word[s..e];
+    let mark = *core.iter().find(|c| !c.is_alphabetic())?;
+    if !(is_leet(mark) || is_joiner(mark) || mark == '*')
+        || core.iter().any(|&c| !c.is_alphabetic() && c != mark)
+        || core.windows(2).any(|w| w == [mark, mark])
+    {
+        return None;
+    }
+    let letters: String = core.iter().filter(|c| c.is_alphabetic()).collect();
+    if letters.len() < 3 || !insults().contains(&letters.as_str()) {
+        return None;
+    }
+    Some(
+        word[..s]
+            .iter()
+            .copied()
+            .chain(letters.chars())
+            .chain(word[e..].iter().copied())
+            .collect(),
+    )
+}
+
 /// Whether [`fold`] certainly leaves `text` as it is: no run of spaced letters to join
 /// and only plain words (`is_plain_word`). A quick sufficient test (false may still
 /// fold to itself), for callers that want to skip a pass.
 pub fn leaves_unchanged(text: &str) -> bool {
-    if text.is_ascii() {
+    let plain = if text.is_ascii() {
         // [`is_plain_ascii`] of the whole text implies it of every word.
         plain_ascii_text(text.as_bytes())
     } else {
         text.split(' ').all(is_plain_word)
             && !has_spaced_letter_run(&text.chars().collect::<Vec<char>>())
+    };
+    plain
+        && !((!text.is_ascii() || may_start_split_insult(text.as_bytes()))
+            && split_insults(text).next().is_some())
+}
+
+/// ASCII text: whether a word may start an insult cut apart ([`split_insults`]): a run
+/// of letters no longer than the longest first part, then one to three separator marks
+/// or blanks and a letter that an insult goes on with after a first part that begins
+/// (and ends, when short) as this run does ([`SplitInsults::next`]). A quick necessary
+/// test on bytes; most comments stop here.
+fn may_start_split_insult(b: &[u8]) -> bool {
+    let table = split_insult_table();
+    let letter = |c: u8| c.is_ascii_alphabetic();
+    let mut i = 0;
+    while i < b.len() {
+        if !letter(b[i]) {
+            i += 1;
+            continue;
+        }
+        let s = i;
+        while i < b.len() && letter(b[i]) {
+            i += 1;
+        }
+        if i - s > table.longest_head || i >= b.len() || !block_spacer(b[i]) {
+            continue;
+        }
+        // The first letter after one to three separator characters.
+        let Some(&c) = b[i..]
+            .iter()
+            .take(4)
+            .find(|&&c| !block_spacer(c))
+            .filter(|c| c.is_ascii_lowercase())
+        else {
+            continue;
+        };
+        let goes_on = SplitInsults::start_bit(&b[s..i.min(s + 3)])
+            .is_some_and(|bit| table.next[bit * 2 + usize::from(i - s > 3)] >> (c - b'a') & 1 == 1);
+        if goes_on {
+            return true;
+        }
     }
+    false
+}
+
+/// The insults of `data/lexicon/insults.txt`, which [`join_split_insults`] joins, and the
+/// first parts they may be cut into (`f`, `fu`, `fuc` of `fuck`).
+struct SplitInsults {
+    words: std::collections::HashSet<String>,
+    heads: std::collections::HashSet<String>,
+    longest_head: usize,
+    /// The heads' first three letters (ASCII; fewer for shorter heads), a bit each: most
+    /// words are no head, found without hashing.
+    starts: Vec<u64>,
+    /// By [`SplitInsults::start_bit`] and whether the head is longer than three letters,
+    /// the letters an insult may go on with after a head (bit 0 = `a`).
+    next: Vec<u32>,
+}
+
+impl SplitInsults {
+    /// The bit of a word's first three ASCII lowercase letters (`None` when it has
+    /// another character among them).
+    fn start_bit(word: &[u8]) -> Option<usize> {
+        let code = |i: usize| match word.get(i) {
+            None => Some(0),
+            Some(c @ b'a'..=b'z') => Some(usize::from(c - b'a') + 1),
+            Some(_) => None,
+        };
+        Some((code(0)? * 27 + code(1)?) * 27 + code(2)?)
+    }
+
+    /// Whether `word` is a first part of an insult.
+    fn is_head(&self, word: &str) -> bool {
+        word.len() <= self.longest_head
+            && Self::start_bit(word.as_bytes())
+                .is_none_or(|bit| self.starts[bit / 64] >> (bit % 64) & 1 == 1)
+            && self.heads.contains(word)
+    }
+}
+
+fn split_insult_table() -> &'static SplitInsults {
+    static TABLE: std::sync::OnceLock<SplitInsults> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let words: std::collections::HashSet<String> =
+            insults().iter().map(|w| w.to_string()).collect();
+        let heads: std::collections::HashSet<String> = words
+            .iter()
+            .flat_map(|w| (1..w.len()).map(move |k| w[..k].to_string()))
+            .collect();
+        let longest_head = heads.iter().map(String::len).max().unwrap_or(0);
+        let mut starts = vec![0u64; 27 * 27 * 27 / 64 + 1];
+        for bit in heads
+            .iter()
+            .filter_map(|h| SplitInsults::start_bit(&h.as_bytes()[..h.len().min(3)]))
+        {
+            starts[bit / 64] |= 1 << (bit % 64);
+        }
+        let mut next = vec![0u32; 27 * 27 * 27 * 2];
+        for w in &words {
+            for k in 1..w.len() {
+                let (head, c) = (&w.as_bytes()[..k], w.as_bytes()[k]);
+                if let Some(bit) = SplitInsults::start_bit(&head[..k.min(3)]) {
+                    if c.is_ascii_lowercase() {
+                        next[bit * 2 + usize::from(k > 3)] |= 1 << (c - b'a');
+                    }
+                }
+            }
+        }
+        SplitInsults {
+            words,
+            heads,
+            longest_head,
+            starts,
+            next,
+        }
+    })
+}
+
+/// Whether a part of a cut word would stand as a word of its own: a known word of three
+/// letters or more, or one of the commonest short ones (`is`, `as`, `a`, `i`; not `fu`,
+/// `sh`, `ho`, which the lexicon holds as rare words).
+fn stands_alone(part: &str) -> bool {
+    if part.len() >= 3 {
+        return is_known(part);
+    }
+    word_costs()
+        .cost
+        .get(part)
+        .is_some_and(|&c| c <= -libm::log(COMMON_SHORT_COUNT as f64 / word_costs().total))
+}
+
+/// The insults cut apart in `text`: byte ranges and the insult each spells.
+///
+/// - Cut in two (`fu ck`, `idi ot`, `fu|ck`, `bit, ches`, `fu - ck`): two runs of
+///   letters, the first at the start of a word (after a blank, the text's start or an
+///   opening mark, not after an apostrophe: `'s ex`), the second, of two letters or
+///   more, ending one (`trump s`, `fucking s` stay), one to three blanks or separator
+///   marks between them ([`is_spacer`]: no apostrophe, leet character or line break),
+///   together an insult, and not both words on their own ([`stands_alone`]: `pen is`,
+///   `bull shit` stay).
+/// - Spelled out with a mark and a blank after each letter, which [`join_spaced_letters`]
+///   does not join (`f. u. c. k`, `f- u- c- k`): three single letters or more with the
+///   same separator between them, together an insult.
+fn split_insults(text: &str) -> impl Iterator<Item = (usize, usize, String)> + '_ {
+    let table = split_insult_table();
+    let b = text.as_bytes();
+    let run_end = move |s: usize| {
+        text[s..]
+            .char_indices()
+            .find(|&(_, c)| !c.is_alphabetic())
+            .map_or(b.len(), |(i, _)| s + i)
+    };
+    // The separator after a run ending at `e`, and where the next run starts.
+    let gap_after = move |e: usize| -> Option<(&str, usize)> {
+        let len: usize = text[e..]
+            .chars()
+            .take_while(|&c| !c.is_alphabetic())
+            .take(4)
+            .map(|c| (is_spacer(c), c.len_utf8()))
+            .try_fold(0, |n, (spacer, l)| spacer.then_some(n + l))?;
+        let count = text[e..e + len].chars().count();
+        (1..=3)
+            .contains(&count)
+            .then_some((&text[e..e + len], e + len))
+            .filter(|&(_, s2)| s2 < b.len())
+    };
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while at < b.len() {
+            // The next run of letters.
+            let Some(s) = text[at..]
+                .char_indices()
+                .find(|&(_, c)| c.is_alphabetic())
+                .map(|(i, _)| at + i)
+            else {
+                at = b.len();
+                break;
+            };
+            let e = run_end(s);
+            at = e;
+            let opens = text[..s].chars().next_back().is_none_or(|c| {
+                c.is_whitespace()
+                    || c == '('
+                    || !(c.is_alphanumeric()
+                        || is_leet(c)
+                        || is_joiner(c)
+                        || matches!(c, '\'' | '’' | '‘' | 'ʼ' | '`'))
+            });
+            if !opens || !table.is_head(&text[s..e]) {
+                continue;
+            }
+            let Some((gap, s2)) = gap_after(e) else {
+                continue;
+            };
+            let e2 = run_end(s2);
+            let single = |s: usize, e: usize| text[s..e].chars().count() == 1;
+            if single(s, e) && single(s2, e2) {
+                // Single letters, the same separator after each.
+                let mut letters = [&text[s..e], &text[s2..e2]].concat();
+                let mut end = e2;
+                while let Some((g, next)) = gap_after(end) {
+                    let next_end = run_end(next);
+                    if g != gap || !single(next, next_end) {
+                        break;
+                    }
+                    letters.push_str(&text[next..next_end]);
+                    end = next_end;
+                }
+                let ends_word = !text[end..]
+                    .chars()
+                    .next()
+                    .is_some_and(char::is_alphanumeric);
+                if letters.chars().count() >= 3 && ends_word && table.words.contains(&letters) {
+                    at = end;
+                    return Some((s, end, letters));
+                }
+            }
+            if text[e2..].chars().next().is_some_and(char::is_alphanumeric) {
+                continue;
+            }
+            let (head, tail) = (&text[s..e], &text[s2..e2]);
+            // Head and tail together, in a buffer on the stack: most pairs are no insult.
+            let mut buf = [0u8; 32];
+            let n = head.len() + tail.len();
+            if tail.len() < 2 || n > table.longest_head + 1 {
+                continue;
+            }
+            buf[..head.len()].copy_from_slice(head.as_bytes());
+            buf[head.len()..n].copy_from_slice(tail.as_bytes());
+            let whole = std::str::from_utf8(&buf[..n]).expect("two str slices");
+            if table.words.contains(whole) && !(stands_alone(head) && stands_alone(tail)) {
+                at = e2;
+                return Some((s, e2, whole.to_string()));
+            }
+        }
+        None
+    })
+}
+
+/// `text` with the insults cut apart ([`split_insults`]) joined, or `None` when it has
+/// none.
+fn join_split_insults(text: &str) -> Option<String> {
+    if text.is_ascii() && !may_start_split_insult(text.as_bytes()) {
+        return None;
+    }
+    let mut out = String::new();
+    let mut last = 0;
+    for (s, e, word) in split_insults(text) {
+        out.push_str(&text[last..s]);
+        out.push_str(&word);
+        last = e;
+    }
+    (last > 0).then(|| {
+        out.push_str(&text[last..]);
+        out
+    })
 }
 
 /// The ASCII classes of the fast path, by comparisons so that a block of bytes is
@@ -1713,6 +2009,45 @@ mod tests {
             ),
         ] {
             assert_eq!(fold(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn insults_cut_apart_are_joined() {
+        for (text, want) in [
+            // Cut in two by a blank or marks.
+            ("you fu ck off", "you fuck off"),
+            ("such an idi ot.", "such an idiot."),
+            (
+                "fu|ck fu,ck fu - ck (fu ck) bit. ches",
+                "fuck fuck fuck (fuck) bitches",
+            ),
+            ("a ss ki ll sh it", "ass kill shit"),
+            // Every gap marked by one leet character, joiner or `*`, or one gap.
+            ("f+u+c+k f!u!c!k f1u1c1k f#u#c#k", "fuck fuck fuck fuck"),
+            (
+                "fu$ck fu@ck fu0ck \"sh-it!\" bull-shit",
+                "fuck fuck fuck \"shit!\" bullshit",
+            ),
+            // Spelled out with a mark and a blank after each letter.
+            ("f. u. c. k off", "fuck off"),
+            ("a f- u- c- k- i- n- g joke", "a fucking joke"),
+        ] {
+            assert_eq!(fold(text), want, "{text}");
+            assert_eq!(fold(want), want, "{want}");
+        }
+        // Two words of their own, a letter after an apostrophe, a one-letter tail,
+        // contractions, or no insult together: they stay.
+        for text in [
+            "the pen is mightier",
+            "bull shit ass hole",
+            "trump's ex-wife",
+            "trump s fucking s",
+            "he'll fu'ck",
+            "ski ll as--s",
+            "j. r. r. tolkien",
+        ] {
+            assert_eq!(fold(text), text, "{text}");
         }
     }
 
