@@ -5,15 +5,15 @@
 //! such spellings back to the plain word so that the same features fire. It runs on
 //! lowercased NFKC text, before number placeholders, and is idempotent.
 //!
-//! - Leetspeak ([`leet`]: `0 1 2 3 4 5 6 7 8 9 @ $ ! | + ( # €`, `¡ © ¢ ° ® § ¥`, the
+//! - Leetspeak ([`leet`]: `0 1 2 3 4 5 6 7 8 9 @ $ ! | + ( < [ { # €`, `¡ © ¢ ° ® § ¥`, the
 //!   stroked `ø ı ł đ ħ ŧ`; letters drawn with several characters, `|<` `/\` `|-|`
 //!   `|\/|` `|_|` ..., when the word is then a known one), inside a word and at its
 //!   ends. A run between letters with a character of the first table (`0 1 3 4 5 7 @ $`)
 //!   makes the word leetspeak and every run in it is read; other words are read only
 //!   into a known word (the lexicon data/lexicon/words.tsv and the insult list
 //!   data/lexicon/insults.txt), so `2020`, `4th`, `9/11`, `$5`, `mp3`, `covid19`, `b2b`,
-//!   `c++`, `idiot!!`, `#maga` and `(the` stay (a `(` or `#` first is read only when the
-//!   rest is no known word and with it a common one: `(unt`, `#elp`); a two-letter word
+//!   `c++`, `idiot!!`, `#maga` and `(the` stay (a bracket or `#` first is read only when
+//!   the rest is no known word and with it a common one: `(unt`, `<unt`, `#elp`); a two-letter word
 //!   only into the commonest ones (`s0`, `m3`, `1s`; `4m`, `a+` stay). Where a character
 //!   reads two ways (`1`: i or l; `6`: g or b) the word list chooses the commoner word.
 //!   An `@` in a word is no @mention (the text stage leaves `f@ggot` and `@ss` to this
@@ -143,7 +143,7 @@ const fn leet(c: char) -> Option<char> {
         '6' | '9' => 'g',
         '7' | '+' => 't',
         '8' => 'b',
-        '(' | '©' | '¢' => 'c',
+        '(' | '<' | '[' | '{' | '©' | '¢' => 'c',
         '#' => 'h',
         '¡' => 'i',
         '°' | 'ø' => 'o',
@@ -179,16 +179,17 @@ const fn is_classic_leet(c: char) -> bool {
 }
 
 /// Whether leet character `c` may stand for a letter at the start of a word by the
-/// position rules (not `(`, `#`: `(the`, `#tag`; [`read_lead`] reads them by the word
-/// list).
+/// position rules (not `(`, `#`: `(the`, `#tag`, which [`read_lead`] reads by the word
+/// list; not the other brackets: `[link`, `<b`).
 const fn may_lead(c: char) -> bool {
-    !matches!(c, '(' | '#')
+    !matches!(c, '(' | '#' | '<' | '[' | '{')
 }
 
-/// Whether leet character `c` may stand for a letter at the end of a word (not `!`,
-/// `(`: `idiot!`). A `#` there is read only into a known word (`wit#`; `c#` stays).
+/// Whether leet character `c` may stand for a letter at the end of a word (not `!` or
+/// an opening bracket: `idiot!`). A `#` there is read only into a known word (`wit#`;
+/// `c#` stays).
 const fn may_end(c: char) -> bool {
-    !matches!(c, '!' | '(')
+    !matches!(c, '!' | '(' | '<' | '[' | '{')
 }
 
 /// A character that joins the letters of one word: spaced letters (`i-d-i-o-t`,
@@ -611,7 +612,7 @@ fn block_letter_or_digit(c: u8) -> bool {
     block_letter(c) | (c.wrapping_sub(b'0') < 10)
 }
 
-/// A digit or one of `@ $ ! | + ( #`: [`leet`] on ASCII.
+/// A digit or one of `@ $ ! | + ( # < [ {`: [`leet`] on ASCII.
 #[inline]
 fn block_leet(c: u8) -> bool {
     (c.wrapping_sub(b'0') < 10)
@@ -622,9 +623,18 @@ fn block_leet(c: u8) -> bool {
         | (c == b'+')
         | (c == b'(')
         | (c == b'#')
+        | (c == b'<')
+        | (c == b'[')
+        | (c == b'{')
 }
 
-/// One of `@ $ ! | + ( #`: [`block_leet`] less the digits.
+/// A leet character that never starts a word by the position rules ([`may_lead`]).
+#[inline]
+fn block_no_lead(c: u8) -> bool {
+    (c == b'(') | (c == b'#') | (c == b'<') | (c == b'[') | (c == b'{')
+}
+
+/// One of `@ $ ! | + ( # < [ {`: [`block_leet`] less the digits.
 #[inline]
 fn block_leet_symbol(c: u8) -> bool {
     block_leet(c) & (c.wrapping_sub(b'0') >= 10)
@@ -676,7 +686,7 @@ fn breaks_at(at: impl Fn(usize) -> u8) -> bool {
     // leet character they may: `7#e`); those [`has_lead_reading`] tests.
     let leet = block_leet(c)
         & ((block_letter(p) & ((c != b'!') | (block_letterlike(n) & (n != b'!'))))
-            | (block_letter(n) & ((c != b'#') & (c != b'(') | block_letter(p) | block_leet(p))));
+            | (block_letter(n) & (!block_no_lead(c) | block_letter(p) | block_leet(p))));
     // A joiner between a letter and a letter or leet character, or a `*` by a letter
     // (a run of them may mask letters: `c**t`).
     let joined = (block_joiner(c)
@@ -800,9 +810,7 @@ fn is_plain_ascii(text: &str) -> bool {
             let leet = leet(c as char).is_some()
                 && ((block_letter(p) && (c != b'!' || (is_letterlike(n as char) && n != b'!')))
                     || (block_letter(n)
-                        && ((c != b'#' && c != b'(')
-                            || block_letter(p)
-                            || leet(p as char).is_some())));
+                        && (!block_no_lead(c) || block_letter(p) || leet(p as char).is_some())));
             let joined = (is_joiner(c as char)
                 && ((block_letter(p) && is_letterlike(n as char))
                     || (is_letterlike(p as char) && block_letter(n))))
@@ -1221,7 +1229,7 @@ fn fold_segment(seg: &[char], out: &mut Vec<char>) {
     read_lead(seg, start, out);
 }
 
-/// A `(` or `#` that starts a word, which the position rules keep (`(the`, `#tag`), read as
+/// A bracket or `#` that starts a word, which the position rules keep (`(the`, `#tag`), read as
 /// the letter it stands for ([`lead_reading`]); the letters after it as folded.
 fn read_lead(seg: &[char], start: usize, out: &mut Vec<char>) {
     if out.get(start) != Some(&seg[0]) {
@@ -1234,14 +1242,26 @@ fn read_lead(seg: &[char], start: usize, out: &mut Vec<char>) {
     }
 }
 
-/// A `(` or `#` before three letters or more that are no known word and end the word
-/// (`next`, the character after them, is no letter or digit, nor a `)` after a `(`), with
-/// the letter it stands for when that makes a common word ([`is_common`]: `(unt` →
-/// `cunt`, `(razy` → `crazy`, `#elp` → `help`, `#ouse!` → `house!`);
-/// `(rap`, `(the`, `(aap)`, `(ayman`, `#maga`, `#ate`, `#ind2012` and `(kavanaugh` stay.
+/// A `(`, `<`, `[`, `{` or `#` before three letters or more that are no known word and
+/// end the word (`next`, the character after them, is no letter or digit, nor the
+/// bracket's closing one), with the letter it stands for when that makes a common word
+/// ([`is_common`]: `(unt` and `<unt` → `cunt`, `(razy` → `crazy`, `#elp` → `help`,
+/// `#ouse!` → `house!`); `(rap`, `(the`, `(aap)`, `[unt]`, `(ayman`, `#maga`, `#ate`,
+/// `#ind2012` and `(kavanaugh` stay.
 fn lead_reading(lead: char, letters: &[char], next: Option<char>) -> Option<Vec<char>> {
-    let ends = next.is_none_or(|c| !(c.is_alphanumeric() || (lead == '(' && c == ')')));
-    if !matches!(lead, '(' | '#') || letters.len() < 3 || !ends || is_word_squeezed(letters) {
+    let closing = match lead {
+        '(' => ')',
+        '<' => '>',
+        '[' => ']',
+        '{' => '}',
+        _ => '\0',
+    };
+    let ends = next.is_none_or(|c| !(c.is_alphanumeric() || c == closing));
+    if !matches!(lead, '(' | '<' | '[' | '{' | '#')
+        || letters.len() < 3
+        || !ends
+        || is_word_squeezed(letters)
+    {
         return None;
     }
     let read: Vec<char> = leet(lead)
@@ -1251,12 +1271,12 @@ fn lead_reading(lead: char, letters: &[char], next: Option<char>) -> Option<Vec<
     is_common(&read).then_some(read)
 }
 
-/// Whether ASCII text has a `(` or `#` that starts a word (after no letter or leet
-/// character, which the block rules see) and [`lead_reading`] reads as a letter: the
-/// fast path's word-list test, made only at a `(` or `#`.
+/// Whether ASCII text has a `(`, `<`, `[`, `{` or `#` that starts a word (after no
+/// letter or leet character, which the block rules see) and [`lead_reading`] reads as a
+/// letter: the fast path's word-list test, made only at those.
 fn has_lead_reading(b: &[u8]) -> bool {
     (0..b.len()).any(|i| {
-        matches!(b[i], b'(' | b'#')
+        block_no_lead(b[i])
             && (i == 0 || !block_letterlike(b[i - 1]))
             && b.get(i + 1).is_some_and(|&n| block_letter(n))
             && {
@@ -1873,6 +1893,8 @@ mod tests {
             ("idio7", "idiot"),
             ("idi0+", "idiot"),
             ("fu(k", "fuck"),
+            // The other brackets for `c`, inside a word and first (`<unt`).
+            ("fu<k di[k bit{h <unt", "fuck dick bitch cunt"),
             ("k1ll", "kill"),
             ("1oser", "loser"),
             ("$tuuup1d", "stupid"),
@@ -1988,6 +2010,7 @@ mod tests {
             "and/or he/she w/e w/o b/c s/o 3:1 re: a=b this;that",
             "100k 1990s 24h 12th #art #1 $35 r2d2 a10 3d5 b4 gr8 2day",
             "10th 600d 747s 64gb 50mph c# f# 2(a) wow!(and",
+            "[link] <b> a<b x[i] f{x} <3 <<quote>> [[wiki]] <unt>",
             "4m 5g 4k 2x 1x 0x m1 a1 b1 x1 s1 k9 e3 h1 |_| © 2020 apple® 30°c ¥500 §12 søren łódź $$$ ### (#) +1 $100 !!! #! @55 $5#7 $$100 4s 4t 2u o! b4",
         ] {
             assert_eq!(fold(text), text, "{text}");
@@ -2143,7 +2166,7 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn what_fold_leaves_unchanged_it_does(s in "([a-c]{1,2}[ .*_-]){0,15}|([a-c1]{1,2}( - | \\. |\\.\\.|--|[ .-])){0,15}|([a-c1|]{1,2}[ /|:•=,\"<>—–★?&)-]){0,15}|[a-c .*_1@-]{0,40}|([a-cжé٣]{1,2}[ .*_-]){0,15}|[a-eis !|+(#€2*~.1$-]{0,30}|([a-ds1!]{1,3}[ .*_~-]){0,12}|(?s).{0,30}") {
+        fn what_fold_leaves_unchanged_it_does(s in "([a-c]{1,2}[ .*_-]){0,15}|([a-c1]{1,2}( - | \\. |\\.\\.|--|[ .-])){0,15}|([a-c1|]{1,2}[ /|:•=,\"<>—–★?&)-]){0,15}|[a-c .*_1@-]{0,40}|([a-cжé٣]{1,2}[ .*_-]){0,15}|[a-eis !|+(#€2*~.1$-]{0,30}|([a-ds1!]{1,3}[ .*_~-]){0,12}|((fu|ck|a|s|ss|sh|it|idi|ot|pen|is|bull|hole|[<\\[{(]unt)( |[ .,|+$!<-]{1,2})){0,12}|(?s).{0,30}") {
             if super::leaves_unchanged(&s) {
                 proptest::prop_assert_eq!(fold(&s), s.clone());
             }
@@ -2165,7 +2188,7 @@ mod tests {
         }
 
         #[test]
-        fn fold_is_idempotent_on_leet_like_text(s in "[a-eiost !|+(#€2*~.1$@0-]{0,30}|([a-ds1!@$]{1,3}[ .*_~-]){0,12}") {
+        fn fold_is_idempotent_on_leet_like_text(s in "[a-eiost !|+(#€2*~.1$@0<\\[{-]{0,30}|([a-ds1!@$]{1,3}[ .*_~-]){0,12}|((fu|ck|a|ss|sh|it|idi|ot|f|u|c|k)( |[ .,|+$!<-]{1,2})){0,12}") {
             let once = fold(&s);
             proptest::prop_assert_eq!(fold(&once), once.clone(), "{:?}", s);
         }
