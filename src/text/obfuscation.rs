@@ -28,6 +28,9 @@
 //!   `idi ot`, `fu|ck`; two words of their own stay: `pen is`), spelled out with a mark
 //!   and a blank (`f. u. c. k`), or with one mark repeated between its letters
 //!   (`f+u+c+k`, `fu$ck`, `bull-shit`).
+//! - An insult respelled by sound (`fvck`, `phuck`, `fuk`, `azz`, `shyt`) is read as it:
+//!   `ph` for `f`, `v` for `u`, `k` for `c`, `z` for `s`, `y` for `i`, when the
+//!   respelling is no known word (`dye`) and stands alone (no `#dyk`).
 //! - A `*` mask (`f*ck`, `id**t`) is filled from the insult list, then the lexicon.
 //! - Stretched letters are squeezed and look-alikes follow their word's majority script.
 //!
@@ -269,7 +272,7 @@ fn fold_once(text: &str) -> String {
         }
         fold_word(word, &mut out);
     }
-    match join_split_insults(&out) {
+    match restore_disguised_insults(&out) {
         Some(joined) => joined,
         None => out,
     }
@@ -344,17 +347,17 @@ pub fn leaves_unchanged(text: &str) -> bool {
             && !has_spaced_letter_run(&text.chars().collect::<Vec<char>>())
     };
     plain
-        && !((!text.is_ascii() || may_start_split_insult(text.as_bytes()))
-            && split_insults(text).next().is_some())
+        && !((!text.is_ascii() || may_have_disguised_insult(text.as_bytes()))
+            && disguised_insults(text).next().is_some())
 }
 
-/// ASCII text: whether a word may start an insult cut apart ([`split_insults`]): a run
-/// of letters no longer than the longest first part, then one to three separator marks
-/// or blanks and a letter that an insult goes on with after a first part that begins
-/// (and ends, when short) as this run does ([`SplitInsults::next`]). A quick necessary
-/// test on bytes; most comments stop here.
-fn may_start_split_insult(b: &[u8]) -> bool {
-    let table = split_insult_table();
+/// ASCII text: whether it may hold a disguised insult ([`disguised_insults`]): a word that
+/// may be a respelling (a Bloom filter), or a run of letters no longer than the longest first
+/// part, then one to three separator marks or blanks and a letter that an insult goes on
+/// with after a first part that begins (and ends, when short) as this run does
+/// ([`InsultSpellings::next`]). A quick necessary test on bytes; most comments stop here.
+fn may_have_disguised_insult(b: &[u8]) -> bool {
+    let table = insult_spellings();
     let letter = |c: u8| c.is_ascii_alphabetic();
     let mut i = 0;
     while i < b.len() {
@@ -365,6 +368,9 @@ fn may_start_split_insult(b: &[u8]) -> bool {
         let s = i;
         while i < b.len() && letter(b[i]) {
             i += 1;
+        }
+        if i - s >= 3 && table.may_be_respelled(&b[s..i]) {
+            return true;
         }
         if i - s > table.longest_head || i >= b.len() || !block_spacer(b[i]) {
             continue;
@@ -378,7 +384,7 @@ fn may_start_split_insult(b: &[u8]) -> bool {
         else {
             continue;
         };
-        let goes_on = SplitInsults::start_bit(&b[s..i.min(s + 3)])
+        let goes_on = InsultSpellings::start_bit(&b[s..i.min(s + 3)])
             .is_some_and(|bit| table.next[bit * 2 + usize::from(i - s > 3)] >> (c - b'a') & 1 == 1);
         if goes_on {
             return true;
@@ -387,21 +393,65 @@ fn may_start_split_insult(b: &[u8]) -> bool {
     false
 }
 
-/// The insults of `data/lexicon/insults.txt`, which [`join_split_insults`] joins, and the
-/// first parts they may be cut into (`f`, `fu`, `fuc` of `fuck`).
-struct SplitInsults {
+/// The insults of `data/lexicon/insults.txt`, which [`restore_disguised_insults`] reads, the
+/// first parts they may be cut into (`f`, `fu`, `fuc` of `fuck`) and their respellings.
+struct InsultSpellings {
     words: std::collections::HashSet<String>,
     heads: std::collections::HashSet<String>,
     longest_head: usize,
     /// The heads' first three letters (ASCII; fewer for shorter heads), a bit each: most
     /// words are no head, found without hashing.
     starts: Vec<u64>,
-    /// By [`SplitInsults::start_bit`] and whether the head is longer than three letters,
+    /// By [`InsultSpellings::start_bit`] and whether the head is longer than three letters,
     /// the letters an insult may go on with after a head (bit 0 = `a`).
     next: Vec<u32>,
+    /// Insults respelled by sound ([`respellings`]: `fvck`, `phuck`, `fuk`, `azz`), each
+    /// with its insult, and a Bloom filter of them ([`InsultSpellings::word_bits`]).
+    respelled: std::collections::HashMap<String, String>,
+    respelled_bloom: Vec<u64>,
 }
 
-impl SplitInsults {
+/// Sound-alike spellings of `word` that get past word filters, one or two of: `ph` for
+/// `f`, `v` for `u`, `k` or `kk` for `ck`, `k` for another `c`, `z` for an `s` not
+/// first, `y` for `i`.
+fn respellings(word: &str) -> Vec<String> {
+    const SWAPS: &[(&str, &str)] = &[
+        ("f", "ph"),
+        ("u", "v"),
+        ("ck", "k"),
+        ("ck", "kk"),
+        ("c", "k"),
+        ("s", "z"),
+        ("i", "y"),
+    ];
+    let once = |w: &str| -> Vec<String> {
+        let mut out = Vec::new();
+        for &(from, to) in SWAPS {
+            for (at, _) in w.match_indices(from) {
+                // `c` of a `ck` goes with the `ck` swaps; no `z` first (`zuck`).
+                if (from == "c" && w[at..].starts_with("ck")) || (from == "s" && at == 0) {
+                    continue;
+                }
+                out.push(format!("{}{to}{}", &w[..at], &w[at + from.len()..]));
+            }
+        }
+        out
+    };
+    let mut all: Vec<String> = once(word);
+    let twice: Vec<String> = all.iter().flat_map(|w| once(w)).collect();
+    all.extend(twice);
+    all.sort();
+    all.dedup();
+    all.retain(|w| w != word);
+    all
+}
+
+/// Whether the bit of `bit` is set in `bits`.
+fn has_bit(bits: &[u64], bit: usize) -> bool {
+    bits[bit / 64] >> (bit % 64) & 1 == 1
+}
+
+impl InsultSpellings {
     /// The bit of a word's first three ASCII lowercase letters (`None` when it has
     /// another character among them).
     fn start_bit(word: &[u8]) -> Option<usize> {
@@ -413,17 +463,31 @@ impl SplitInsults {
         Some((code(0)? * 27 + code(1)?) * 27 + code(2)?)
     }
 
+    /// The two bits of a word in a Bloom filter of 2^16 bits (FNV-1a).
+    fn word_bits(word: &[u8]) -> [usize; 2] {
+        let h = word.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &c| {
+            (h ^ u64::from(c)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+        [(h & 0xffff) as usize, ((h >> 16) & 0xffff) as usize]
+    }
+
+    /// Whether `word` may be a respelled insult: both its bits are set.
+    fn may_be_respelled(&self, word: &[u8]) -> bool {
+        Self::word_bits(word)
+            .iter()
+            .all(|&bit| has_bit(&self.respelled_bloom, bit))
+    }
+
     /// Whether `word` is a first part of an insult.
     fn is_head(&self, word: &str) -> bool {
         word.len() <= self.longest_head
-            && Self::start_bit(word.as_bytes())
-                .is_none_or(|bit| self.starts[bit / 64] >> (bit % 64) & 1 == 1)
+            && Self::start_bit(word.as_bytes()).is_none_or(|bit| has_bit(&self.starts, bit))
             && self.heads.contains(word)
     }
 }
 
-fn split_insult_table() -> &'static SplitInsults {
-    static TABLE: std::sync::OnceLock<SplitInsults> = std::sync::OnceLock::new();
+fn insult_spellings() -> &'static InsultSpellings {
+    static TABLE: std::sync::OnceLock<InsultSpellings> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| {
         let words: std::collections::HashSet<String> =
             insults().iter().map(|w| w.to_string()).collect();
@@ -435,7 +499,7 @@ fn split_insult_table() -> &'static SplitInsults {
         let mut starts = vec![0u64; 27 * 27 * 27 / 64 + 1];
         for bit in heads
             .iter()
-            .filter_map(|h| SplitInsults::start_bit(&h.as_bytes()[..h.len().min(3)]))
+            .filter_map(|h| InsultSpellings::start_bit(&h.as_bytes()[..h.len().min(3)]))
         {
             starts[bit / 64] |= 1 << (bit % 64);
         }
@@ -443,19 +507,34 @@ fn split_insult_table() -> &'static SplitInsults {
         for w in &words {
             for k in 1..w.len() {
                 let (head, c) = (&w.as_bytes()[..k], w.as_bytes()[k]);
-                if let Some(bit) = SplitInsults::start_bit(&head[..k.min(3)]) {
+                if let Some(bit) = InsultSpellings::start_bit(&head[..k.min(3)]) {
                     if c.is_ascii_lowercase() {
                         next[bit * 2 + usize::from(k > 3)] |= 1 << (c - b'a');
                     }
                 }
             }
         }
-        SplitInsults {
+        // A respelling that is itself a known word is left alone (`dye`).
+        let respelled: std::collections::HashMap<String, String> = words
+            .iter()
+            .flat_map(|w| respellings(w).into_iter().map(move |r| (r, w.clone())))
+            .filter(|(r, _)| r.len() >= 3 && !is_known(r))
+            .collect();
+        let mut respelled_bloom = vec![0u64; (1 << 16) / 64];
+        for bit in respelled
+            .keys()
+            .flat_map(|r| InsultSpellings::word_bits(r.as_bytes()))
+        {
+            respelled_bloom[bit / 64] |= 1 << (bit % 64);
+        }
+        InsultSpellings {
             words,
             heads,
             longest_head,
             starts,
             next,
+            respelled,
+            respelled_bloom,
         }
     })
 }
@@ -473,8 +552,10 @@ fn stands_alone(part: &str) -> bool {
         .is_some_and(|&c| c <= -libm::log(COMMON_SHORT_COUNT as f64 / word_costs().total))
 }
 
-/// The insults cut apart in `text`: byte ranges and the insult each spells.
+/// The disguised insults in `text`: byte ranges and the insult each spells.
 ///
+/// - Respelled by sound ([`respellings`]: `fvck`, `kunt`), a whole word, no hashtag or
+///   mention.
 /// - Cut in two (`fu ck`, `idi ot`, `fu|ck`, `bit, ches`, `fu - ck`): two runs of
 ///   letters, the first at the start of a word (after a blank, the text's start or an
 ///   opening mark, not after an apostrophe: `'s ex`), the second, of two letters or
@@ -485,8 +566,8 @@ fn stands_alone(part: &str) -> bool {
 /// - Spelled out with a mark and a blank after each letter, which [`join_spaced_letters`]
 ///   does not join (`f. u. c. k`, `f- u- c- k`): three single letters or more with the
 ///   same separator between them, together an insult.
-fn split_insults(text: &str) -> impl Iterator<Item = (usize, usize, String)> + '_ {
-    let table = split_insult_table();
+fn disguised_insults(text: &str) -> impl Iterator<Item = (usize, usize, String)> + '_ {
+    let table = insult_spellings();
     let b = text.as_bytes();
     let run_end = move |s: usize| {
         text[s..]
@@ -522,6 +603,17 @@ fn split_insults(text: &str) -> impl Iterator<Item = (usize, usize, String)> + '
             };
             let e = run_end(s);
             at = e;
+            // A whole word, no hashtag or mention (`#dyk`).
+            let alone =
+                |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() || c == '#' || c == '@'));
+            let respelled = (e - s >= 3 && table.may_be_respelled(&b[s..e]))
+                .then(|| table.respelled.get(&text[s..e]))
+                .flatten();
+            if let Some(insult) = respelled {
+                if alone(text[..s].chars().next_back()) && alone(text[e..].chars().next()) {
+                    return Some((s, e, insult.clone()));
+                }
+            }
             let opens = text[..s].chars().next_back().is_none_or(|c| {
                 c.is_whitespace()
                     || c == '('
@@ -581,15 +673,15 @@ fn split_insults(text: &str) -> impl Iterator<Item = (usize, usize, String)> + '
     })
 }
 
-/// `text` with the insults cut apart ([`split_insults`]) joined, or `None` when it has
+/// `text` with the disguised insults ([`disguised_insults`]) read, or `None` when it has
 /// none.
-fn join_split_insults(text: &str) -> Option<String> {
-    if text.is_ascii() && !may_start_split_insult(text.as_bytes()) {
+fn restore_disguised_insults(text: &str) -> Option<String> {
+    if text.is_ascii() && !may_have_disguised_insult(text.as_bytes()) {
         return None;
     }
     let mut out = String::new();
     let mut last = 0;
-    for (s, e, word) in split_insults(text) {
+    for (s, e, word) in disguised_insults(text) {
         out.push_str(&text[last..s]);
         out.push_str(&word);
         last = e;
@@ -2036,8 +2128,11 @@ mod tests {
     }
 
     #[test]
-    fn insults_cut_apart_are_joined() {
+    fn insults_cut_apart_or_respelled_are_read() {
         for (text, want) in [
+            // Respelled by sound.
+            ("fvck phuck fuk kunt!", "fuck fuck fuck cunt!"),
+            ("bytches shyt azz lozer", "bitches shit ass loser"),
             // Cut in two by a blank or marks.
             ("you fu ck off", "you fuck off"),
             ("such an idi ot.", "such an idiot."),
@@ -2069,6 +2164,8 @@ mod tests {
             "he'll fu'ck",
             "ski ll as--s",
             "j. r. r. tolkien",
+            // A respelling that is a word, a name, a hashtag.
+            "dye the phone zuck #dyk @kunt",
         ] {
             assert_eq!(fold(text), text, "{text}");
         }
