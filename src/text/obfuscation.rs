@@ -322,7 +322,7 @@ fn read_marked_insult(word: &[char]) -> Option<Vec<char>> {
         return None;
     }
     let letters: String = core.iter().filter(|c| c.is_alphabetic()).collect();
-    if letters.len() < 3 || !insults().contains(&letters.as_str()) {
+    if letters.len() < 3 || !insult_spellings().words.contains(&letters) {
         return None;
     }
     Some(
@@ -357,7 +357,6 @@ pub fn leaves_unchanged(text: &str) -> bool {
 /// with after a first part that begins (and ends, when short) as this run does
 /// ([`InsultSpellings::next`]). A quick necessary test on bytes; most comments stop here.
 fn may_have_disguised_insult(b: &[u8]) -> bool {
-    let table = insult_spellings();
     let letter = |c: u8| c.is_ascii_alphabetic();
     let mut i = 0;
     while i < b.len() {
@@ -369,28 +368,41 @@ fn may_have_disguised_insult(b: &[u8]) -> bool {
         while i < b.len() && letter(b[i]) {
             i += 1;
         }
-        if i - s >= 3 && table.may_be_respelled(&b[s..i]) {
-            return true;
-        }
-        if i - s > table.longest_head || i >= b.len() || !block_spacer(b[i]) {
-            continue;
-        }
-        // The first letter after one to three separator characters.
-        let Some(&c) = b[i..]
-            .iter()
-            .take(4)
-            .find(|&&c| !block_spacer(c))
-            .filter(|c| c.is_ascii_lowercase())
-        else {
-            continue;
-        };
-        let goes_on = InsultSpellings::start_bit(&b[s..i.min(s + 3)])
-            .is_some_and(|bit| table.next[bit * 2 + usize::from(i - s > 3)] >> (c - b'a') & 1 == 1);
-        if goes_on {
+        if may_start_disguised_insult(b, s, i) {
             return true;
         }
     }
     false
+}
+
+/// Whether the run of ASCII letters `b[s..e]` may be a respelled insult or the first
+/// part of a cut one ([`may_have_disguised_insult`]).
+#[inline]
+fn may_start_disguised_insult(b: &[u8], s: usize, e: usize) -> bool {
+    let table = insult_spellings();
+    let word = &b[s..e];
+    // A respelling brings one of `v k z y` or a `ph`.
+    if word.len() >= 3
+        && (word.iter().any(|c| matches!(c, b'v' | b'k' | b'z' | b'y'))
+            || word.windows(2).any(|w| w == b"ph"))
+        && table.may_be_respelled(word)
+    {
+        return true;
+    }
+    if word.len() > table.longest_head || e >= b.len() || !block_spacer(b[e]) {
+        return false;
+    }
+    // The first letter after one to three separator characters.
+    let Some(&c) = b[e..]
+        .iter()
+        .take(4)
+        .find(|&&c| !block_spacer(c))
+        .filter(|c| c.is_ascii_lowercase())
+    else {
+        return false;
+    };
+    InsultSpellings::start_bit(&word[..word.len().min(3)])
+        .is_some_and(|bit| table.next[bit * 2 + usize::from(word.len() > 3)] >> (c - b'a') & 1 == 1)
 }
 
 /// The insults of `data/lexicon/insults.txt`, which [`restore_disguised_insults`] reads, the
@@ -569,6 +581,7 @@ fn stands_alone(part: &str) -> bool {
 fn disguised_insults(text: &str) -> impl Iterator<Item = (usize, usize, String)> + '_ {
     let table = insult_spellings();
     let b = text.as_bytes();
+    let ascii = text.is_ascii();
     let run_end = move |s: usize| {
         text[s..]
             .char_indices()
@@ -603,6 +616,10 @@ fn disguised_insults(text: &str) -> impl Iterator<Item = (usize, usize, String)>
             };
             let e = run_end(s);
             at = e;
+            // ASCII: most words fail the byte test and need no more.
+            if ascii && !may_start_disguised_insult(b, s, e) {
+                continue;
+            }
             // A whole word, no hashtag or mention (`#dyk`).
             let alone =
                 |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() || c == '#' || c == '@'));
