@@ -411,9 +411,6 @@ struct InsultSpellings {
     words: std::collections::HashSet<String>,
     heads: std::collections::HashSet<String>,
     longest_head: usize,
-    /// The heads' first three letters (ASCII; fewer for shorter heads), a bit each: most
-    /// words are no head, found without hashing.
-    starts: Vec<u64>,
     /// By [`InsultSpellings::start_bit`] and whether the head is longer than three letters,
     /// the letters an insult may go on with after a head (bit 0 = `a`).
     next: Vec<u32>,
@@ -492,9 +489,7 @@ impl InsultSpellings {
 
     /// Whether `word` is a first part of an insult.
     fn is_head(&self, word: &str) -> bool {
-        word.len() <= self.longest_head
-            && Self::start_bit(word.as_bytes()).is_none_or(|bit| has_bit(&self.starts, bit))
-            && self.heads.contains(word)
+        word.len() <= self.longest_head && self.heads.contains(word)
     }
 }
 
@@ -508,13 +503,6 @@ fn insult_spellings() -> &'static InsultSpellings {
             .flat_map(|w| (1..w.len()).map(move |k| w[..k].to_string()))
             .collect();
         let longest_head = heads.iter().map(String::len).max().unwrap_or(0);
-        let mut starts = vec![0u64; 27 * 27 * 27 / 64 + 1];
-        for bit in heads
-            .iter()
-            .filter_map(|h| InsultSpellings::start_bit(&h.as_bytes()[..h.len().min(3)]))
-        {
-            starts[bit / 64] |= 1 << (bit % 64);
-        }
         let mut next = vec![0u32; 27 * 27 * 27 * 2];
         for w in &words {
             for k in 1..w.len() {
@@ -543,7 +531,6 @@ fn insult_spellings() -> &'static InsultSpellings {
             words,
             heads,
             longest_head,
-            starts,
             next,
             respelled,
             respelled_bloom,
@@ -1366,11 +1353,7 @@ fn lead_reading(lead: char, letters: &[char], next: Option<char>) -> Option<Vec<
         _ => '\0',
     };
     let ends = next.is_none_or(|c| !(c.is_alphanumeric() || c == closing));
-    if !matches!(lead, '(' | '<' | '[' | '{' | '#')
-        || letters.len() < 3
-        || !ends
-        || is_word_squeezed(letters)
-    {
+    if may_lead(lead) || letters.len() < 3 || !ends || is_word_squeezed(letters) {
         return None;
     }
     let read: Vec<char> = leet(lead)
@@ -1888,8 +1871,8 @@ fn squeeze_runs(chars: &[char], out: &mut String) {
 mod tests {
     use super::{
         block_joiner, block_leet, block_leet_symbol, block_letter, block_letter_or_digit,
-        block_letterlike, block_spacer, fold, is_joiner, is_letterlike, is_plain_word, is_spacer,
-        leet,
+        block_letterlike, block_no_lead, block_spacer, fold, is_joiner, is_letterlike,
+        is_plain_word, is_spacer, leet, may_lead,
     };
 
     /// The per-word chain of `fold_once`, without the fast path.
@@ -2246,6 +2229,7 @@ mod tests {
                 assert_eq!(block_letterlike(c), is_letterlike(ch), "{c}");
                 assert_eq!(block_joiner(c), is_joiner(ch), "{c}");
                 assert_eq!(block_spacer(c), is_spacer(ch), "{c}");
+                assert_eq!(block_no_lead(c), leet(ch).is_some() && !may_lead(ch), "{c}");
             }
         }
     }
